@@ -1,0 +1,133 @@
+"""paperfuse: any scholarly identifier in, one canonical record out.
+
+The public API: everything a caller or a plugin uses is exported here, and
+only here. Plugins import nothing else from paperfuse.
+
+Thank you to arXiv for use of its open access interoperability.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+
+from ._config import Config, SourceSettings, config_path, load_config
+from ._errors import (
+    BadResponse,
+    ConfigError,
+    InvalidIdentifier,
+    PaperfuseError,
+    PluginError,
+    RateLimited,
+    SourceError,
+    SourceGone,
+    SourceUnavailable,
+)
+from ._formats import BibTeXFormat, CSLJSONFormat, JSONFormat, OutputFormat
+from ._identifiers import IdentifierScheme, builtin_schemes, identify
+from ._merge import DEFAULT_RANKING, MergePolicy, merge
+from ._oa import DefaultOARanking, OARankingPolicy, rank_oa
+from ._plugins import PluginHost, PluginInfo, PluginWarning
+from ._records import (
+    Author,
+    Candidate,
+    FieldProvenance,
+    Identification,
+    Identifier,
+    Ids,
+    OALocation,
+    OtherValue,
+    Query,
+    SourceReport,
+    Work,
+    decode_work,
+    encode_json,
+    to_builtins,
+)
+from ._redact import redact
+from ._resolver import Resolver
+from ._source import LookupResult, Politeness, Source, SourceContext
+from ._version import __version__
+from .hookspecs import hookimpl
+
+__all__ = [
+    "DEFAULT_RANKING",
+    "Author",
+    "BadResponse",
+    "BibTeXFormat",
+    "CSLJSONFormat",
+    "Candidate",
+    "Config",
+    "ConfigError",
+    "DefaultOARanking",
+    "FieldProvenance",
+    "Identification",
+    "Identifier",
+    "IdentifierScheme",
+    "Ids",
+    "InvalidIdentifier",
+    "JSONFormat",
+    "LookupResult",
+    "MergePolicy",
+    "OALocation",
+    "OARankingPolicy",
+    "OtherValue",
+    "OutputFormat",
+    "PaperfuseError",
+    "PluginError",
+    "PluginHost",
+    "PluginInfo",
+    "PluginWarning",
+    "Politeness",
+    "Query",
+    "RateLimited",
+    "Resolver",
+    "Source",
+    "SourceContext",
+    "SourceError",
+    "SourceGone",
+    "SourceReport",
+    "SourceSettings",
+    "SourceUnavailable",
+    "Work",
+    "__version__",
+    "aresolve",
+    "aresolve_many",
+    "builtin_schemes",
+    "config_path",
+    "decode_work",
+    "encode_json",
+    "hookimpl",
+    "identify",
+    "load_config",
+    "merge",
+    "rank_oa",
+    "redact",
+    "resolve",
+    "resolve_many",
+    "to_builtins",
+]
+
+
+def resolve(text: str) -> Work:
+    """Resolve one identifier, title or citation with a fresh :class:`Resolver`."""
+    with Resolver() as resolver:
+        return resolver.resolve(text)
+
+
+def resolve_many(inputs: Iterable[str]) -> Iterator[Work]:
+    """Resolve many inputs with one fresh :class:`Resolver`, yielding works in input order."""
+    with Resolver() as resolver:
+        yield from resolver.resolve_many(inputs)
+
+
+async def aresolve(text: str) -> Work:
+    """Asynchronous :func:`resolve`."""
+    async with Resolver() as resolver:
+        return await resolver.aresolve(text)
+
+
+async def aresolve_many(inputs: Iterable[str] | AsyncIterable[str]) -> AsyncIterator[Work]:
+    """Asynchronous :func:`resolve_many`."""
+    async with Resolver() as resolver:
+        async for work in resolver.aresolve_many(inputs):
+            yield work

@@ -1,0 +1,180 @@
+"""Merging partial records from several sources into one canonical work.
+
+Each field is taken from the best-ranked source that gives it (a ranking of
+sources per field, changeable by configuration), or combined from all of them
+(union, for identifiers, URLs, categories and OA locations). Every field keeps
+its provenance: the source whose value won and the differing values it beat.
+See docs/merge-policy.md for the policy in prose.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import msgspec
+
+from ._records import FieldProvenance, Ids, OtherValue, Work
+
+__all__ = ["DEFAULT_RANKING", "MergePolicy", "merge"]
+
+#: Version-of-record sources first: venue, dates, publisher, authors, title.
+_RECORD_FIRST = ("unpaywall", "oab", "arxiv")
+#: Preprint server first: what only it documents well.
+_PREPRINT_FIRST = ("arxiv", "unpaywall", "oab")
+
+#: The default ranking of sources per field, best first. ``default`` applies
+#: to every field not named.
+DEFAULT_RANKING: dict[str, tuple[str, ...]] = {
+    "default": _RECORD_FIRST,
+    "abstract": _PREPRINT_FIRST,
+    "comment": _PREPRINT_FIRST,
+    "journal_ref": _PREPRINT_FIRST,
+    "primary_category": _PREPRINT_FIRST,
+    "updated": _PREPRINT_FIRST,
+    "ids.arxiv": _PREPRINT_FIRST,
+    "ids.arxiv_version": _PREPRINT_FIRST,
+}
+
+#: Fields that are combined from every source rather than chosen.
+UNION_FIELDS = ("categories", "issn", "oa_locations")
+#: Fields the merge leaves alone: the resolver sets them.
+_RESOLVER_FIELDS = frozenset(
+    {
+        "ids",
+        "provenance",
+        "sources",
+        "input",
+        "status",
+        "error",
+        "candidates",
+        "extra",
+        "best_oa_location",
+        "is_oa",
+        "oa_status",
+    }
+)
+_ID_UNION_FIELDS = ("urls",)
+
+
+class MergePolicy:
+    """Which source wins each field.
+
+    ``ranking`` maps a field name (``title``, ``ids.doi``, ...) or ``default``
+    to source names, best first. Sources not named come after the named ones,
+    in name order, so the result never depends on which source answered first.
+    """
+
+    def __init__(self, ranking: Mapping[str, Sequence[str]] | None = None) -> None:
+        merged = dict(DEFAULT_RANKING)
+        for field, sources in (ranking or {}).items():
+            merged[field] = tuple(sources)
+        self.ranking = merged
+
+    def order(self, field: str, sources: Sequence[str]) -> list[str]:
+        """``sources`` sorted best first for ``field``."""
+        ranked = self.ranking.get(field, self.ranking["default"])
+        position = {name: i for i, name in enumerate(ranked)}
+        return sorted(sources, key=lambda s: (position.get(s, len(ranked)), s))
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or value == () or value == {} or value == ""
+
+
+def _choose(
+    field: str, values: Mapping[str, Any], policy: MergePolicy
+) -> tuple[Any, FieldProvenance] | None:
+    """The winning value of ``field`` among the sources' ``values``."""
+    given = {s: v for s, v in values.items() if not _is_empty(v)}
+    if not given:
+        return None
+    order = policy.order(field, list(given))
+    winner = order[0]
+    value = given[winner]
+    others = tuple(
+        OtherValue(source=s, value=msgspec.to_builtins(given[s]))
+        for s in order[1:]
+        if given[s] != value
+    )
+    return value, FieldProvenance(source=winner, others=others)
+
+
+def _union(field: str, values: Mapping[str, Any], policy: MergePolicy) -> tuple[Any, ...]:
+    """Every distinct item of ``field`` over the sources, best-ranked source first."""
+    seen: list[Any] = []
+    for source in policy.order(field, list(values)):
+        for item in values[source] or ():
+            if item not in seen:
+                seen.append(item)
+    return tuple(seen)
+
+
+def merge(partials: Sequence[tuple[str, Work]], policy: MergePolicy | None = None) -> Work:
+    """One :class:`Work` from the sources' partial works, with provenance.
+
+    ``partials`` pairs each source's name with its partial work; a source may
+    appear more than once (e.g. found by DOI and by arXiv id): its later
+    values fill only what its earlier ones left empty.
+    """
+    policy = policy or MergePolicy()
+    by_source: dict[str, Work] = {}
+    for source, work in partials:
+        by_source[source] = _fill(by_source[source], work) if source in by_source else work
+    provenance: dict[str, FieldProvenance] = {}
+    fields: dict[str, Any] = {}
+
+    for field in Work.__struct_fields__:
+        if field in _RESOLVER_FIELDS:
+            continue
+        values = {s: getattr(w, field) for s, w in by_source.items()}
+        if field in UNION_FIELDS:
+            combined = _union(field, values, policy)
+            if combined:
+                fields[field] = combined
+                contributors = [s for s in policy.order(field, list(values)) if values[s]]
+                provenance[field] = FieldProvenance(source=",".join(contributors))
+            continue
+        chosen = _choose(field, values, policy)
+        if chosen is not None:
+            fields[field], provenance[field] = chosen
+
+    ids: dict[str, Any] = {}
+    for field in Ids.__struct_fields__:
+        key = f"ids.{field}"
+        values = {s: getattr(w.ids, field) for s, w in by_source.items()}
+        if field in _ID_UNION_FIELDS:
+            ids[field] = _union(key, values, policy)
+        elif field == "other":
+            other: dict[str, str] = {}
+            for source in policy.order(key, list(values)):
+                for scheme, value in values[source].items():
+                    other.setdefault(scheme, value)
+            ids[field] = other
+        else:
+            chosen = _choose(key, values, policy)
+            if chosen is not None:
+                ids[field], provenance[key] = chosen
+    # An arXiv version belongs to the arXiv id that won, not to another source's.
+    if "ids.arxiv" in provenance and "ids.arxiv_version" in provenance:
+        arxiv_source = provenance["ids.arxiv"].source
+        ids["arxiv_version"] = by_source[arxiv_source].ids.arxiv_version
+
+    return Work(ids=Ids(**ids), provenance=provenance, **fields)
+
+
+def _fill(first: Work, later: Work) -> Work:
+    """``first`` with its empty fields filled from ``later`` (same source)."""
+    changes = {
+        f: getattr(later, f)
+        for f in Work.__struct_fields__
+        if f != "ids" and _is_empty(getattr(first, f)) and not _is_empty(getattr(later, f))
+    }
+    id_changes = {
+        f: getattr(later.ids, f)
+        for f in Ids.__struct_fields__
+        if _is_empty(getattr(first.ids, f)) and not _is_empty(getattr(later.ids, f))
+    }
+    if id_changes:
+        changes["ids"] = msgspec.structs.replace(first.ids, **id_changes)
+    return msgspec.structs.replace(first, **changes) if changes else first

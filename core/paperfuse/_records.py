@@ -1,0 +1,241 @@
+"""The canonical record and the small records around it.
+
+Every record is a frozen, keyword-only msgspec Struct with tuples for
+sequences and a default on every field, so that a new field never breaks an
+old reader. The JSON shape of these records is public API: change it only by
+adding fields.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import msgspec
+
+__all__ = [
+    "Author",
+    "Candidate",
+    "FieldProvenance",
+    "Identification",
+    "Identifier",
+    "Ids",
+    "OALocation",
+    "OtherValue",
+    "Query",
+    "SourceReport",
+    "Work",
+    "decode_work",
+    "encode_json",
+    "to_builtins",
+]
+
+#: Status of one source's part in a resolution.
+SourceStatus = Literal["ok", "not_found", "error", "skipped", "gone"]
+#: Status of a whole resolution.
+WorkStatus = Literal["resolved", "not_found", "ambiguous", "invalid", "error"]
+#: Unpaywall's vocabulary for OA status, used for locations and works.
+OAStatus = Literal["gold", "hybrid", "bronze", "green", "closed"]
+
+
+class _Record(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=False):
+    """Base of every paperfuse record: frozen, keyword-only."""
+
+
+class Identifier(_Record):
+    """One identifier of a work, normalised.
+
+    ``scheme`` is the scheme's name (``doi``, ``arxiv``, ``pmid``, ``pmcid``,
+    ``url`` or one a plugin adds); ``value`` its normalised form (a DOI in
+    lower case without resolver prefix, an arXiv id without version).
+    ``version`` keeps an arXiv version apart from the id. ``confidence`` is 1.0
+    when the text says what it is and lower when paperfuse only guesses (bare
+    digits may be a PMID).
+    """
+
+    scheme: str
+    value: str
+    version: int | None = None
+    confidence: float = 1.0
+
+    @property
+    def key(self) -> tuple[str, str, int | None]:
+        """What makes two identifiers ask for the same thing."""
+        return (self.scheme, self.value, self.version)
+
+    def __str__(self) -> str:
+        suffix = f"v{self.version}" if self.version is not None else ""
+        return f"{self.scheme}:{self.value}{suffix}"
+
+
+class Query(_Record):
+    """Text that names a work without identifying it: a title or a citation.
+
+    ``year`` and ``author`` (a surname) are what paperfuse could read from the
+    text, for the matcher; ``title`` the part that looks like the title.
+    """
+
+    kind: Literal["title", "citation"]
+    text: str
+    title: str | None = None
+    author: str | None = None
+    year: int | None = None
+
+
+class Identification(_Record):
+    """What :func:`paperfuse.identify` makes of one input text.
+
+    ``kind`` is ``identifier`` when ``identifiers`` holds at least one,
+    ``query`` when the text is a title or citation (``query`` holds it), and
+    ``invalid`` when the text cannot be used; ``reason`` then says why. A
+    ``reason`` may also accompany a valid result, to explain a guess.
+    """
+
+    text: str
+    kind: Literal["identifier", "query", "invalid"]
+    identifiers: tuple[Identifier, ...] = ()
+    query: Query | None = None
+    reason: str | None = None
+
+
+class Ids(_Record):
+    """Every known identifier of a work. ``other`` holds plugin schemes."""
+
+    doi: str | None = None
+    arxiv: str | None = None
+    arxiv_version: int | None = None
+    pmid: str | None = None
+    pmcid: str | None = None
+    urls: tuple[str, ...] = ()
+    other: dict[str, str] = {}
+
+
+class Author(_Record):
+    """One author; ``name`` is always set, the parts when a source gives them."""
+
+    name: str
+    given: str | None = None
+    family: str | None = None
+    orcid: str | None = None
+    affiliations: tuple[str, ...] = ()
+
+
+class OALocation(_Record):
+    """One place where a free copy of the work can be read.
+
+    ``host_type`` is ``publisher`` or ``repository``; ``version`` one of
+    ``submittedVersion``, ``acceptedVersion``, ``publishedVersion``. ``status``
+    is this location's OA status; ``reason`` is set on the best location and
+    says why it won.
+    """
+
+    url: str
+    url_for_pdf: str | None = None
+    url_for_landing_page: str | None = None
+    host_type: str | None = None
+    version: str | None = None
+    license: str | None = None
+    source: str | None = None
+    status: OAStatus | None = None
+    evidence: str | None = None
+    oa_date: str | None = None
+    pmh_id: str | None = None
+    updated: str | None = None
+    is_best: bool | None = None
+    reason: str | None = None
+
+
+class OtherValue(_Record):
+    """A value a source gave for a field that lost to another source's."""
+
+    source: str
+    value: Any
+
+
+class FieldProvenance(_Record):
+    """Where one field of the merged record came from."""
+
+    source: str
+    others: tuple[OtherValue, ...] = ()
+
+
+class SourceReport(_Record):
+    """What one source did for one resolution."""
+
+    name: str
+    status: SourceStatus
+    error: str | None = None
+    requests: int = 0
+    cached: bool = False
+
+
+class Candidate(_Record):
+    """A possible match for a title or citation query, with its score."""
+
+    source: str
+    score: float
+    title: str | None = None
+    ids: Ids = Ids()
+    year: int | None = None
+    first_author: str | None = None
+
+
+class Work(_Record):
+    """The canonical record of one scholarly work.
+
+    Sources give partial ``Work`` values (only the fields they know); the
+    resolver merges them into one, with ``provenance`` per field and one
+    ``sources`` report per source asked. ``input`` and ``status`` say which
+    input this record answers and how well.
+    """
+
+    input: str | None = None
+    status: WorkStatus | None = None
+    error: str | None = None
+    ids: Ids = Ids()
+    title: str | None = None
+    authors: tuple[Author, ...] = ()
+    abstract: str | None = None
+    published: str | None = None
+    updated: str | None = None
+    year: int | None = None
+    venue: str | None = None
+    volume: str | None = None
+    issue: str | None = None
+    pages: str | None = None
+    publisher: str | None = None
+    issn: tuple[str, ...] = ()
+    issn_l: str | None = None
+    type: str | None = None
+    categories: tuple[str, ...] = ()
+    primary_category: str | None = None
+    journal_ref: str | None = None
+    comment: str | None = None
+    journal_is_oa: bool | None = None
+    journal_is_in_doaj: bool | None = None
+    is_oa: bool | None = None
+    oa_status: OAStatus | None = None
+    best_oa_location: OALocation | None = None
+    oa_locations: tuple[OALocation, ...] = ()
+    provenance: dict[str, FieldProvenance] = {}
+    sources: tuple[SourceReport, ...] = ()
+    candidates: tuple[Candidate, ...] = ()
+    extra: dict[str, Any] = {}
+
+
+_encoder = msgspec.json.Encoder(order="deterministic")
+_work_decoder = msgspec.json.Decoder(Work)
+
+
+def encode_json(value: Any) -> bytes:
+    """Encode a record (or builtins holding records) as compact JSON."""
+    return _encoder.encode(value)
+
+
+def decode_work(data: bytes | str) -> Work:
+    """Decode JSON made by :func:`encode_json` back into a :class:`Work`."""
+    return _work_decoder.decode(data)
+
+
+def to_builtins(value: Any) -> Any:
+    """A record as plain dicts, lists and strings."""
+    return msgspec.to_builtins(value)

@@ -1,0 +1,758 @@
+"""The resolver: from input texts to canonical works.
+
+For every input: identify it, ask the sources that accept its identifiers
+(batched across all pending inputs, each source inside its own politeness),
+feed the identifiers they reveal to the sources that have not seen them (up
+to ``max_rounds`` deep), match title queries against searching sources'
+candidates, merge the partial records with provenance and rank the OA
+locations. Failures are attributed to their input, source or plugin and never
+stop the other inputs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import sys
+from collections import OrderedDict, deque
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
+from types import TracebackType
+from typing import Any, Literal
+
+import msgspec
+
+from ._config import Config, load_config
+from ._errors import ConfigError, SourceError, SourceGone
+from ._identifiers import IdentifierScheme, identify
+from ._match import choose
+from ._merge import MergePolicy, merge
+from ._oa import DefaultOARanking, OARankingPolicy, rank_oa
+from ._plugins import PluginHost
+from ._records import (
+    FieldProvenance,
+    Identification,
+    Identifier,
+    OALocation,
+    OtherValue,
+    Query,
+    SourceReport,
+    Work,
+)
+from ._redact import redact
+from ._source import Politeness, Source, SourceContext
+
+__all__ = ["Resolver"]
+
+log = logging.getLogger("paperfuse")
+
+#: Completed lookups a source remembers within one resolver, so that an
+#: identifier repeated in a batch is asked once.
+_MEMO_SIZE = 50_000
+#: Identifier schemes that OA location URLs may reveal.
+_REVEALED_BY_URL = frozenset({"doi", "arxiv", "pmid", "pmcid"})
+
+_Outcome = tuple[Literal["ok", "not_found", "error", "gone"], Any, int]
+
+
+class _SourceRuntime:
+    """One source inside one resolver: its instance, pacer and lookup batcher."""
+
+    def __init__(self, resolver: Resolver, cls: type[Source]) -> None:
+        from ._http import Pacer, SourceClient
+
+        config = resolver.config
+        self.name = cls.name
+        self.cls = cls
+        settings = config.source(cls.name)
+        politeness = Politeness(
+            min_interval=_pick(settings.min_interval, cls.politeness.min_interval),
+            max_concurrency=_pick(settings.max_concurrency, cls.politeness.max_concurrency),
+            daily_budget=_pick(settings.daily_budget, cls.politeness.daily_budget),
+        )
+        self.pacer = Pacer(politeness.min_interval, politeness.max_concurrency)
+        self.client = SourceClient(
+            name=cls.name,
+            http=resolver._http_client(),
+            pacer=self.pacer,
+            secrets=config.secrets,
+            timeout=settings.timeout or config.timeout,
+        )
+        self.call_timeout = settings.call_timeout or config.call_timeout
+        self.secrets = config.secrets
+        self.skip_reason: str | None = None
+        self.gone: str | None = None
+        self.instance: Source | None = None
+        self._pending: OrderedDict[tuple[Any, ...], tuple[Identifier, asyncio.Future[_Outcome]]]
+        self._pending = OrderedDict()
+        self._inflight: dict[tuple[Any, ...], asyncio.Future[_Outcome]] = {}
+        self._memo: OrderedDict[tuple[Any, ...], _Outcome] = OrderedDict()
+        self._worker: asyncio.Task[None] | None = None
+        self._calls: set[asyncio.Task[None]] = set()
+        if not settings.enabled:
+            self.skip_reason = "disabled by configuration"
+            return
+        context = SourceContext(
+            name=cls.name,
+            config=config,
+            settings=settings,
+            base_url=settings.url or cls.base_url,
+            politeness=politeness,
+            client=self.client,
+        )
+        try:
+            self.instance = cls(context)
+            self.skip_reason = self.instance.unavailable_reason()
+        except Exception as e:
+            self.skip_reason = f"plugin error: source could not be created: {self._describe(e)}"
+            self.instance = None
+
+    def _describe(self, error: BaseException) -> str:
+        text = str(error) or type(error).__name__
+        if not isinstance(error, SourceError):
+            text = f"{type(error).__name__}: {text}"
+        return redact(text, self.secrets)
+
+    # -- lookups, batched across every pending input --------------------------------
+
+    async def lookup(self, identifier: Identifier) -> _Outcome:
+        """The source's answer for one identifier, batched with everyone else's."""
+        if self.gone is not None:
+            return ("gone", self.gone, 0)
+        key = identifier.key
+        if key in self._memo:
+            self._memo.move_to_end(key)
+            return self._memo[key]
+        future = self._inflight.get(key)
+        if future is None and key in self._pending:
+            future = self._pending[key][1]
+        if future is None:
+            future = asyncio.get_running_loop().create_future()
+            self._pending[key] = (identifier, future)
+            if self._worker is None or self._worker.done():
+                self._worker = asyncio.create_task(self._work())
+        return await asyncio.shield(future)
+
+    async def _settle(self) -> None:
+        """Let every runnable task add its identifiers before a batch is cut."""
+        stable = 0
+        while stable < 2:
+            size = len(self._pending)
+            await asyncio.sleep(0)
+            stable = stable + 1 if len(self._pending) == size else 0
+
+    async def _work(self) -> None:
+        """Cut batches while identifiers wait, as fast as politeness allows."""
+        while self._pending:
+            await self._settle()
+            call = await self.pacer.acquire()
+            batch: list[Identifier] = []
+            while self._pending and len(batch) < self.cls.batch_size:
+                key, (identifier, future) = self._pending.popitem(last=False)
+                self._inflight[key] = future
+                batch.append(identifier)
+            task = asyncio.create_task(self._call(call, batch))
+            self._calls.add(task)
+            task.add_done_callback(self._calls.discard)
+
+    async def _call(self, call: Any, batch: list[Identifier]) -> None:
+        outcomes: dict[tuple[Any, ...], _Outcome] = {}
+        try:
+            with self.pacer.entered(call):
+                self.pacer.stamp()
+                result = await _within(
+                    self.instance.lookup(batch),  # type: ignore[union-attr]
+                    self.call_timeout,
+                )
+            outcomes = self._read_lookup(batch, result, call.requests)
+        except Exception as e:
+            outcome = self._failure(e, call.requests)
+            outcomes = {i.key: outcome for i in batch}
+        finally:
+            self.pacer.release(call)
+            for identifier in batch:
+                future = self._inflight.pop(identifier.key)
+                outcome = outcomes.get(identifier.key, ("error", "lookup was cancelled", 0))
+                self._remember(identifier.key, outcome)
+                if not future.done():
+                    future.set_result(outcome)
+
+    def _read_lookup(
+        self, batch: list[Identifier], result: Any, requests: int
+    ) -> dict[tuple[Any, ...], _Outcome]:
+        if not isinstance(result, Mapping):
+            message = f"plugin error: lookup returned {type(result).__name__}, not a mapping"
+            return {i.key: ("error", message, requests) for i in batch}
+        by_key = {k.key: v for k, v in result.items() if isinstance(k, Identifier)}
+        outcomes: dict[tuple[Any, ...], _Outcome] = {}
+        for identifier in batch:
+            value = by_key.get(identifier.key)
+            if value is None:
+                outcomes[identifier.key] = ("not_found", None, requests)
+            elif isinstance(value, Work):
+                outcomes[identifier.key] = ("ok", value, requests)
+            elif isinstance(value, SourceError):
+                outcomes[identifier.key] = self._failure(value, requests)
+            else:
+                message = f"plugin error: lookup gave {type(value).__name__} for {identifier}"
+                outcomes[identifier.key] = ("error", message, requests)
+        return outcomes
+
+    def _failure(self, error: BaseException, requests: int) -> _Outcome:
+        if isinstance(error, SourceGone):
+            message = self._describe(error)
+            if self.gone is None:
+                self.gone = message
+                log.warning("source %s is gone and will not be asked again: %s", self.name, message)
+            return ("gone", message, requests)
+        if isinstance(error, asyncio.TimeoutError):
+            return ("error", f"timed out after {self.call_timeout:g} s", requests)
+        if isinstance(error, SourceError):
+            where = f" ({redact(error.request, self.secrets)})" if error.request else ""
+            return ("error", f"{self._describe(error)}{where}", requests)
+        return ("error", f"plugin error: {self._describe(error)}", requests)
+
+    def _remember(self, key: tuple[Any, ...], outcome: _Outcome) -> None:
+        if outcome[0] == "error":
+            return  # a failure may pass; the next input asks again
+        self._memo[key] = outcome
+        if len(self._memo) > _MEMO_SIZE:
+            self._memo.popitem(last=False)
+
+    # -- title and citation search ---------------------------------------------------
+
+    async def search(self, query: Query) -> tuple[str, Any, int]:
+        """Candidates for ``query``: ``("ok", works, requests)`` or a failure."""
+        if self.gone is not None:
+            return ("gone", self.gone, 0)
+        call = await self.pacer.acquire()
+        try:
+            with self.pacer.entered(call):
+                self.pacer.stamp()
+                works = await _within(
+                    self.instance.search(query),  # type: ignore[union-attr]
+                    self.call_timeout,
+                )
+            found = [w for w in works or () if isinstance(w, Work)]
+            return ("ok", found, call.requests)
+        except Exception as e:
+            return self._failure(e, call.requests)
+        finally:
+            self.pacer.release(call)
+
+    async def aclose(self) -> None:
+        for task in list(self._calls) + ([self._worker] if self._worker else []):
+            task.cancel()
+        if self.instance is not None:
+            try:
+                await self.instance.aclose()
+            except Exception as e:
+                log.warning("source %s failed to close: %s", self.name, self._describe(e))
+
+
+if sys.version_info >= (3, 11):
+
+    async def _within(awaitable: Awaitable[Any], seconds: float) -> Any:
+        """Await ``awaitable`` in this task (so it starts now), for at most ``seconds``."""
+        async with asyncio.timeout(seconds):
+            return await awaitable
+
+else:  # pragma: no cover - Python 3.10
+    _within = asyncio.wait_for
+
+
+def _pick(value: Any, default: Any) -> Any:
+    return default if value is None else value
+
+
+class _Item:
+    """The state of one input while it is being resolved."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.known: dict[tuple[Any, ...], tuple[Identifier, int]] = {}
+        self.asked: dict[str, set[tuple[Any, ...]]] = {}
+        self.found_by: set[str] = set()
+        self.partials: list[tuple[str, Work]] = []
+        self.outcomes: dict[str, list[tuple[str, Any, int]]] = {}
+        self.status: str | None = None
+        self.error: str | None = None
+        self.candidates: tuple[Any, ...] = ()
+
+    def learn(self, identifier: Identifier, depth: int) -> None:
+        self.known.setdefault(identifier.key, (identifier, depth))
+
+
+class Resolver:
+    """Resolves identifiers and titles into canonical :class:`Work` records.
+
+    A resolver owns its configuration, plugin host, HTTP client and sources;
+    use it as a context manager (``with`` or ``async with``) so that they are
+    closed. The synchronous methods run their own event loop; the ``a``
+    methods run in the caller's. One resolver serves one event loop.
+
+    ``config`` defaults to :func:`load_config`; ``host`` to a
+    :class:`PluginHost` that loads the installed plugins (``plugins`` adds
+    more, ``entry_points=False`` loads none). ``transport`` replaces the HTTP
+    transport (tests); ``oa_ranking`` replaces the OA ranking policy.
+    """
+
+    def __init__(
+        self,
+        config: Config | None = None,
+        *,
+        host: PluginHost | None = None,
+        plugins: Mapping[str, object] | None = None,
+        entry_points: bool = True,
+        transport: Any = None,
+        oa_ranking: OARankingPolicy | None = None,
+    ) -> None:
+        self.config = config if config is not None else load_config()
+        self.host = host or PluginHost(entry_points=entry_points, plugins=plugins)
+        self.merge_policy = MergePolicy(self.config.merge)
+        self.oa_ranking = oa_ranking or _configured_ranking(self.config.oa_ranking)
+        self._transport = transport
+        self._http: Any = None
+        self._runtimes: dict[str, _SourceRuntime] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._own_loop: asyncio.AbstractEventLoop | None = None
+
+    # -- public API ---------------------------------------------------------------------
+
+    @property
+    def schemes(self) -> list[IdentifierScheme]:
+        """Every identifier scheme known: paperfuse's and the plugins'."""
+        return list(self.host.schemes.values())
+
+    def identify(self, text: str) -> Identification:
+        """:func:`paperfuse.identify` with the plugins' schemes too."""
+        return identify(text, self.schemes)
+
+    async def aresolve(self, text: str) -> Work:
+        """Resolve one input into a :class:`Work` (never raises for bad input)."""
+        return await self._resolve_text(text, self._sources())
+
+    async def aresolve_many(
+        self, inputs: Iterable[str] | AsyncIterable[str]
+    ) -> AsyncIterator[Work]:
+        """Resolve many inputs, yielding one work per input, in input order.
+
+        Inputs are read as results are yielded: at most ``config.window``
+        inputs are in flight, so memory does not grow with the batch, and
+        the identifiers of all of them are batched together per source.
+        """
+        sources = self._sources()
+        queue: deque[asyncio.Task[Work]] = deque()
+        try:
+            async for text in _aiter(inputs):
+                queue.append(asyncio.create_task(self._resolve_text(text, sources)))
+                while queue and (queue[0].done() or len(queue) >= self.config.window):
+                    yield await queue.popleft()
+            while queue:
+                yield await queue.popleft()
+        finally:
+            for task in queue:
+                task.cancel()
+
+    def resolve(self, text: str) -> Work:
+        """Synchronous :meth:`aresolve`."""
+        return self._run(self.aresolve(text))
+
+    def resolve_many(self, inputs: Iterable[str]) -> Iterator[Work]:
+        """Synchronous :meth:`aresolve_many`: a generator of works in input order."""
+        agen = self.aresolve_many(inputs)
+        try:
+            while True:
+                try:
+                    yield self._run(agen.__anext__())
+                except StopAsyncIteration:
+                    return
+        finally:
+            self._run(agen.aclose())
+
+    async def aclose(self) -> None:
+        """Close the sources and the HTTP client."""
+        if self._runtimes is not None:
+            for runtime in self._runtimes.values():
+                await runtime.aclose()
+            self._runtimes = None
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+    def close(self) -> None:
+        """Synchronous :meth:`aclose`; also closes the resolver's own event loop."""
+        if self._own_loop is not None:
+            self._own_loop.run_until_complete(self.aclose())
+            self._own_loop.close()
+            self._own_loop = None
+        elif self._runtimes is not None or self._http is not None:
+            asyncio.run(self.aclose())
+
+    def __enter__(self) -> Resolver:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Resolver:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    # -- machinery ---------------------------------------------------------------------
+
+    def _run(self, coro: Any) -> Any:
+        if self._own_loop is None:
+            self._own_loop = asyncio.new_event_loop()
+        return self._own_loop.run_until_complete(coro)
+
+    def _http_client(self) -> Any:
+        if self._http is None:
+            import httpx
+
+            from ._http import user_agent
+
+            self._http = httpx.AsyncClient(
+                headers={"User-Agent": user_agent(self.config.email)},
+                follow_redirects=True,
+                transport=self._transport,
+                limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+            )
+        return self._http
+
+    def _sources(self) -> dict[str, _SourceRuntime]:
+        loop = asyncio.get_running_loop()
+        if self._loop is not None and self._loop is not loop:
+            raise RuntimeError("a paperfuse Resolver serves one event loop; make one per loop")
+        self._loop = loop
+        if self._runtimes is None:
+            self._runtimes = {
+                name: _SourceRuntime(self, cls) for name, cls in sorted(self.host.sources.items())
+            }
+        return self._runtimes
+
+    async def _resolve_text(self, text: str, sources: dict[str, _SourceRuntime]) -> Work:
+        try:
+            return await self._resolve_identification(self.identify(text), sources)
+        except Exception as e:
+            log.exception("internal error while resolving %r", text[:100])
+            message = redact(f"internal error: {type(e).__name__}: {e}", self.config.secrets)
+            return Work(input=text, status="error", error=message)
+
+    async def _resolve_identification(
+        self, found: Identification, sources: dict[str, _SourceRuntime]
+    ) -> Work:
+        item = _Item(found.text)
+        if found.kind == "invalid":
+            reports = tuple(
+                SourceReport(name=n, status="skipped", error="the input is not usable")
+                for n in sources
+            )
+            return Work(input=found.text, status="invalid", error=found.reason, sources=reports)
+        for identifier in found.identifiers:
+            item.learn(identifier, 0)
+        if found.query is not None:
+            await self._search(item, found.query, sources)
+        if item.status is None:
+            await self._expand(item, sources)
+        return self._finish(item, found, sources)
+
+    async def _search(self, item: _Item, query: Query, sources: dict[str, _SourceRuntime]) -> None:
+        searchers = [
+            r
+            for r in sources.values()
+            if r.cls.searches_titles and r.instance is not None and r.skip_reason is None
+        ]
+        if not searchers:
+            item.status = "not_found"
+            item.error = "no installed source can search titles"
+            return
+        answers = await asyncio.gather(*(r.search(query) for r in searchers))
+        pairs: list[tuple[str, Work]] = []
+        for runtime, (status, payload, requests) in zip(searchers, answers, strict=True):
+            item.asked.setdefault(runtime.name, set())
+            if status == "ok":
+                pairs.extend((runtime.name, w) for w in payload)
+                found = "ok" if payload else "not_found"
+                item.outcomes.setdefault(runtime.name, []).append((found, None, requests))
+            else:
+                item.outcomes.setdefault(runtime.name, []).append((status, payload, requests))
+        match = choose(query, pairs)
+        item.candidates = match.candidates
+        if not match.accepted:
+            item.status = "ambiguous" if match.candidates else "not_found"
+            item.error = match.reason
+            return
+        for name, work in match.accepted:
+            work = self._with_normalized_ids(work)
+            item.found_by.add(name)
+            item.partials.append((name, work))
+            for identifier in self._revealed(work):
+                item.learn(identifier, 1)
+
+    async def _expand(self, item: _Item, sources: dict[str, _SourceRuntime]) -> None:
+        """Ask sources for the item's identifiers, following what they reveal."""
+        tasks: dict[asyncio.Task[_Outcome], tuple[str, int]] = {}
+        busy: set[str] = set()
+
+        def dispatch() -> None:
+            for name, runtime in sources.items():
+                if name in item.found_by or name in busy or runtime.skip_reason is not None:
+                    continue
+                chosen = self._next_identifier(item, runtime)
+                if chosen is None:
+                    continue
+                identifier, depth = chosen
+                item.asked.setdefault(name, set()).add(identifier.key)
+                busy.add(name)
+                tasks[asyncio.create_task(runtime.lookup(identifier))] = (name, depth)
+
+        dispatch()
+        while tasks:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                name, depth = tasks.pop(task)
+                busy.discard(name)
+                status, payload, requests = task.result()
+                if status == "ok":
+                    payload = self._with_normalized_ids(payload)
+                    item.found_by.add(name)
+                    item.partials.append((name, payload))
+                    for identifier in self._revealed(payload):
+                        item.learn(identifier, depth + 1)
+                    payload = None
+                item.outcomes.setdefault(name, []).append((status, payload, requests))
+            dispatch()
+
+    def _next_identifier(
+        self, item: _Item, runtime: _SourceRuntime
+    ) -> tuple[Identifier, int] | None:
+        """The source's most preferred identifier of the item not yet asked."""
+        asked = item.asked.get(runtime.name, set())
+        for scheme in runtime.cls.schemes:
+            options = [
+                (identifier, depth)
+                for key, (identifier, depth) in item.known.items()
+                if identifier.scheme == scheme
+                and key not in asked
+                and depth < self.config.max_rounds
+            ]
+            if options:
+                return max(options, key=lambda option: option[0].confidence)
+        return None
+
+    def _revealed(self, work: Work) -> list[Identifier]:
+        """Identifiers a partial work reveals: its ids and its OA locations' URLs."""
+        found: list[Identifier] = []
+        ids = work.ids
+        for scheme in ("doi", "arxiv", "pmid", "pmcid"):
+            value = getattr(ids, scheme)
+            if value:
+                version = ids.arxiv_version if scheme == "arxiv" else None
+                found.append(self._normalized(scheme, value, version))
+        for scheme, value in ids.other.items():
+            found.append(self._normalized(scheme, value, None))
+        for location in work.oa_locations:
+            for url in (location.url, location.url_for_pdf, location.url_for_landing_page):
+                if url:
+                    found.extend(
+                        i for i in self.identify(url).identifiers if i.scheme in _REVEALED_BY_URL
+                    )
+        return found
+
+    def _normalized(self, scheme: str, value: str, version: int | None) -> Identifier:
+        return Identifier(scheme=scheme, value=self._normalize(scheme, value), version=version)
+
+    def _normalize(self, scheme: str, value: str) -> str:
+        """``value`` in its scheme's normal form; as given when it cannot be normalised."""
+        known = self.host.schemes.get(scheme)
+        if known is None:
+            return value
+        try:
+            return known.normalize(value)
+        except Exception:
+            return value
+
+    def _with_normalized_ids(self, work: Work) -> Work:
+        """A source's partial work with its identifiers in normal form, so they compare."""
+        ids = work.ids
+        changes = {
+            scheme: self._normalize(scheme, getattr(ids, scheme))
+            for scheme in ("doi", "arxiv", "pmid", "pmcid")
+            if getattr(ids, scheme)
+        }
+        changes = {k: v for k, v in changes.items() if v != getattr(ids, k)}
+        if not changes:
+            return work
+        return msgspec.structs.replace(work, ids=msgspec.structs.replace(ids, **changes))
+
+    def _finish(
+        self, item: _Item, found: Identification, sources: dict[str, _SourceRuntime]
+    ) -> Work:
+        reports = tuple(self._report(item, runtime, found) for runtime in sources.values())
+        if not item.partials:
+            status = item.status or "not_found"
+            error = item.error
+            if error is None:
+                failures = [r for r in reports if r.status in ("error", "gone")]
+                if failures and not any(r.status == "not_found" for r in reports):
+                    status = "error"
+                error = _not_found_reason(found, reports)
+            return Work(
+                input=item.text,
+                status=status,  # type: ignore[arg-type]
+                error=error,
+                sources=reports,
+                candidates=item.candidates,
+            )
+        work = merge(item.partials, self.merge_policy)
+        work = self._add_input_ids(work, item)
+        work = self._rank_oa(work, item.partials)
+        return msgspec.structs.replace(
+            work,
+            input=item.text,
+            status="resolved",
+            sources=reports,
+            candidates=item.candidates,
+        )
+
+    def _add_input_ids(self, work: Work, item: _Item) -> Work:
+        """Keep the input's own certain identifiers when no source echoed them."""
+        changes: dict[str, Any] = {}
+        for identifier, depth in item.known.values():
+            if depth or identifier.confidence < 1.0:
+                continue
+            if identifier.scheme in ("doi", "arxiv", "pmid", "pmcid"):
+                if getattr(work.ids, identifier.scheme) is None:
+                    changes[identifier.scheme] = identifier.value
+                    if identifier.scheme == "arxiv":
+                        changes["arxiv_version"] = identifier.version
+            elif identifier.scheme == "url" and identifier.value not in work.ids.urls:
+                changes["urls"] = (*work.ids.urls, identifier.value)
+        if not changes:
+            return work
+        return msgspec.structs.replace(work, ids=msgspec.structs.replace(work.ids, **changes))
+
+    def _rank_oa(self, work: Work, partials: Sequence[tuple[str, Work]]) -> Work:
+        policy = _HookRanking(self.host, self.oa_ranking)
+        ranked = rank_oa(work, work.oa_locations, policy)
+        provenance = dict(ranked.provenance)
+        statuses = {s: w.oa_status for s, w in partials if w.oa_status is not None}
+        bests = {s: w.best_oa_location.url for s, w in partials if w.best_oa_location is not None}
+        best_url = ranked.best_oa_location.url if ranked.best_oa_location else None
+        provenance["oa_status"] = _ranking_provenance(ranked.oa_status, statuses)
+        provenance["best_oa_location"] = _ranking_provenance(best_url, bests)
+        return msgspec.structs.replace(ranked, provenance=provenance)
+
+    def _report(self, item: _Item, runtime: _SourceRuntime, found: Identification) -> SourceReport:
+        outcomes = item.outcomes.get(runtime.name)
+        if runtime.skip_reason is not None:
+            return SourceReport(name=runtime.name, status="skipped", error=runtime.skip_reason)
+        if not outcomes:
+            if runtime.gone is not None:
+                return SourceReport(name=runtime.name, status="gone", error=runtime.gone)
+            if runtime.name in item.found_by:
+                return SourceReport(name=runtime.name, status="ok")
+            return SourceReport(
+                name=runtime.name, status="skipped", error=_skip_reason(runtime, found, item)
+            )
+        requests = sum(o[2] for o in outcomes)
+        statuses = [o[0] for o in outcomes]
+        for status in ("ok", "gone", "error"):
+            if status in statuses:
+                messages = [o[1] for o in outcomes if o[0] == status and o[1]]
+                error = "; ".join(dict.fromkeys(messages)) or None
+                return SourceReport(
+                    name=runtime.name,
+                    status=status,  # type: ignore[arg-type]
+                    error=None if status == "ok" else error,
+                    requests=requests,
+                )
+        return SourceReport(name=runtime.name, status="not_found", requests=requests)
+
+
+def _skip_reason(runtime: _SourceRuntime, found: Identification, item: _Item) -> str:
+    if found.kind == "query" and item.status is not None:
+        return "not asked: the query matched no work"
+    accepted = ", ".join(runtime.cls.schemes) or "no identifier schemes"
+    return f"not asked: accepts {accepted}; this work has none of them"
+
+
+def _not_found_reason(found: Identification, reports: Sequence[SourceReport]) -> str:
+    asked = [r for r in reports if r.status not in ("skipped",)]
+    if not asked:
+        schemes = ", ".join(sorted({i.scheme for i in found.identifiers})) or "these"
+        return f"no source can answer this yet: no installed source accepts {schemes} identifiers"
+    failed = [f"{r.name}: {r.error}" for r in asked if r.status in ("error", "gone")]
+    if failed:
+        return "no source found it; " + "; ".join(failed)
+    return "no source found it: " + ", ".join(r.name for r in asked) + " answered not found"
+
+
+def _ranking_provenance(value: Any, by_source: Mapping[str, Any]) -> FieldProvenance:
+    """Provenance of a ranked OA field: paperfuse's ranking won, sources' own views kept."""
+    others = tuple(OtherValue(source=s, value=v) for s, v in by_source.items() if v != value)
+    return FieldProvenance(source="paperfuse", others=others)
+
+
+class _HookRanking:
+    """The OA ranking: a plugin's hook first, then the configured or default policy."""
+
+    def __init__(self, host: PluginHost, fallback: OARankingPolicy) -> None:
+        self.host = host
+        self.fallback = fallback
+
+    def rank(self, work: Work, locations: Sequence[OALocation]) -> tuple[OALocation, ...]:
+        ranked = self.host.rank_oa_locations(work, locations)
+        if ranked is not None:
+            return tuple(ranked)
+        return tuple(self.fallback.rank(work, locations))
+
+
+def _configured_ranking(spec: str | None) -> OARankingPolicy:
+    """The OA ranking policy named in configuration (``module:attribute``)."""
+    if not spec:
+        return DefaultOARanking()
+    module_name, _, attribute = spec.partition(":")
+    try:
+        target = getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError, ValueError) as e:
+        raise ConfigError("oa_ranking", f"cannot load {spec!r}: {e}") from None
+    policy = target() if isinstance(target, type) else target
+    if not callable(getattr(policy, "rank", None)):
+        if callable(policy):
+            return _CallableRanking(policy)
+        raise ConfigError("oa_ranking", f"{spec!r} has no rank(work, locations) method")
+    return policy
+
+
+class _CallableRanking:
+    def __init__(self, function: Any) -> None:
+        self.function = function
+
+    def rank(self, work: Work, locations: Sequence[OALocation]) -> tuple[OALocation, ...]:
+        return tuple(self.function(work, locations))
+
+
+async def _aiter(inputs: Iterable[str] | AsyncIterable[str]) -> AsyncIterator[str]:
+    if isinstance(inputs, AsyncIterable):
+        async for text in inputs:
+            yield text
+    else:
+        for text in inputs:
+            yield text

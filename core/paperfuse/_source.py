@@ -1,0 +1,138 @@
+"""What a source is: the base class a source plugin subclasses.
+
+A source answers identifiers of the schemes it accepts (in batches of up to
+``batch_size``) and, when ``searches_titles`` is set, title and citation
+queries. Its politeness figures are defaults that configuration can change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, ClassVar
+
+import msgspec
+
+from ._errors import SourceError
+from ._records import Identifier, Query, Work
+
+if TYPE_CHECKING:
+    from ._config import Config, SourceSettings
+    from ._http import SourceClient
+
+__all__ = ["LookupResult", "Politeness", "Source", "SourceContext"]
+
+#: What :meth:`Source.lookup` gives for one identifier: a partial record when
+#: found, ``None`` when the source does not know it, or the error that kept
+#: the source from answering for this identifier alone.
+LookupResult = Work | SourceError | None
+
+
+class Politeness(msgspec.Struct, frozen=True, kw_only=True):
+    """How gently a source must be asked.
+
+    ``min_interval`` is the least time in seconds between the starts of two
+    requests; ``max_concurrency`` the number of requests in flight at once;
+    ``daily_budget`` the calls allowed per day (``None``: no limit).
+    """
+
+    min_interval: float = 0.0
+    max_concurrency: int = 4
+    daily_budget: int | None = None
+
+
+class SourceContext:
+    """What a source is given when the resolver creates it.
+
+    ``settings`` are its own settings from configuration; ``config`` the
+    whole configuration (for the contact email); ``base_url`` the service
+    root to which it appends its documented paths; ``client`` the polite HTTP
+    client the resolver made for it (rate limits, retries, User-Agent).
+    """
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        config: Config,
+        settings: SourceSettings,
+        base_url: str | None,
+        politeness: Politeness,
+        client: SourceClient | None = None,
+    ) -> None:
+        self.name = name
+        self.config = config
+        self.settings = settings
+        self.base_url = base_url.rstrip("/") if base_url else None
+        self.politeness = politeness
+        self._client = client
+
+    @property
+    def client(self) -> SourceClient:
+        """The source's HTTP client (raises when the resolver gave none)."""
+        if self._client is None:
+            raise RuntimeError(f"source {self.name!r} was created without an HTTP client")
+        return self._client
+
+    @property
+    def email(self) -> str | None:
+        """The contact email, for sources whose service asks for one."""
+        return self.config.email
+
+
+class Source:
+    """Base class of a source of metadata and OA locations.
+
+    Subclasses set the class attributes and implement :meth:`lookup`
+    and, if they search, :meth:`search`. Plugins return the class from the
+    ``paperfuse_register_sources`` hook; the resolver creates one instance per
+    resolver with a :class:`SourceContext`.
+    """
+
+    #: Unique name: lower case letters, digits, ``_`` and ``-``.
+    name: ClassVar[str]
+    #: Identifier schemes this source can look up, the one it prefers first.
+    #: The resolver asks it with the most preferred identifier a work has.
+    schemes: ClassVar[tuple[str, ...]] = ()
+    #: Whether :meth:`search` answers title and citation queries.
+    searches_titles: ClassVar[bool] = False
+    #: Most identifiers one :meth:`lookup` call may be given.
+    batch_size: ClassVar[int] = 1
+    #: Documented politeness of the service (configuration can change it).
+    politeness: ClassVar[Politeness] = Politeness()
+    #: Default service root; ``PAPERFUSE_<NAME>_URL`` overrides it.
+    base_url: ClassVar[str | None] = None
+    #: One line for ``paperfuse plugins``.
+    description: ClassVar[str] = ""
+
+    def __init__(self, context: SourceContext) -> None:
+        self.context = context
+
+    def unavailable_reason(self) -> str | None:
+        """Why this source cannot be asked at all (e.g. a missing email), or ``None``.
+
+        A source that returns a reason is reported ``skipped`` with it.
+        """
+        return None
+
+    async def lookup(self, identifiers: Sequence[Identifier]) -> Mapping[Identifier, LookupResult]:
+        """Look up at most ``batch_size`` identifiers of the accepted schemes.
+
+        Return a mapping from each asked identifier to a partial :class:`Work`
+        (found), ``None`` (not found) or a :class:`SourceError` (this
+        identifier alone failed). Identifiers left out of the mapping count as
+        not found. Raise :class:`SourceError` when the whole batch failed.
+        A partial work's ``ids`` may reveal identifiers of other schemes; the
+        resolver then asks the sources that accept them.
+        """
+        raise NotImplementedError
+
+    async def search(self, query: Query) -> Sequence[Work]:
+        """Candidate works for a title or citation query, best first.
+
+        Only called when ``searches_titles`` is set. The resolver scores the
+        candidates itself; a source need not filter them.
+        """
+        return ()
+
+    async def aclose(self) -> None:
+        """Release what the source holds; the resolver calls it once at the end."""

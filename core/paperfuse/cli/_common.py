@@ -1,0 +1,33 @@
+"""What the commands share: stderr reporting and configuration errors."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import warnings
+from typing import Any
+
+import click
+
+__all__ = ["fail_on_config_error", "report_on_stderr"]
+
+
+def report_on_stderr(quiet: bool = False) -> None:
+    """Show paperfuse warnings as one line each on stderr, never a traceback."""
+
+    def show(message: Any, category: Any, *args: Any, **kwargs: Any) -> None:
+        click.echo(f"paperfuse: warning: {message}", err=True)
+
+    warnings.showwarning = show
+    logger = logging.getLogger("paperfuse")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("paperfuse: %(levelname)s: %(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(logging.ERROR if quiet else logging.WARNING)
+
+
+def fail_on_config_error(error: Exception) -> None:
+    """Exit with status 2 and the error's message (which names the key)."""
+    click.echo(f"paperfuse: error: {error}", err=True)
+    sys.exit(2)

@@ -1,0 +1,44 @@
+"""``paperfuse plugins``: every plugin, what it registers, and what failed."""
+
+from __future__ import annotations
+
+import click
+
+__all__ = ["plugins"]
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def plugins(as_json: bool) -> None:
+    """List installed plugins with their distribution, version and registrations.
+
+    A plugin that failed to load is listed with its error; paperfuse goes on
+    without it. Plugins blocked by PAPERFUSE_DISABLED_PLUGINS show as disabled.
+    """
+    import warnings
+
+    from .._plugins import PluginHost, PluginWarning
+    from .._records import encode_json
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PluginWarning)  # shown in the listing instead
+        host = PluginHost()
+    infos = list(host.plugins.values())
+    if as_json:
+        click.echo(encode_json(infos).decode())
+        return
+    for info in infos:
+        origin = "built in" if info.builtin else f"{info.distribution} {info.version}"
+        click.echo(f"{info.name}  ({origin})  {info.status}")
+        registered = [
+            f"{kind}: {', '.join(names)}"
+            for kind, names in (
+                ("sources", info.sources),
+                ("schemes", info.schemes),
+                ("formats", info.formats),
+            )
+            if names
+        ]
+        click.echo(f"    registers {'; '.join(registered) if registered else 'nothing yet'}")
+        for error in info.errors:
+            click.echo(f"    error: {error}")

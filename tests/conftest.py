@@ -1,0 +1,28 @@
+"""Shared test set-up: no retries with backoff, no real user config, no network."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+import stamina
+
+
+@pytest.fixture(autouse=True)
+def _no_backoff() -> Iterator[None]:
+    """stamina's testing mode: one attempt, no waiting (tests of retries raise it)."""
+    with stamina.set_testing(True):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Keep the user's own configuration, email and plugin switches out of every test."""
+    for name in list(os.environ):
+        if name.startswith("PAPERFUSE_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))

@@ -1,0 +1,131 @@
+"""Polite HTTP: pacing, retries with Retry-After, no retry on 4xx, body cap, secrets."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+import stamina
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from paperfuse import BadResponse, RateLimited, SourceUnavailable, __version__
+from paperfuse._http import Pacer, SourceClient, user_agent
+
+
+def _client(
+    http: httpx.AsyncClient, *, interval: float = 0.0, concurrency: int = 4, **kw: Any
+) -> SourceClient:
+    return SourceClient(
+        name="test", http=http, pacer=Pacer(interval, concurrency), timeout=5.0, **kw
+    )
+
+
+def _run(work: Callable[[httpx.AsyncClient], Any]) -> Any:
+    async def main() -> Any:
+        async with httpx.AsyncClient(headers={"User-Agent": user_agent("me@example.org")}) as http:
+            return await work(http)
+
+    return asyncio.run(main())
+
+
+def test_user_agent_names_paperfuse_version_and_contact(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/ua").respond_with_data("ok")
+    response = _run(lambda http: _client(http).get(httpserver.url_for("/ua")))
+    assert response.text == "ok"
+    agent = httpserver.log[0][0].headers["User-Agent"]
+    assert agent.startswith(f"paperfuse/{__version__} ")
+    assert "mailto:me@example.org" in agent
+
+
+def test_requests_are_spaced_by_the_minimum_interval(httpserver: HTTPServer) -> None:
+    starts: list[float] = []
+
+    def handler(request: Request) -> Response:
+        starts.append(time.monotonic())
+        return Response("ok")
+
+    httpserver.expect_request("/paced").respond_with_handler(handler)
+
+    async def work(http: httpx.AsyncClient) -> None:
+        client = _client(http, interval=0.2, concurrency=1)
+        await asyncio.gather(*(client.get(httpserver.url_for("/paced")) for _ in range(5)))
+
+    _run(work)
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
+    assert len(starts) == 5
+    assert min(gaps) >= 0.19
+
+
+def test_429_is_retried_after_the_servers_retry_after(httpserver: HTTPServer) -> None:
+    times: list[float] = []
+
+    def handler(request: Request) -> Response:
+        times.append(time.monotonic())
+        if len(times) == 1:
+            return Response("slow down", status=429, headers={"Retry-After": "1"})
+        return Response("ok")
+
+    httpserver.expect_request("/limited").respond_with_handler(handler)
+    with stamina.set_testing(False):
+        response = _run(lambda http: _client(http).get(httpserver.url_for("/limited")))
+    assert response.text == "ok"
+    assert len(times) == 2
+    assert times[1] - times[0] >= 0.95
+
+
+def test_5xx_is_retried_then_reported_as_unavailable(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/down").respond_with_data("oops", status=503)
+    with stamina.set_testing(True, attempts=3), pytest.raises(SourceUnavailable) as caught:
+        _run(lambda http: _client(http, attempts=3).get(httpserver.url_for("/down")))
+    assert len(httpserver.log) == 3
+    assert str(caught.value) == "HTTP 503 after 3 attempts"
+    assert caught.value.source == "test"
+
+
+def test_429_that_outlasts_retries_is_rate_limited(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/limited").respond_with_data("no", status=429)
+    with stamina.set_testing(True, attempts=2), pytest.raises(RateLimited):
+        _run(lambda http: _client(http, attempts=2).get(httpserver.url_for("/limited")))
+    assert len(httpserver.log) == 2
+
+
+def test_other_4xx_is_never_retried(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/missing").respond_with_data("nope", status=404)
+    with stamina.set_testing(True, attempts=3):
+        response = _run(lambda http: _client(http).get(httpserver.url_for("/missing")))
+    assert response.status_code == 404
+    assert len(httpserver.log) == 1
+
+
+def test_transport_error_is_unavailable_and_redacted() -> None:
+    async def work(http: httpx.AsyncClient) -> None:
+        client = _client(http, secrets=("me@example.org",))
+        await client.get("http://127.0.0.1:9/v2/x", params={"email": "me@example.org"})
+
+    with pytest.raises(SourceUnavailable) as caught:
+        _run(work)
+    assert caught.value.request == "GET http://127.0.0.1:9/v2/x?email=***"
+    assert "example.org" not in str(caught.value)
+
+
+def test_oversized_body_is_a_bad_response(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/big").respond_with_data("x" * 5000)
+    with pytest.raises(BadResponse, match="larger than 1000 bytes"):
+        _run(lambda http: _client(http, max_body=1000).get(httpserver.url_for("/big")))
+
+
+def test_gzip_body_is_decoded(httpserver: HTTPServer) -> None:
+    import gzip
+
+    body = gzip.compress(b'{"ok": true}')
+    httpserver.expect_request("/gz").respond_with_data(
+        body, headers={"Content-Encoding": "gzip"}, content_type="application/json"
+    )
+    response = _run(lambda http: _client(http).get(httpserver.url_for("/gz")))
+    assert response.json() == {"ok": True}

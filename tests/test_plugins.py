@@ -1,0 +1,272 @@
+"""The plugin host: registration, guards, blocking, and the built-in plugins."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+import pytest
+
+import paperfuse
+from fakes import install_distribution
+from paperfuse import IdentifierScheme, OutputFormat, PluginHost, PluginWarning, Source
+
+
+class _GoodSource(Source):
+    name = "good"
+    schemes = ("doi",)
+    batch_size = 50
+    politeness = paperfuse.Politeness(min_interval=1.0, max_concurrency=1)
+
+
+class _IsbnScheme(IdentifierScheme):
+    name = "isbn"
+
+    def parse(self, text: str) -> Iterable[paperfuse.Identifier]:
+        if text.lower().startswith("isbn:"):
+            yield paperfuse.Identifier(scheme="isbn", value=text[5:].replace("-", ""))
+
+
+class _CsvFormat(OutputFormat):
+    name = "csv"
+
+    def render(self, work: paperfuse.Work) -> str:
+        return f"{work.ids.doi},{work.title}"
+
+
+class GoodPlugin:
+    @paperfuse.hookimpl
+    def paperfuse_register_sources(self) -> list[type[Source]]:
+        return [_GoodSource]
+
+    @paperfuse.hookimpl
+    def paperfuse_register_schemes(self) -> list[type[IdentifierScheme]]:
+        return [_IsbnScheme]
+
+    @paperfuse.hookimpl
+    def paperfuse_register_formats(self) -> list[type[OutputFormat]]:
+        return [_CsvFormat]
+
+
+def test_plugin_registered_in_test_offers_source_scheme_and_format() -> None:
+    host = PluginHost(entry_points=False, plugins={"good": GoodPlugin()})
+    assert host.sources == {"good": _GoodSource}
+    assert "isbn" in host.schemes
+    assert host.formats["csv"] is _CsvFormat
+    info = host.plugins["good"]
+    assert (info.sources, info.schemes, info.formats) == (["good"], ["isbn"], ["csv"])
+    assert info.status == "loaded"
+    assert not host.failures
+
+
+def test_core_schemes_and_formats_come_through_the_same_hooks() -> None:
+    host = PluginHost(entry_points=False)
+    assert {"doi", "arxiv", "pmid", "pmcid", "url"} <= set(host.schemes)
+    assert {"json", "bibtex", "csl-json"} <= set(host.formats)
+    assert host.plugins["paperfuse"].builtin
+
+
+def test_plugin_scheme_is_used_by_resolver_identify() -> None:
+    config = paperfuse.Config()
+    resolver = paperfuse.Resolver(config, entry_points=False, plugins={"good": GoodPlugin()})
+    found = resolver.identify("isbn:978-3-16-148410-0")
+    assert found.kind == "identifier"
+    assert found.identifiers[0] == paperfuse.Identifier(scheme="isbn", value="9783161484100")
+
+
+def test_each_resolver_has_its_own_plugin_manager() -> None:
+    one = PluginHost(entry_points=False, plugins={"good": GoodPlugin()})
+    two = PluginHost(entry_points=False)
+    assert one.pm is not two.pm
+    assert "good" in one.sources
+    assert "good" not in two.sources
+
+
+class _DuplicatePlugin:
+    @paperfuse.hookimpl
+    def paperfuse_register_sources(self) -> list[type[Source]]:
+        return [_GoodSource]
+
+
+class _Nameless(Source):
+    schemes = ("doi",)
+
+
+class _BadBatch(Source):
+    name = "badbatch"
+    batch_size = 0
+
+
+class _BadPlugin:
+    @paperfuse.hookimpl
+    def paperfuse_register_sources(self) -> list[object]:
+        return [_Nameless, _BadBatch, dict]
+
+
+class _RaisingPlugin:
+    @paperfuse.hookimpl
+    def paperfuse_register_sources(self) -> list[type[Source]]:
+        raise RuntimeError("database missing")
+
+    @paperfuse.hookimpl
+    def paperfuse_register_formats(self) -> list[type[OutputFormat]]:
+        return [_CsvFormat]
+
+
+class _MisspelledHook:
+    @paperfuse.hookimpl
+    def paperfuse_register_source(self) -> list[type[Source]]:  # no such hook
+        return []
+
+
+def test_duplicate_source_name_is_refused_with_owner_named() -> None:
+    with pytest.warns(PluginWarning, match="already registered by plugin 'first'"):
+        host = PluginHost(
+            entry_points=False, plugins={"first": GoodPlugin(), "second": _DuplicatePlugin()}
+        )
+    assert host.sources["good"] is _GoodSource
+    assert host.plugins["second"].status == "failed"
+    assert "source 'good' is already registered" in host.plugins["second"].errors[0]
+
+
+def test_invalid_source_classes_are_refused_one_by_one() -> None:
+    with pytest.warns(PluginWarning):
+        host = PluginHost(entry_points=False, plugins={"bad": _BadPlugin()})
+    errors = host.plugins["bad"].errors
+    assert any("source name None" in e for e in errors)
+    assert any("batch_size must be a positive integer" in e for e in errors)
+    assert any("is not a paperfuse.Source subclass" in e for e in errors)
+    assert host.sources == {}
+
+
+def test_hook_that_raises_is_reported_and_other_hooks_still_count() -> None:
+    with pytest.warns(PluginWarning, match="database missing"):
+        host = PluginHost(entry_points=False, plugins={"raising": _RaisingPlugin()})
+    info = host.plugins["raising"]
+    assert info.formats == ["csv"]
+    assert "paperfuse_register_sources raised RuntimeError: database missing" in info.errors[0]
+
+
+def test_unknown_hook_name_is_reported() -> None:
+    with pytest.warns(PluginWarning, match="paperfuse_register_source, which is not a paperfuse"):
+        host = PluginHost(entry_points=False, plugins={"typo": _MisspelledHook()})
+    assert host.plugins["typo"].status == "failed"
+
+
+# -- entry points: a fake installed distribution on sys.path ---------------------------
+
+
+def _install_fake_distribution(root: Path) -> None:
+    """A distribution with one working plugin and two that fail to import."""
+    install_distribution(
+        root,
+        "paperfuse-fake-plugins",
+        {
+            "fakegood": "paperfuse_fake_good",
+            "fakebroken": "paperfuse_fake_broken",
+            "fakemissing": "paperfuse_fake_not_installed",
+        },
+        {
+            "paperfuse_fake_good": """
+                import paperfuse
+
+                class FakeSource(paperfuse.Source):
+                    name = "fake"
+                    schemes = ("doi",)
+
+                @paperfuse.hookimpl
+                def paperfuse_register_sources():
+                    return [FakeSource]
+            """,
+            "paperfuse_fake_broken": "raise ImportError('needs libfoo 9')\n",
+        },
+    )
+
+
+@pytest.fixture
+def fake_distribution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    _install_fake_distribution(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return tmp_path
+
+
+def test_broken_entry_point_is_reported_and_others_load(fake_distribution: Path) -> None:
+    with pytest.warns(PluginWarning) as caught:
+        host = PluginHost()
+    assert "fake" in host.sources
+    broken = host.plugins["fakebroken"]
+    assert broken.status == "failed"
+    assert broken.distribution == "paperfuse-fake-plugins"
+    assert broken.version == "1.2.3"
+    assert "ImportError: needs libfoo 9" in broken.errors[0]
+    assert host.plugins["fakemissing"].status == "failed"
+    assert {str(w.message).split(":")[0] for w in caught} == {
+        "paperfuse plugin fakebroken",
+        "paperfuse plugin fakemissing",
+    }
+
+
+def test_disabled_plugins_are_not_loaded(fake_distribution: Path) -> None:
+    env = {"PAPERFUSE_DISABLED_PLUGINS": "fakegood, fakebroken,fakemissing"}
+    host = PluginHost(env=env)
+    assert "fake" not in host.sources
+    assert host.plugins["fakegood"].status == "disabled"
+    assert host.plugins["fakebroken"].status == "disabled"
+    assert not host.failures
+
+
+def test_allow_list_loads_only_named_plugins(fake_distribution: Path) -> None:
+    host = PluginHost(env={"PAPERFUSE_PLUGINS": "fakegood"})
+    assert "fake" in host.sources
+    assert host.plugins["arxiv"].status == "disabled"
+    assert not host.failures
+
+
+def test_builtin_plugin_packages_are_entry_points_of_paperfuse() -> None:
+    host = PluginHost()
+    for name in ("arxiv", "unpaywall", "oab"):
+        info = host.plugins[name]
+        assert info.distribution == "paperfuse"
+        assert info.version == paperfuse.__version__
+        assert info.status == "loaded"
+
+
+def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "paperfuse.cli", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=60,
+    )
+
+
+def test_cli_plugins_lists_failures_and_keeps_working(fake_distribution: Path) -> None:
+    env = {"PYTHONPATH": str(fake_distribution)}
+    listing = _cli("plugins", env=env)
+    assert listing.returncode == 0, listing.stderr
+    assert "fakebroken  (paperfuse-fake-plugins 1.2.3)  failed" in listing.stdout
+    assert "error: cannot be imported (paperfuse_fake_broken): ImportError: needs libfoo 9" in (
+        listing.stdout
+    )
+    assert "fakegood  (paperfuse-fake-plugins 1.2.3)  loaded" in listing.stdout
+    assert "registers sources: fake" in listing.stdout
+    assert "arxiv  (paperfuse " in listing.stdout
+
+    identified = _cli("identify", "10.1038/nature12373", env=env)
+    assert identified.returncode == 0
+    assert '"value": "10.1038/nature12373"' in identified.stdout
+    assert "paperfuse: warning: paperfuse plugin fakebroken" in identified.stderr
+    assert "Traceback" not in identified.stderr
+
+
+def test_cli_plugins_json(fake_distribution: Path) -> None:
+    import json
+
+    listing = _cli("plugins", "--json", env={"PYTHONPATH": str(fake_distribution)})
+    plugins = {p["name"]: p for p in json.loads(listing.stdout)}
+    assert plugins["fakegood"]["sources"] == ["fake"]
+    assert plugins["fakebroken"]["status"] == "failed"
