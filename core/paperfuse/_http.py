@@ -184,21 +184,26 @@ class SourceClient:
         """A paced, retried POST; see :meth:`request`."""
         return await self.request("POST", url, **kwargs)
 
-    async def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    async def request(
+        self, method: str, url: str, *, max_body: int | None = None, **kwargs: Any
+    ) -> httpx.Response:
         """Send a request politely and return the response, body read.
 
-        Raises :class:`SourceUnavailable` after transport errors or 5xx
-        outlast the retries, :class:`RateLimited` when 429 does, and
-        :class:`BadResponse` when the body exceeds ``max_body``.
+        ``kwargs`` are those of ``httpx.AsyncClient.build_request`` (``params``,
+        ``data``, ``json``, ``headers``). ``max_body`` lowers or raises the
+        body size cap for this request. Raises :class:`SourceUnavailable`
+        after transport errors or 5xx outlast the retries, :class:`RateLimited`
+        when 429 does, and :class:`BadResponse` when the body exceeds the cap.
         """
         request = self.http.build_request(method, url, timeout=self.timeout, **kwargs)
+        cap = self.max_body if max_body is None else max_body
         described = self.describe(method, request.url)
         try:
             async for attempt in stamina.retry_context(
                 on=self._backoff, attempts=self.attempts, timeout=None, wait_max=30.0
             ):
                 with attempt:
-                    return await self._send(request, described)
+                    return await self._send(request, described, cap)
         except _RetryableStatus as e:
             status = e.response.status_code
             kind = RateLimited if status == 429 else SourceUnavailable
@@ -224,7 +229,7 @@ class SourceClient:
         self.pacer.defer(wait)
         return wait
 
-    async def _send(self, request: httpx.Request, described: str) -> httpx.Response:
+    async def _send(self, request: httpx.Request, described: str, cap: int) -> httpx.Response:
         async with self.pacer._requests:
             await self.pacer._request_slot()
             self.requests += 1
@@ -235,9 +240,9 @@ class SourceClient:
                 body = bytearray()
                 async for chunk in response.aiter_bytes():
                     body += chunk
-                    if len(body) > self.max_body:
+                    if len(body) > cap:
                         raise BadResponse(
-                            f"response body larger than {self.max_body} bytes",
+                            f"response body larger than {cap} bytes",
                             source=self.name,
                             request=described,
                         )

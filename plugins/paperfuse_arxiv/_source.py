@@ -1,0 +1,176 @@
+"""The arXiv query API as a paperfuse source.
+
+Id lookups go in batches of up to 2,000 ids per request (POST when the id list
+is long), title and citation queries become ``search_query`` searches, and
+every request keeps the documented politeness: one request every 3 seconds,
+on one connection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from paperfuse import (
+    BadResponse,
+    Identifier,
+    LookupResult,
+    Politeness,
+    Query,
+    Source,
+    SourceError,
+    Work,
+)
+
+from ._atom import Feed, parse_feed
+from ._query import search_query
+
+__all__ = ["ArxivSource"]
+
+#: The API's own cap on results of one query.
+MAX_RESULTS = 30_000
+#: Past this length, an id list goes in a POST body rather than the URL.
+_LONG_QUERY = 1_500
+#: Largest feed paperfuse reads (2,000 entries take about 8 MB).
+_MAX_FEED_BYTES = 48 * 1024 * 1024
+
+
+class ArxivSource(Source):
+    """arXiv's query API: metadata and a green OA copy of every arXiv paper.
+
+    Options (``[sources.arxiv.options]``): ``empty_feed_retries`` (default 2)
+    asks again when the API answers a whole batch of ids with an empty feed,
+    a known quirk of the service; ``search_results`` (default 10) is how many
+    candidates a title search fetches.
+    """
+
+    name = "arxiv"
+    schemes = ("arxiv",)
+    searches_titles = True
+    batch_size = 2_000
+    politeness = Politeness(min_interval=3.0, max_concurrency=1)
+    base_url = "https://export.arxiv.org"
+    description = "arXiv query API: preprint metadata and a green OA copy"
+
+    @property
+    def _endpoint(self) -> str:
+        return f"{self.context.base_url}/api/query"
+
+    def _option(self, key: str, default: int) -> int:
+        value = self.context.settings.options.get(key, default)
+        return value if isinstance(value, int) and value >= 0 else default
+
+    async def lookup(self, identifiers: Sequence[Identifier]) -> Mapping[Identifier, LookupResult]:
+        results: dict[Identifier, LookupResult] = {}
+        await self._lookup(list(identifiers), results)
+        return results
+
+    async def _lookup(
+        self, batch: list[Identifier], results: dict[Identifier, LookupResult]
+    ) -> None:
+        """Look up ``batch``; when the API rejects it whole, set the culprit aside and go on."""
+        feed = await self._fetch_ids(batch)
+        for _ in range(self._option("empty_feed_retries", 2)):
+            if feed.works or feed.errors:
+                break
+            feed = await self._fetch_ids(batch)  # the quirk: an empty feed for ids that exist
+        if not feed.errors:
+            results.update(_match_entries(batch, feed.works))
+            return
+        message = feed.errors[0].message
+        culprits = [i for i in batch if message.endswith(f" {_id_text(i)}")]
+        if len(batch) == 1 or culprits:
+            for identifier in culprits or batch:
+                results[identifier] = BadResponse(f"arXiv API: {message}", source=self.name)
+            rest = [i for i in batch if i not in culprits]
+            if culprits and rest:
+                await self._lookup(rest, results)
+            return
+        # The error names no id of the batch: halve it until the culprit is alone.
+        middle = len(batch) // 2
+        await self._lookup(batch[:middle], results)
+        await self._lookup(batch[middle:], results)
+
+    async def _fetch_ids(self, batch: list[Identifier]) -> Feed:
+        id_list = ",".join(_id_text(i) for i in batch)
+        params = {"id_list": id_list, "start": "0", "max_results": str(len(batch))}
+        return await self._fetch(params, post=len(id_list) > _LONG_QUERY)
+
+    async def search(self, query: Query) -> Sequence[Work]:
+        wanted = min(self._option("search_results", 10), MAX_RESULTS)
+        for phrase in (True, False):
+            text = search_query(query, phrase=phrase)
+            if text is None:
+                return ()
+            works = await self._search_pages(text, wanted)
+            if works:
+                return works
+        return ()
+
+    async def _search_pages(self, text: str, wanted: int) -> list[Work]:
+        """Up to ``wanted`` results of one search, page by page, never past 30,000."""
+        works: list[Work] = []
+        start = 0
+        page = min(wanted, 2_000) or 1
+        while len(works) < wanted and start < MAX_RESULTS:
+            size = min(page, wanted - len(works), MAX_RESULTS - start)
+            params = {
+                "search_query": text,
+                "start": str(start),
+                "max_results": str(size),
+                "sortBy": "relevance",
+                "sortOrder": "descending",
+            }
+            feed = await self._fetch(params, post=False)
+            if feed.errors:
+                raise BadResponse(f"arXiv API: {feed.errors[0].message}", source=self.name)
+            works.extend(feed.works)
+            start += size
+            if not feed.works or feed.total is None or start >= feed.total:
+                break
+        return works
+
+    async def _fetch(self, params: dict[str, str], *, post: bool) -> Feed:
+        client = self.context.client
+        kwargs: dict[str, Any] = {"data": params} if post else {"params": params}
+        response = await client.request(
+            "POST" if post else "GET", self._endpoint, max_body=_MAX_FEED_BYTES, **kwargs
+        )
+        described = client.describe(response.request.method, response.request.url)
+        if response.status_code not in (200, 400):
+            raise BadResponse(
+                f"HTTP {response.status_code}: {response.text[:120]!r}",
+                source=self.name,
+                request=described,
+            )
+        try:
+            return parse_feed(response.content)
+        except SourceError as e:
+            raise BadResponse(
+                f"HTTP {response.status_code}, {e.message}", source=self.name, request=described
+            ) from None
+
+
+def _id_text(identifier: Identifier) -> str:
+    version = f"v{identifier.version}" if identifier.version is not None else ""
+    return f"{identifier.value}{version}"
+
+
+def _match_entries(
+    batch: Sequence[Identifier], works: Sequence[Work]
+) -> dict[Identifier, LookupResult]:
+    """Each asked id with its entry: the asked version, or the latest when none was asked."""
+    by_id: dict[str, list[Work]] = {}
+    for work in works:
+        if work.ids.arxiv:
+            by_id.setdefault(work.ids.arxiv, []).append(work)
+    found: dict[Identifier, LookupResult] = {}
+    for identifier in batch:
+        entries = by_id.get(identifier.value, [])
+        if identifier.version is not None:
+            entries = [w for w in entries if w.ids.arxiv_version in (identifier.version, None)]
+        if entries:
+            found[identifier] = max(entries, key=lambda w: w.ids.arxiv_version or 0)
+        else:
+            found[identifier] = None
+    return found
