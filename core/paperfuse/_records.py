@@ -37,8 +37,13 @@ WorkStatus = Literal["resolved", "not_found", "ambiguous", "invalid", "error"]
 OAStatus = Literal["gold", "hybrid", "bronze", "green", "closed"]
 
 
-class _Record(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=False):
-    """Base of every paperfuse record: frozen, keyword-only."""
+class _Record(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """Base of every paperfuse record: frozen, keyword-only.
+
+    Records hold only strings, numbers, tuples and dicts of those, never a
+    reference back to themselves, so the garbage collector need not track
+    them (``gc=False``): less work and memory for batches of many records.
+    """
 
 
 class Identifier(_Record):
