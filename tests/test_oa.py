@@ -31,7 +31,7 @@ NATURE = "unpywall_10.1038_nature12373.json"
 PHYSREVE = "unpywall_10.1103_physreve.88.012814.json"
 ENVINT = "unpywall_10.1016_j.envint.2020.105730.json"
 JNS = "unpywall_10.1016_j.jns.2020.116832.json"
-PRL = "ezunpaywall_10.1103_physrevlett.120.052501.json"
+PRL = "snapshot/ezunpaywall_10.1103_physrevlett.120.052501.json"
 
 VOR = "publisher's version of record (publishedVersion at the publisher, DOI known)"
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import email.utils
+import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,9 +24,12 @@ import stamina
 
 from ._errors import BadResponse, RateLimited, SourceUnavailable
 from ._redact import redact
+from ._store import Store
 from ._version import __version__
 
-__all__ = ["Pacer", "SourceClient", "user_agent"]
+__all__ = ["DailyBudget", "Pacer", "SourceClient", "user_agent"]
+
+log = logging.getLogger("paperfuse")
 
 #: Longest Retry-After paperfuse waits for before giving up on a request.
 MAX_RETRY_AFTER = 120.0
@@ -125,6 +129,47 @@ class Pacer:
         return call
 
 
+class DailyBudget:
+    """A source's calls per day (UTC), counted in the store across runs and processes.
+
+    Near the budget (90 %) it warns once per run; at the budget it refuses
+    further requests with :class:`RateLimited`, which names the budget.
+    """
+
+    WARN_AT = 0.9
+
+    def __init__(self, store: Store, source: str, limit: int) -> None:
+        self.store = store
+        self.source = source
+        self.limit = limit
+        self._warned = False
+
+    def _counter(self) -> str:
+        return f"budget/{self.source}/{time.strftime('%Y-%m-%d', time.gmtime())}"
+
+    def spent(self) -> int:
+        """Calls counted today."""
+        return self.store.counter(self._counter())
+
+    def spend(self, described: str) -> None:
+        """Count one call, or refuse it when the day's budget is spent."""
+        if self.store.counter(self._counter()) >= self.limit:
+            raise RateLimited(
+                f"daily budget of {self.limit:,} calls is spent; asking again after 00:00 UTC",
+                source=self.source,
+                request=described,
+            )
+        used = self.store.increment(self._counter())
+        if not self._warned and used >= self.WARN_AT * self.limit:
+            self._warned = True
+            log.warning(
+                "source %s has used %s of its %s calls for today (UTC)",
+                self.source,
+                f"{used:,}",
+                f"{self.limit:,}",
+            )
+
+
 class _RetryableStatus(Exception):
     def __init__(self, response: httpx.Response) -> None:
         self.response = response
@@ -162,8 +207,10 @@ class SourceClient:
         attempts: int = 4,
         timeout: float = 30.0,
         max_body: int = MAX_BODY_BYTES,
+        budget: DailyBudget | None = None,
     ) -> None:
         self.name = name
+        self.budget = budget
         self.http = http
         self.pacer = pacer
         self.secrets = secrets
@@ -229,10 +276,23 @@ class SourceClient:
         self.pacer.defer(wait)
         return wait
 
+    async def _trace(self, event: str, info: dict[str, Any]) -> None:
+        """httpcore's trace hook: the request really leaves when its headers are sent.
+
+        A first request also opens the connection; stamping the moment its
+        headers go out keeps the interval between arrivals at the server, not
+        only between the starts of the calls.
+        """
+        if event.endswith("send_request_headers.started"):
+            self.pacer.stamp()
+
     async def _send(self, request: httpx.Request, described: str, cap: int) -> httpx.Response:
         async with self.pacer._requests:
             await self.pacer._request_slot()
+            if self.budget is not None:
+                self.budget.spend(described)
             self.requests += 1
+            request.extensions["trace"] = self._trace
             response = await self.http.send(request, stream=True)
             try:
                 if response.status_code == 429 or response.status_code >= 500:

@@ -19,9 +19,9 @@ from ._records import FieldProvenance, Ids, OtherValue, Work
 __all__ = ["DEFAULT_RANKING", "MergePolicy", "merge"]
 
 #: Version-of-record sources first: venue, dates, publisher, authors, title.
-_RECORD_FIRST = ("unpaywall", "oab", "arxiv")
+_RECORD_FIRST = ("unpaywall", "unpaywall-snapshot", "oab", "arxiv")
 #: Preprint server first: what only it documents well.
-_PREPRINT_FIRST = ("arxiv", "unpaywall", "oab")
+_PREPRINT_FIRST = ("arxiv", "unpaywall", "unpaywall-snapshot", "oab")
 
 #: The default ranking of sources per field, best first. ``default`` applies
 #: to every field not named.
@@ -38,6 +38,8 @@ DEFAULT_RANKING: dict[str, tuple[str, ...]] = {
 
 #: Fields that are combined from every source rather than chosen.
 UNION_FIELDS = ("categories", "issn", "oa_locations")
+#: Mappings combined key by key (each source keeps its own keys in ``extra``).
+_MAPPING_FIELDS = ("extra",)
 #: Fields the merge leaves alone: the resolver sets them.
 _RESOLVER_FIELDS = frozenset(
     {
@@ -48,7 +50,6 @@ _RESOLVER_FIELDS = frozenset(
         "status",
         "error",
         "candidates",
-        "extra",
         "best_oa_location",
         "is_oa",
         "oa_status",
@@ -110,6 +111,15 @@ def _union(field: str, values: Mapping[str, Any], policy: MergePolicy) -> tuple[
     return tuple(seen)
 
 
+def _combine(field: str, values: Mapping[str, Any], policy: MergePolicy) -> dict[str, Any]:
+    """The sources' mappings key by key, the best-ranked source's value for a shared key."""
+    combined: dict[str, Any] = {}
+    for source in policy.order(field, list(values)):
+        for key, value in values[source].items():
+            combined.setdefault(key, value)
+    return combined
+
+
 def merge(partials: Sequence[tuple[str, Work]], policy: MergePolicy | None = None) -> Work:
     """One :class:`Work` from the sources' partial works, with provenance.
 
@@ -128,6 +138,9 @@ def merge(partials: Sequence[tuple[str, Work]], policy: MergePolicy | None = Non
         if field in _RESOLVER_FIELDS:
             continue
         values = {s: getattr(w, field) for s, w in by_source.items()}
+        if field in _MAPPING_FIELDS:
+            fields[field] = _combine(field, values, policy)
+            continue
         if field in UNION_FIELDS:
             combined = _union(field, values, policy)
             if combined:
@@ -146,11 +159,7 @@ def merge(partials: Sequence[tuple[str, Work]], policy: MergePolicy | None = Non
         if field in _ID_UNION_FIELDS:
             ids[field] = _union(key, values, policy)
         elif field == "other":
-            other: dict[str, str] = {}
-            for source in policy.order(key, list(values)):
-                for scheme, value in values[source].items():
-                    other.setdefault(scheme, value)
-            ids[field] = other
+            ids[field] = _combine(key, values, policy)
         else:
             chosen = _choose(key, values, policy)
             if chosen is not None:

@@ -115,13 +115,18 @@ class Ids(_Record):
 
 
 class Author(_Record):
-    """One author; ``name`` is always set, the parts when a source gives them."""
+    """One author; ``name`` is always set, the parts when a source gives them.
+
+    ``orcid`` is the full ORCID URL (``https://orcid.org/0000-...``);
+    ``sequence`` is Crossref's ``first`` or ``additional``.
+    """
 
     name: str
     given: str | None = None
     family: str | None = None
     orcid: str | None = None
     affiliations: tuple[str, ...] = ()
+    sequence: str | None = None
 
 
 class OALocation(_Record):
@@ -147,6 +152,8 @@ class OALocation(_Record):
     updated: str | None = None
     is_best: bool | None = None
     reason: str | None = None
+    repository_institution: str | None = None
+    endpoint_id: str | None = None
 
 
 class OtherValue(_Record):

@@ -47,8 +47,9 @@ from ._records import (
     SourceReport,
     Work,
 )
-from ._redact import redact
+from ._redact import RedactingFilter, redact
 from ._source import Politeness, Source, SourceContext
+from ._store import SourceStore, Store, default_store_path
 
 __all__ = ["Resolver"]
 
@@ -57,6 +58,8 @@ log = logging.getLogger("paperfuse")
 #: Completed lookups a source remembers within one resolver, so that an
 #: identifier repeated in a batch is asked once.
 _MEMO_SIZE = 50_000
+#: Loggers of the HTTP stack, which log request URLs (and so a contact email).
+_HTTP_LOGGERS = ("httpx", "httpcore")
 #: Identifier schemes that OA location URLs may reveal.
 _REVEALED_BY_URL = frozenset({"doi", "arxiv", "pmid", "pmcid"})
 
@@ -67,7 +70,7 @@ class _SourceRuntime:
     """One source inside one resolver: its instance, pacer and lookup batcher."""
 
     def __init__(self, resolver: Resolver, cls: type[Source]) -> None:
-        from ._http import Pacer, SourceClient
+        from ._http import DailyBudget, Pacer, SourceClient
 
         config = resolver.config
         self.name = cls.name
@@ -79,12 +82,14 @@ class _SourceRuntime:
             daily_budget=_pick(settings.daily_budget, cls.politeness.daily_budget),
         )
         self.pacer = Pacer(politeness.min_interval, politeness.max_concurrency)
+        budget = politeness.daily_budget
         self.client = SourceClient(
             name=cls.name,
             http=resolver._http_client(),
             pacer=self.pacer,
             secrets=config.secrets,
             timeout=settings.timeout or config.timeout,
+            budget=DailyBudget(resolver.store, cls.name, budget) if budget else None,
         )
         self.call_timeout = settings.call_timeout or config.call_timeout
         self.secrets = config.secrets
@@ -107,6 +112,7 @@ class _SourceRuntime:
             base_url=settings.url or cls.base_url,
             politeness=politeness,
             client=self.client,
+            store=SourceStore(resolver.store, cls.name),
         )
         try:
             self.instance = cls(context)
@@ -320,7 +326,9 @@ class Resolver:
         self.merge_policy = MergePolicy(self.config.merge)
         self.oa_ranking = oa_ranking or _configured_ranking(self.config.oa_ranking)
         self._transport = transport
+        self.store = Store(default_store_path(self.config.cache_dir))
         self._http: Any = None
+        self._log_filter: RedactingFilter | None = None
         self._runtimes: dict[str, _SourceRuntime] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._own_loop: asyncio.AbstractEventLoop | None = None
@@ -387,6 +395,11 @@ class Resolver:
         if self._http is not None:
             await self._http.aclose()
             self._http = None
+        if self._log_filter is not None:
+            for name in _HTTP_LOGGERS:
+                logging.getLogger(name).removeFilter(self._log_filter)
+            self._log_filter = None
+        self.store.close()
 
     def close(self) -> None:
         """Synchronous :meth:`aclose`; also closes the resolver's own event loop."""
@@ -396,6 +409,7 @@ class Resolver:
             self._own_loop = None
         elif self._runtimes is not None or self._http is not None:
             asyncio.run(self.aclose())
+        self.store.close()
 
     def __enter__(self) -> Resolver:
         return self
@@ -427,6 +441,10 @@ class Resolver:
 
             from ._http import user_agent
 
+            if self.config.secrets:
+                self._log_filter = RedactingFilter(self.config.secrets)
+                for name in _HTTP_LOGGERS:
+                    logging.getLogger(name).addFilter(self._log_filter)
             self._http = httpx.AsyncClient(
                 headers={"User-Agent": user_agent(self.config.email)},
                 follow_redirects=True,

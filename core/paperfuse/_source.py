@@ -18,6 +18,7 @@ from ._records import Identifier, Query, Work
 if TYPE_CHECKING:
     from ._config import Config, SourceSettings
     from ._http import SourceClient
+    from ._store import SourceStore
 
 __all__ = ["LookupResult", "Politeness", "Source", "SourceContext"]
 
@@ -46,7 +47,8 @@ class SourceContext:
     ``settings`` are its own settings from configuration; ``config`` the
     whole configuration (for the contact email); ``base_url`` the service
     root to which it appends its documented paths; ``client`` the polite HTTP
-    client the resolver made for it (rate limits, retries, User-Agent).
+    client the resolver made for it (rate limits, retries, User-Agent, daily
+    budget); ``store`` its own part of the embedded store.
     """
 
     def __init__(
@@ -58,6 +60,7 @@ class SourceContext:
         base_url: str | None,
         politeness: Politeness,
         client: SourceClient | None = None,
+        store: SourceStore | None = None,
     ) -> None:
         self.name = name
         self.config = config
@@ -65,6 +68,7 @@ class SourceContext:
         self.base_url = base_url.rstrip("/") if base_url else None
         self.politeness = politeness
         self._client = client
+        self._store = store
 
     @property
     def client(self) -> SourceClient:
@@ -72,6 +76,13 @@ class SourceContext:
         if self._client is None:
             raise RuntimeError(f"source {self.name!r} was created without an HTTP client")
         return self._client
+
+    @property
+    def store(self) -> SourceStore:
+        """The source's own part of the embedded store, kept across runs."""
+        if self._store is None:
+            raise RuntimeError(f"source {self.name!r} was created without a store")
+        return self._store
 
     @property
     def email(self) -> str | None:

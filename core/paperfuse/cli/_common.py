@@ -22,9 +22,19 @@ def report_on_stderr(quiet: bool = False) -> None:
     logger = logging.getLogger("paperfuse")
     if not logger.handlers:
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("paperfuse: %(levelname)s: %(message)s"))
+        handler.setFormatter(_Formatter())
         logger.addHandler(handler)
-    logger.setLevel(logging.ERROR if quiet else logging.WARNING)
+    logger.setLevel(logging.ERROR if quiet else logging.INFO)
+
+
+class _Formatter(logging.Formatter):
+    """``paperfuse: message`` for news, ``paperfuse: warning: message`` for trouble."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        message = record.getMessage()
+        if record.levelno >= logging.WARNING:
+            return f"paperfuse: {record.levelname.lower()}: {message}"
+        return f"paperfuse: {message}"
 
 
 def fail_on_config_error(error: Exception) -> None:
