@@ -20,9 +20,13 @@ def _no_backoff() -> Iterator[None]:
 def _isolated_environment(
     monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    """Keep the user's own configuration, email and plugin switches out of every test."""
+    """Keep the user's configuration, email, plugin switches and the network out of every test."""
     for name in list(os.environ):
         if name.startswith("PAPERFUSE_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
+    # A safety net: a built-in source that a test forgot to point at its local
+    # server reaches a closed local port, never the internet.
+    for source in ("ARXIV", "UNPAYWALL", "OAB"):
+        monkeypatch.setenv(f"PAPERFUSE_{source}_URL", "http://127.0.0.1:9")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))

@@ -58,7 +58,12 @@ def _paperfuse(
         input=stdin,
         capture_output=True,
         text=True,
-        env={**os.environ, "PYTHONPATH": str(plugin_path), **env},
+        env={
+            **os.environ,
+            "PYTHONPATH": str(plugin_path),
+            "PAPERFUSE_DISABLED_PLUGINS": "arxiv,unpaywall,oab",  # only the fake source answers
+            **env,
+        },
         timeout=60,
     )
 

@@ -160,6 +160,13 @@ class _SourceRuntime:
         while self._pending:
             await self._settle()
             call = await self.pacer.acquire()
+            if self.gone is not None:  # gone while these waited: answer them without asking
+                self.pacer.release(call)
+                while self._pending:
+                    _, (_, future) = self._pending.popitem(last=False)
+                    if not future.done():
+                        future.set_result(("gone", self.gone, 0))
+                break
             batch: list[Identifier] = []
             while self._pending and len(batch) < self.cls.batch_size:
                 key, (identifier, future) = self._pending.popitem(last=False)
