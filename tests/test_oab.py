@@ -113,6 +113,7 @@ def test_pmid_and_pmcid_in_metadata() -> None:
 def oab_config(server: HTTPServer, **settings: Any) -> Config:
     root = server.url_for("").rstrip("/")
     return Config(
+        use_cache=False,  # each test's runs ask the server afresh
         sources={"oab": SourceSettings(url=root, min_interval=0.0, **settings)},
     )
 

@@ -392,6 +392,7 @@ def write_snapshot(path: Path, *, gzipped: bool) -> list[str]:
 def snapshot_resolver(path: Path, cache: Path) -> paperfuse.Resolver:
     cfg = Config(
         cache_dir=str(cache),
+        use_cache=False,  # answers come from the snapshot index itself, each run
         sources={"unpaywall-snapshot": SourceSettings(options={"path": str(path)})},
     )
     return paperfuse.Resolver(cfg, entry_points=False, plugins={"unpaywall": paperfuse_unpaywall})

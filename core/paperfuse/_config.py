@@ -62,6 +62,9 @@ class Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     email: str | None = None
     cache_dir: str | None = None
     use_cache: bool = True
+    refresh: bool = False
+    cache_ttl: float = 30 * 86400.0
+    cache_ttl_not_found: float = 86400.0
     max_rounds: int = 3
     timeout: float = 30.0
     call_timeout: float = 300.0
@@ -74,6 +77,8 @@ class Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
         email = "***" if self.email else None
         return (
             f"Config(email={email!r}, cache_dir={self.cache_dir!r}, use_cache={self.use_cache!r}, "
+            f"refresh={self.refresh!r}, cache_ttl={self.cache_ttl!r}, "
+            f"cache_ttl_not_found={self.cache_ttl_not_found!r}, "
             f"max_rounds={self.max_rounds!r}, timeout={self.timeout!r}, "
             f"call_timeout={self.call_timeout!r}, window={self.window!r}, "
             f"oa_ranking={self.oa_ranking!r}, sources={self.sources!r}, merge={self.merge!r})"
@@ -194,7 +199,7 @@ def _check(config: Config) -> None:
         raise ConfigError("email (PAPERFUSE_EMAIL)", "does not look like an email address")
     if config.max_rounds < 1:
         raise ConfigError("max_rounds", "must be at least 1")
-    for key in ("timeout", "call_timeout"):
+    for key in ("timeout", "call_timeout", "cache_ttl", "cache_ttl_not_found"):
         if getattr(config, key) <= 0:
             raise ConfigError(key, "must be positive")
     if config.window < 1:

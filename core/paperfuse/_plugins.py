@@ -143,7 +143,7 @@ class PluginHost:
             return
         try:
             self.pm.register(plugin, name=name)
-        except Exception as e:
+        except Exception as e:  # a plugin pluggy refuses is reported, not raised
             info.status = "failed"
             self._fail(info, f"cannot be registered: {e}")
             return
@@ -168,7 +168,7 @@ class PluginHost:
                 continue
             try:
                 offered = list(impl.function() or ())
-            except Exception as e:
+            except Exception as e:  # one failing hook must not hide the others
                 self._fail(info, f"{hook} raised {type(e).__name__}: {e}")
                 continue
             for item in offered:

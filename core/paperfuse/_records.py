@@ -23,6 +23,7 @@ __all__ = [
     "OtherValue",
     "Query",
     "SourceReport",
+    "SourceStats",
     "Work",
     "decode_work",
     "encode_json",
@@ -178,6 +179,14 @@ class SourceReport(_Record):
     error: str | None = None
     requests: int = 0
     cached: bool = False
+
+
+class SourceStats(_Record):
+    """What one source cost a resolver so far (see :meth:`Resolver.stats`)."""
+
+    requests: int = 0
+    calls: int = 0
+    cache_hits: int = 0
 
 
 class Candidate(_Record):

@@ -12,6 +12,7 @@ stop the other inputs.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import logging
 import sys
@@ -26,10 +27,11 @@ from collections.abc import (
     Sequence,
 )
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import msgspec
 
+from ._cache import AnswerCache
 from ._config import Config, load_config
 from ._errors import ConfigError, SourceError, SourceGone
 from ._identifiers import IdentifierScheme, identify
@@ -45,6 +47,7 @@ from ._records import (
     OtherValue,
     Query,
     SourceReport,
+    SourceStats,
     Work,
 )
 from ._redact import RedactingFilter, redact
@@ -63,7 +66,14 @@ _HTTP_LOGGERS = ("httpx", "httpcore")
 #: Identifier schemes that OA location URLs may reveal.
 _REVEALED_BY_URL = frozenset({"doi", "arxiv", "pmid", "pmcid"})
 
-_Outcome = tuple[Literal["ok", "not_found", "error", "gone"], Any, int]
+
+class _Outcome(NamedTuple):
+    """What one source said for one identifier or query, and what it cost."""
+
+    status: Literal["ok", "not_found", "error", "gone"]
+    payload: Any  # the work (or works) when ok, the error message otherwise
+    requests: int  # HTTP requests of the call that answered
+    cached: bool = False  # answered from the cache, no request at all
 
 
 class _SourceRuntime:
@@ -93,6 +103,9 @@ class _SourceRuntime:
         )
         self.call_timeout = settings.call_timeout or config.call_timeout
         self.secrets = config.secrets
+        self.cache = resolver.cache
+        self.calls = 0
+        self.cache_hits = 0
         self.skip_reason: str | None = None
         self.gone: str | None = None
         self.instance: Source | None = None
@@ -117,7 +130,7 @@ class _SourceRuntime:
         try:
             self.instance = cls(context)
             self.skip_reason = self.instance.unavailable_reason()
-        except Exception as e:
+        except Exception as e:  # a broken plugin is reported, never raised
             self.skip_reason = f"plugin error: source could not be created: {self._describe(e)}"
             self.instance = None
 
@@ -132,11 +145,17 @@ class _SourceRuntime:
     async def lookup(self, identifier: Identifier) -> _Outcome:
         """The source's answer for one identifier, batched with everyone else's."""
         if self.gone is not None:
-            return ("gone", self.gone, 0)
+            return _Outcome("gone", self.gone, 0)
         key = identifier.key
         if key in self._memo:
             self._memo.move_to_end(key)
             return self._memo[key]
+        cached = self.cache.get(self.name, _cache_key(identifier))
+        if cached is not None:
+            self.cache_hits += 1
+            outcome = _Outcome(cached[0], cached[1], 0, cached=True)  # type: ignore[arg-type]
+            self._remember(key, outcome)
+            return outcome
         future = self._inflight.get(key)
         if future is None and key in self._pending:
             future = self._pending[key][1]
@@ -165,7 +184,7 @@ class _SourceRuntime:
                 while self._pending:
                     _, (_, future) = self._pending.popitem(last=False)
                     if not future.done():
-                        future.set_result(("gone", self.gone, 0))
+                        future.set_result(_Outcome("gone", self.gone, 0))
                 break
             batch: list[Identifier] = []
             while self._pending and len(batch) < self.cls.batch_size:
@@ -186,14 +205,20 @@ class _SourceRuntime:
                     self.call_timeout,
                 )
             outcomes = self._read_lookup(batch, result, call.requests)
-        except Exception as e:
+        except Exception as e:  # attributed to the source, never raised
             outcome = self._failure(e, call.requests)
             outcomes = {i.key: outcome for i in batch}
         finally:
             self.pacer.release(call)
+            self.calls += 1
+            self.cache.put(
+                self.name,
+                ((_cache_key(i), o.status, o.payload) for i in batch if (o := outcomes.get(i.key))),
+            )
             for identifier in batch:
                 future = self._inflight.pop(identifier.key)
-                outcome = outcomes.get(identifier.key, ("error", "lookup was cancelled", 0))
+                cancelled = _Outcome("error", "lookup was cancelled", 0)
+                outcome = outcomes.get(identifier.key, cancelled)
                 self._remember(identifier.key, outcome)
                 if not future.done():
                     future.set_result(outcome)
@@ -203,20 +228,20 @@ class _SourceRuntime:
     ) -> dict[tuple[Any, ...], _Outcome]:
         if not isinstance(result, Mapping):
             message = f"plugin error: lookup returned {type(result).__name__}, not a mapping"
-            return {i.key: ("error", message, requests) for i in batch}
+            return {i.key: _Outcome("error", message, requests) for i in batch}
         by_key = {k.key: v for k, v in result.items() if isinstance(k, Identifier)}
         outcomes: dict[tuple[Any, ...], _Outcome] = {}
         for identifier in batch:
             value = by_key.get(identifier.key)
             if value is None:
-                outcomes[identifier.key] = ("not_found", None, requests)
+                outcomes[identifier.key] = _Outcome("not_found", None, requests)
             elif isinstance(value, Work):
-                outcomes[identifier.key] = ("ok", value, requests)
+                outcomes[identifier.key] = _Outcome("ok", value, requests)
             elif isinstance(value, SourceError):
                 outcomes[identifier.key] = self._failure(value, requests)
             else:
                 message = f"plugin error: lookup gave {type(value).__name__} for {identifier}"
-                outcomes[identifier.key] = ("error", message, requests)
+                outcomes[identifier.key] = _Outcome("error", message, requests)
         return outcomes
 
     def _failure(self, error: BaseException, requests: int) -> _Outcome:
@@ -225,13 +250,13 @@ class _SourceRuntime:
             if self.gone is None:
                 self.gone = message
                 log.warning("source %s is gone and will not be asked again: %s", self.name, message)
-            return ("gone", message, requests)
+            return _Outcome("gone", message, requests)
         if isinstance(error, asyncio.TimeoutError):
-            return ("error", f"timed out after {self.call_timeout:g} s", requests)
+            return _Outcome("error", f"timed out after {self.call_timeout:g} s", requests)
         if isinstance(error, SourceError):
             where = f" ({redact(error.request, self.secrets)})" if error.request else ""
-            return ("error", f"{self._describe(error)}{where}", requests)
-        return ("error", f"plugin error: {self._describe(error)}", requests)
+            return _Outcome("error", f"{self._describe(error)}{where}", requests)
+        return _Outcome("error", f"plugin error: {self._describe(error)}", requests)
 
     def _remember(self, key: tuple[Any, ...], outcome: _Outcome) -> None:
         if outcome[0] == "error":
@@ -245,7 +270,20 @@ class _SourceRuntime:
     async def search(self, query: Query) -> tuple[str, Any, int]:
         """Candidates for ``query``: ``("ok", works, requests)`` or a failure."""
         if self.gone is not None:
-            return ("gone", self.gone, 0)
+            return _Outcome("gone", self.gone, 0)
+        key = f"search:{query.kind}:{' '.join(query.text.casefold().split())}"
+        cached = self.cache.get(self.name, key, many=True)
+        if cached is not None:
+            self.cache_hits += 1
+            return _Outcome("ok", cached[1] or [], 0, cached=True)
+        outcome = await self._ask(query)
+        if outcome.status == "ok":
+            self.cache.put(
+                self.name, [(key, "ok" if outcome.payload else "not_found", outcome.payload)]
+            )
+        return outcome
+
+    async def _ask(self, query: Query) -> _Outcome:
         call = await self.pacer.acquire()
         try:
             with self.pacer.entered(call):
@@ -255,11 +293,19 @@ class _SourceRuntime:
                     self.call_timeout,
                 )
             found = [w for w in works or () if isinstance(w, Work)]
-            return ("ok", found, call.requests)
-        except Exception as e:
+            return _Outcome("ok", found, call.requests)
+        except Exception as e:  # attributed to the source, never raised
             return self._failure(e, call.requests)
         finally:
             self.pacer.release(call)
+            self.calls += 1
+
+    @property
+    def stats(self) -> SourceStats:
+        """What this source cost so far."""
+        return SourceStats(
+            requests=self.client.requests, calls=self.calls, cache_hits=self.cache_hits
+        )
 
     async def aclose(self) -> None:
         for task in list(self._calls) + ([self._worker] if self._worker else []):
@@ -267,7 +313,7 @@ class _SourceRuntime:
         if self.instance is not None:
             try:
                 await self.instance.aclose()
-            except Exception as e:
+            except Exception as e:  # closing must not stop the others closing
                 log.warning("source %s failed to close: %s", self.name, self._describe(e))
 
 
@@ -280,6 +326,11 @@ if sys.version_info >= (3, 11):
 
 else:  # pragma: no cover - Python 3.10
     _within = asyncio.wait_for
+
+
+def _cache_key(identifier: Identifier) -> str:
+    version = f"v{identifier.version}" if identifier.version is not None else ""
+    return f"{identifier.scheme}:{identifier.value}{version}"
 
 
 def _pick(value: Any, default: Any) -> Any:
@@ -295,7 +346,7 @@ class _Item:
         self.asked: dict[str, set[tuple[Any, ...]]] = {}
         self.found_by: set[str] = set()
         self.partials: list[tuple[str, Work]] = []
-        self.outcomes: dict[str, list[tuple[str, Any, int]]] = {}
+        self.outcomes: dict[str, list[_Outcome]] = {}
         self.status: str | None = None
         self.error: str | None = None
         self.candidates: tuple[Any, ...] = ()
@@ -334,6 +385,13 @@ class Resolver:
         self.oa_ranking = oa_ranking or _configured_ranking(self.config.oa_ranking)
         self._transport = transport
         self.store = Store(default_store_path(self.config.cache_dir))
+        self.cache = AnswerCache(
+            self.store,
+            read=self.config.use_cache and not self.config.refresh,
+            write=self.config.use_cache,
+            ttl=self.config.cache_ttl,
+            ttl_not_found=self.config.cache_ttl_not_found,
+        )
         self._http: Any = None
         self._log_filter: RedactingFilter | None = None
         self._runtimes: dict[str, _SourceRuntime] | None = None
@@ -346,6 +404,10 @@ class Resolver:
     def schemes(self) -> list[IdentifierScheme]:
         """Every identifier scheme known: paperfuse's and the plugins'."""
         return list(self.host.schemes.values())
+
+    def stats(self) -> dict[str, SourceStats]:
+        """Per source, so far: HTTP requests sent, calls made, answers from the cache."""
+        return {name: runtime.stats for name, runtime in (self._runtimes or {}).items()}
 
     def identify(self, text: str) -> Identification:
         """:func:`paperfuse.identify` with the plugins' schemes too."""
@@ -411,9 +473,18 @@ class Resolver:
     def close(self) -> None:
         """Synchronous :meth:`aclose`; also closes the resolver's own event loop."""
         if self._own_loop is not None:
-            self._own_loop.run_until_complete(self.aclose())
-            self._own_loop.close()
-            self._own_loop = None
+            loop, self._own_loop = self._own_loop, None
+            try:
+                loop.run_until_complete(self.aclose())
+                # Let what was cancelled (an interrupted batch) finish cancelling.
+                pending = asyncio.all_tasks(loop)
+                for task in pending:
+                    task.cancel()
+                if pending:
+                    loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+                loop.run_until_complete(loop.shutdown_asyncgens())
+            finally:
+                loop.close()
         elif self._runtimes is not None or self._http is not None:
             asyncio.run(self.aclose())
         self.store.close()
@@ -438,9 +509,18 @@ class Resolver:
     # -- machinery ---------------------------------------------------------------------
 
     def _run(self, coro: Any) -> Any:
+        """Run ``coro`` on the resolver's own loop; on Ctrl-C, cancel it cleanly first."""
         if self._own_loop is None:
             self._own_loop = asyncio.new_event_loop()
-        return self._own_loop.run_until_complete(coro)
+        task = self._own_loop.create_task(coro)
+        try:
+            return self._own_loop.run_until_complete(task)
+        except BaseException:
+            if not task.done():  # interrupted (KeyboardInterrupt): unwind the work in order
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    self._own_loop.run_until_complete(task)
+            raise
 
     def _http_client(self) -> Any:
         if self._http is None:
@@ -474,7 +554,7 @@ class Resolver:
     async def _resolve_text(self, text: str, sources: dict[str, _SourceRuntime]) -> Work:
         try:
             return await self._resolve_identification(self.identify(text), sources)
-        except Exception as e:
+        except Exception as e:  # one input's failure never ends a batch
             log.exception("internal error while resolving %r", text[:100])
             message = redact(f"internal error: {type(e).__name__}: {e}", self.config.secrets)
             return Work(input=text, status="error", error=message)
@@ -509,14 +589,13 @@ class Resolver:
             return
         answers = await asyncio.gather(*(r.search(query) for r in searchers))
         pairs: list[tuple[str, Work]] = []
-        for runtime, (status, payload, requests) in zip(searchers, answers, strict=True):
+        for runtime, outcome in zip(searchers, answers, strict=True):
             item.asked.setdefault(runtime.name, set())
-            if status == "ok":
-                pairs.extend((runtime.name, w) for w in payload)
-                found = "ok" if payload else "not_found"
-                item.outcomes.setdefault(runtime.name, []).append((found, None, requests))
-            else:
-                item.outcomes.setdefault(runtime.name, []).append((status, payload, requests))
+            if outcome.status == "ok":
+                pairs.extend((runtime.name, w) for w in outcome.payload)
+                found = "ok" if outcome.payload else "not_found"
+                outcome = outcome._replace(status=found, payload=None)
+            item.outcomes.setdefault(runtime.name, []).append(outcome)
         match = choose(query, pairs)
         item.candidates = match.candidates
         if not match.accepted:
@@ -553,15 +632,15 @@ class Resolver:
             for task in done:
                 name, depth = tasks.pop(task)
                 busy.discard(name)
-                status, payload, requests = task.result()
-                if status == "ok":
-                    payload = self._with_normalized_ids(payload)
+                outcome = task.result()
+                if outcome.status == "ok":
+                    work = self._with_normalized_ids(outcome.payload)
                     item.found_by.add(name)
-                    item.partials.append((name, payload))
-                    for identifier in self._revealed(payload):
+                    item.partials.append((name, work))
+                    for identifier in self._revealed(work):
                         item.learn(identifier, depth + 1)
-                    payload = None
-                item.outcomes.setdefault(name, []).append((status, payload, requests))
+                    outcome = outcome._replace(payload=None)
+                item.outcomes.setdefault(name, []).append(outcome)
             dispatch()
 
     def _next_identifier(
@@ -610,7 +689,7 @@ class Resolver:
             return value
         try:
             return known.normalize(value)
-        except Exception:
+        except Exception:  # a source's odd value is kept, not fatal
             return value
 
     def _with_normalized_ids(self, work: Work) -> Work:
@@ -696,19 +775,21 @@ class Resolver:
             return SourceReport(
                 name=runtime.name, status="skipped", error=_skip_reason(runtime, found, item)
             )
-        requests = sum(o[2] for o in outcomes)
-        statuses = [o[0] for o in outcomes]
+        requests = sum(o.requests for o in outcomes)
+        cached = all(o.cached for o in outcomes)
+        statuses = [o.status for o in outcomes]
         for status in ("ok", "gone", "error"):
             if status in statuses:
-                messages = [o[1] for o in outcomes if o[0] == status and o[1]]
+                messages = [o.payload for o in outcomes if o.status == status and o.payload]
                 error = "; ".join(dict.fromkeys(messages)) or None
                 return SourceReport(
                     name=runtime.name,
                     status=status,  # type: ignore[arg-type]
                     error=None if status == "ok" else error,
                     requests=requests,
+                    cached=cached,
                 )
-        return SourceReport(name=runtime.name, status="not_found", requests=requests)
+        return SourceReport(name=runtime.name, status="not_found", requests=requests, cached=cached)
 
 
 def _skip_reason(runtime: _SourceRuntime, found: Identification, item: _Item) -> str:

@@ -23,6 +23,15 @@ log = logging.getLogger("paperfuse")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS answers (
+    source TEXT NOT NULL,
+    key TEXT NOT NULL,
+    status TEXT NOT NULL,
+    body BLOB NOT NULL,
+    fetched REAL NOT NULL,
+    expires REAL NOT NULL,
+    PRIMARY KEY (source, key)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS entries (
     namespace TEXT NOT NULL,
     key TEXT NOT NULL,
@@ -135,6 +144,63 @@ class Store:
     def clear(self, namespace: str) -> None:
         with self._transaction() as connection:
             connection.execute("DELETE FROM entries WHERE namespace = ?", (namespace,))
+
+    # -- the answer cache (see _cache.py) ------------------------------------------------
+
+    def fetch_answer(self, source: str, key: str, now: float) -> tuple[str, bytes] | None:
+        """``(status, body)`` of an unexpired cached answer, or None."""
+        with self._lock:
+            row = self.connection.execute(
+                "SELECT status, body FROM answers WHERE source = ? AND key = ? AND expires > ?",
+                (source, key, now),
+            ).fetchone()
+        return (row[0], bytes(row[1])) if row else None
+
+    def store_answers(
+        self, source: str, rows: Iterable[tuple[str, str, bytes, float, float]]
+    ) -> None:
+        """Write ``(key, status, body, fetched, expires)`` rows of ``source`` at once."""
+        with self._transaction() as connection:
+            connection.executemany(
+                "INSERT OR REPLACE INTO answers (source, key, status, body, fetched, expires)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [(source, *row) for row in rows],
+            )
+
+    def answer_counts(self, now: float) -> dict[str, dict[str, int]]:
+        """Per source: answers found, not found, and expired."""
+        counts: dict[str, dict[str, int]] = {}
+        with self._lock:
+            rows = self.connection.execute(
+                "SELECT source, status, expires > ?, count(*) FROM answers"
+                " GROUP BY source, status, expires > ?",
+                (now, now),
+            ).fetchall()
+        for source, status, fresh, count in rows:
+            entry = counts.setdefault(source, {"found": 0, "not_found": 0, "expired": 0})
+            if not fresh:
+                entry["expired"] += count
+            else:
+                entry["found" if status == "ok" else "not_found"] += count
+        return counts
+
+    def counters(self) -> dict[str, int]:
+        with self._lock:
+            rows = self.connection.execute("SELECT name, value FROM counters").fetchall()
+        return {name: int(value) for name, value in rows}
+
+    def delete_answers(self, source: str | None, expired_before: float | None) -> int:
+        """Delete cached answers (of ``source``; only those expired by ``expired_before``)."""
+        clauses, params = [], []
+        if source is not None:
+            clauses.append("source = ?")
+            params.append(source)
+        if expired_before is not None:
+            clauses.append("expires <= ?")
+            params.append(expired_before)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        with self._transaction() as connection:
+            return connection.execute(f"DELETE FROM answers{where}", params).rowcount
 
     def close(self) -> None:
         with self._lock:

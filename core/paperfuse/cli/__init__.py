@@ -18,6 +18,7 @@ _COMMANDS = {
     "resolve": ("_resolve", "resolve", "Resolve identifiers, titles or citations into records."),
     "identify": ("_identify", "identify", "Show which identifiers a text holds (no network)."),
     "plugins": ("_plugins", "plugins", "List plugins, what they register, and load failures."),
+    "cache": ("_cache", "cache", "Show or clear the cache of answers."),
 }
 
 

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import sys
+import time
+from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
 
 import click
 
+from ._batch import AtomicOutput, count_inputs, read_inputs
+
 __all__ = ["resolve"]
 
-
-def _lines(stream: click.utils.LazyFile | object) -> Iterator[str]:
-    for line in stream:  # type: ignore[attr-defined]
-        text = line.strip()
-        if text:
-            yield text
+#: How often the progress bar's per-source figures are refreshed (seconds).
+_POSTFIX_EVERY = 0.5
 
 
 @click.command()
@@ -22,9 +24,17 @@ def _lines(stream: click.utils.LazyFile | object) -> Iterator[str]:
 @click.option(
     "--input",
     "-i",
-    "input_file",
-    type=click.File("r", encoding="utf-8"),
-    help="Read one identifier, title or citation per line from FILE ('-' for stdin).",
+    "input_path",
+    type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=str),
+    help="Read inputs from FILE ('-' for stdin): one per line, or a CSV column with --column.",
+)
+@click.option("--column", "-c", help="Read inputs from this column of a CSV --input (by header).")
+@click.option(
+    "--output",
+    "-o",
+    "output_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to FILE, atomically: it appears only once complete.",
 )
 @click.option(
     "--format",
@@ -35,35 +45,61 @@ def _lines(stream: click.utils.LazyFile | object) -> Iterator[str]:
     help="Output format: json, bibtex, csl-json, or one a plugin adds.",
 )
 @click.option("--email", help="Contact email for sources that ask for one (or PAPERFUSE_EMAIL).")
-@click.option("--quiet", "-q", is_flag=True, help="Print no warnings.")
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=str),
+    help="Folder of the cache (or PAPERFUSE_CACHE_DIR).",
+)
+@click.option("--no-cache", is_flag=True, help="Neither read nor write cached answers.")
+@click.option("--refresh", is_flag=True, help="Ask the sources again; store the new answers.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar, summary or warnings.")
 def resolve(
     inputs: tuple[str, ...],
-    input_file: click.utils.LazyFile | None,
+    input_path: str | None,
+    column: str | None,
+    output_path: Path | None,
     format_name: str,
     email: str | None,
+    cache_dir: str | None,
+    no_cache: bool,
+    refresh: bool,
     quiet: bool,
 ) -> None:
     """Resolve each ID (arXiv id, DOI, PMID, PMCID, URL, title or citation).
 
-    Prints one JSON record for one input, JSON Lines for several (one line
+    Prints one JSON record for one input, JSON Lines for several: one line
     per input, in input order, each with its "input", "status" and, when it
-    failed, "error"). Exit status: 0 when every input resolved, 1 when some
-    did not, 2 for usage or configuration errors.
+    failed, "error". Answers are cached, so running a batch again (or after
+    an interruption) asks no source again for what it already answered.
+    On a terminal, a progress bar and a summary go to stderr.
+
+    Exit status: 0 when every input resolved, 1 when some did not, 2 for
+    usage or configuration errors, 130 when interrupted.
 
     \b
     Examples:
       paperfuse resolve 10.1038/nature12373
       paperfuse resolve 1710.08557 math/0211159
-      paperfuse resolve --input dois.txt > records.jsonl
+      paperfuse resolve --input dois.txt --output records.jsonl
+      paperfuse resolve --input library.csv --column DOI -o records.jsonl
     """
     from .. import ConfigError, Resolver, load_config
     from ._common import fail_on_config_error, report_on_stderr
 
     report_on_stderr(quiet)
-    if not inputs and input_file is None:
+    if inputs and input_path:
+        raise click.UsageError("give IDs or --input FILE, not both")
+    if not inputs and not input_path:
         raise click.UsageError("give at least one ID, or --input FILE")
+    if column and not input_path:
+        raise click.UsageError("--column reads a CSV --input file")
     try:
-        config = load_config(email=email)
+        config = load_config(
+            email=email,
+            cache_dir=cache_dir,
+            use_cache=False if no_cache else None,
+            refresh=True if refresh else None,
+        )
         resolver = Resolver(config)
     except ConfigError as e:
         fail_on_config_error(e)
@@ -74,18 +110,89 @@ def resolve(
             f"{format_name!r} is not one of {', '.join(sorted(formats))}", param_hint="--format"
         )
     renderer = formats[format_name]()
-    texts: Iterator[str] = iter(inputs)
-    if input_file is not None:
-        texts = _lines(input_file)
-    single = len(inputs) == 1 and input_file is None
-    unresolved = 0
-    with resolver:
-        for work in resolver.resolve_many(texts):
-            unresolved += work.status != "resolved"
-            text = renderer.render(work)
-            if single and format_name == "json":
-                import msgspec
+    if input_path:
+        texts: Iterator[str] = read_inputs(input_path, column)
+        total = count_inputs(input_path, column)
+    else:
+        texts, total = iter(inputs), len(inputs)
+    pretty = len(inputs) == 1 and format_name == "json" and output_path is None
 
-                text = msgspec.json.format(text, indent=2)
-            click.echo(text)
-    sys.exit(1 if unresolved else 0)
+    started = time.perf_counter()
+    counts: Counter[str] = Counter()
+    output = AtomicOutput(output_path) if output_path else None
+    stream: IO[str] = output.open() if output else sys.stdout
+    progress = _progress(total, quiet)
+    last_postfix = 0.0
+    try:
+        with resolver:
+            for work in resolver.resolve_many(texts):
+                counts[work.status or "error"] += 1
+                text = renderer.render(work)
+                if pretty:
+                    import msgspec
+
+                    text = msgspec.json.format(text, indent=2)
+                stream.write(text + "\n")
+                if progress is not None:
+                    progress.update(1)
+                    if time.perf_counter() - last_postfix > _POSTFIX_EVERY:
+                        progress.set_postfix_str(_source_figures(resolver), refresh=False)
+                        last_postfix = time.perf_counter()
+            stats = resolver.stats()
+    except KeyboardInterrupt:
+        if progress is not None:
+            progress.close()
+        if output:
+            output.abandon()
+        done = sum(counts.values())
+        click.echo(
+            f"paperfuse: interrupted after {done:,} records; the answers so far are cached:"
+            " run the same command again to resume",
+            err=True,
+        )
+        sys.exit(130)
+    except BaseException:
+        if output:
+            output.abandon()
+        raise
+    if progress is not None:
+        progress.close()
+    if output:
+        output.commit()
+    if not quiet and (input_path or len(inputs) > 1):
+        click.echo(_summary(counts, stats, time.perf_counter() - started), err=True)
+    sys.exit(0 if counts["resolved"] == sum(counts.values()) else 1)
+
+
+def _progress(total: int | None, quiet: bool) -> Any:
+    """A progress bar on stderr when it is a terminal (tqdm), else None."""
+    if quiet or not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, file=sys.stderr, unit=" rec", dynamic_ncols=True, smoothing=0.1)
+
+
+def _source_figures(resolver: Any) -> str:
+    figures = []
+    for name, stats in resolver.stats().items():
+        if stats.requests or stats.cache_hits:
+            figures.append(f"{name} {stats.requests} req/{stats.cache_hits} cached")
+    return ", ".join(figures)
+
+
+def _summary(counts: Counter[str], stats: dict[str, Any], seconds: float) -> str:
+    total = sum(counts.values())
+    lines = [
+        f"paperfuse: {total:,} inputs in {seconds:.1f} s:"
+        f" {counts['resolved']:,} resolved, {counts['not_found']:,} not found,"
+        f" {counts['ambiguous']:,} ambiguous, {counts['invalid']:,} invalid,"
+        f" {counts['error']:,} errors"
+    ]
+    for name, figures in stats.items():
+        if figures.requests or figures.cache_hits or figures.calls:
+            lines.append(
+                f"paperfuse:   {name}: {figures.requests:,} requests,"
+                f" {figures.cache_hits:,} answers from the cache"
+            )
+    return "\n".join(lines)
