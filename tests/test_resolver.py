@@ -676,3 +676,52 @@ def test_one_resolver_one_event_loop() -> None:
     with pytest.raises(RuntimeError, match="one event loop"):
         asyncio.run(other_loop())
     resolver.close()
+
+
+def test_costly_source_lingers_for_ids_other_sources_reveal() -> None:
+    revealer = fake_source(
+        "revealer",
+        ["doi"],
+        batch_size=1,
+        delay=0.02,
+        politeness=Politeness(max_concurrency=2),
+        answer=lambda batch: {
+            i: Work(ids=Ids(arxiv=f"2101.{int(i.value[8:]):05d}")) for i in batch
+        },
+    )
+    costly = fake_source(
+        "costly",
+        ["arxiv"],
+        batch_size=100,
+        politeness=Politeness(min_interval=0.2, max_concurrency=1, max_linger=5.0),
+        answer=lambda batch: {i: Work(title=i.value) for i in batch},
+    )
+    with make_resolver(revealer, costly) as resolver:
+        works = list(resolver.resolve_many([f"10.5555/{n}" for n in range(1, 21)]))
+    assert [w.title for w in works] == [f"2101.{n:05d}" for n in range(1, 21)]
+    assert len(costly.calls) == 1  # one full batch, not one per answer of the revealer
+    assert len(costly.calls[0][2]) == 20
+
+
+def test_lingering_is_bounded_when_another_source_hangs() -> None:
+    hanging = fake_source("hanging", ["doi"], delay=5.0)
+    costly = fake_source(
+        "costly",
+        ["doi"],
+        politeness=Politeness(min_interval=0.2, max_concurrency=1, max_linger=0.3),
+        answer=lambda batch: {i: Work(title="costly") for i in batch},
+    )
+    config = Config(sources={"hanging": SourceSettings(call_timeout=2.0)})
+    answered_while_hanging: list[bool] = []
+
+    async def run() -> Work:
+        async with make_resolver(hanging, costly, config=config) as resolver:
+            task = asyncio.create_task(resolver.aresolve("10.5555/x"))
+            while not costly.calls:
+                await asyncio.sleep(0.01)
+            answered_while_hanging.append(hanging.in_flight == 1)
+            return await task
+
+    work = asyncio.run(run())
+    assert answered_while_hanging == [True]  # the costly source did not wait for it
+    assert work.title == "costly"

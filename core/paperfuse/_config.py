@@ -45,6 +45,7 @@ class SourceSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     min_interval: float | None = None
     max_concurrency: int | None = None
     daily_budget: int | None = None
+    max_linger: float | None = None
     timeout: float | None = None
     call_timeout: float | None = None
     options: dict[str, Any] = {}
@@ -68,7 +69,7 @@ class Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     max_rounds: int = 3
     timeout: float = 30.0
     call_timeout: float = 300.0
-    window: int = 20_000
+    window: int = 4_000
     oa_ranking: str | None = None
     sources: dict[str, SourceSettings] = {}
     merge: dict[str, list[str]] = {}
@@ -213,7 +214,7 @@ def _check(config: Config) -> None:
                     f"{key}.url (PAPERFUSE_{name.upper()}_URL)",
                     f"expected an http(s) URL such as http://127.0.0.1:8080, got {settings.url!r}",
                 )
-        for field in ("min_interval", "timeout", "call_timeout"):
+        for field in ("min_interval", "max_linger", "timeout", "call_timeout"):
             value = getattr(settings, field)
             if value is not None and value < 0:
                 raise ConfigError(f"{key}.{field}", "must not be negative")

@@ -16,6 +16,7 @@ import contextlib
 import importlib
 import logging
 import sys
+import time
 from collections import OrderedDict, deque
 from collections.abc import (
     AsyncIterable,
@@ -58,11 +59,10 @@ __all__ = ["Resolver"]
 
 log = logging.getLogger("paperfuse")
 
-#: Completed lookups a source remembers within one resolver, so that an
-#: identifier repeated in a batch is asked once.
-_MEMO_SIZE = 50_000
 #: Loggers of the HTTP stack, which log request URLs (and so a contact email).
 _HTTP_LOGGERS = ("httpx", "httpcore")
+#: How often a lingering batch looks again whether other sources are done (seconds).
+_LINGER_STEP = 0.05
 #: Identifier schemes that OA location URLs may reveal.
 _REVEALED_BY_URL = frozenset({"doi", "arxiv", "pmid", "pmcid"})
 
@@ -90,7 +90,12 @@ class _SourceRuntime:
             min_interval=_pick(settings.min_interval, cls.politeness.min_interval),
             max_concurrency=_pick(settings.max_concurrency, cls.politeness.max_concurrency),
             daily_budget=_pick(settings.daily_budget, cls.politeness.daily_budget),
+            max_linger=_pick(settings.max_linger, cls.politeness.max_linger),
         )
+        self.max_linger = politeness.max_linger
+        self._others_busy = resolver._busy_besides
+        self._lingering = False
+        self._searching = 0
         self.pacer = Pacer(politeness.min_interval, politeness.max_concurrency)
         budget = politeness.daily_budget
         self.client = SourceClient(
@@ -104,6 +109,9 @@ class _SourceRuntime:
         self.call_timeout = settings.call_timeout or config.call_timeout
         self.secrets = config.secrets
         self.cache = resolver.cache
+        # Recent answers, so that an identifier repeated in a batch is asked once;
+        # as many as inputs in flight, so that memory stays flat (the cache has the rest).
+        self.memo_size = config.window
         self.calls = 0
         self.cache_hits = 0
         self.skip_reason: str | None = None
@@ -174,11 +182,32 @@ class _SourceRuntime:
             await asyncio.sleep(0)
             stable = stable + 1 if len(self._pending) == size else 0
 
+    @property
+    def busy(self) -> bool:
+        """Whether this source is working, or has identifiers waiting that it will ask."""
+        return bool(self._inflight or self._searching or (self._pending and not self._lingering))
+
+    async def _linger(self) -> None:
+        """Wait, up to ``max_linger``, for a fuller batch while other sources may reveal ids."""
+        deadline = time.monotonic() + self.max_linger
+        self._lingering = True
+        try:
+            while (
+                len(self._pending) < self.cls.batch_size
+                and time.monotonic() < deadline
+                and self._others_busy(self)
+            ):
+                await asyncio.sleep(_LINGER_STEP)
+        finally:
+            self._lingering = False
+
     async def _work(self) -> None:
         """Cut batches while identifiers wait, as fast as politeness allows."""
         while self._pending:
             await self._settle()
             call = await self.pacer.acquire()
+            if self.max_linger:
+                await self._linger()
             if self.gone is not None:  # gone while these waited: answer them without asking
                 self.pacer.release(call)
                 while self._pending:
@@ -262,7 +291,7 @@ class _SourceRuntime:
         if outcome[0] == "error":
             return  # a failure may pass; the next input asks again
         self._memo[key] = outcome
-        if len(self._memo) > _MEMO_SIZE:
+        if len(self._memo) > self.memo_size:
             self._memo.popitem(last=False)
 
     # -- title and citation search ---------------------------------------------------
@@ -284,6 +313,7 @@ class _SourceRuntime:
         return outcome
 
     async def _ask(self, query: Query) -> _Outcome:
+        self._searching += 1
         call = await self.pacer.acquire()
         try:
             with self.pacer.entered(call):
@@ -299,6 +329,7 @@ class _SourceRuntime:
         finally:
             self.pacer.release(call)
             self.calls += 1
+            self._searching -= 1
 
     @property
     def stats(self) -> SourceStats:
@@ -521,6 +552,10 @@ class Resolver:
                 with contextlib.suppress(BaseException):
                     self._own_loop.run_until_complete(task)
             raise
+
+    def _busy_besides(self, runtime: _SourceRuntime) -> bool:
+        """Whether a source other than ``runtime`` is still working."""
+        return any(r.busy for r in (self._runtimes or {}).values() if r is not runtime)
 
     def _http_client(self) -> Any:
         if self._http is None:

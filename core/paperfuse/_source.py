@@ -34,11 +34,16 @@ class Politeness(msgspec.Struct, frozen=True, kw_only=True):
     ``min_interval`` is the least time in seconds between the starts of two
     requests; ``max_concurrency`` the number of requests in flight at once;
     ``daily_budget`` the calls allowed per day (``None``: no limit).
+    ``max_linger`` is how long, at most, a batch that is not full waits for
+    more identifiers while other sources are still working (and may reveal
+    some): worth it for a source whose every request costs seconds of its
+    rate limit, so that a batch import makes the fewest requests.
     """
 
     min_interval: float = 0.0
     max_concurrency: int = 4
     daily_budget: int | None = None
+    max_linger: float = 0.0
 
 
 class SourceContext:

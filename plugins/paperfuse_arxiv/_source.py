@@ -48,7 +48,9 @@ class ArxivSource(Source):
     schemes = ("arxiv",)
     searches_titles = True
     batch_size = 2_000
-    politeness = Politeness(min_interval=3.0, max_concurrency=1)
+    # A request costs 3 s of the rate limit: a partial batch waits (up to 30 s)
+    # for the ids that other sources are still revealing.
+    politeness = Politeness(min_interval=3.0, max_concurrency=1, max_linger=30.0)
     base_url = "https://export.arxiv.org"
     description = "arXiv query API: preprint metadata and a green OA copy"
 
