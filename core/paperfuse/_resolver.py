@@ -15,26 +15,23 @@ import asyncio
 import contextlib
 import importlib
 import logging
-import sys
-import time
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import (
     AsyncIterable,
     AsyncIterator,
-    Awaitable,
     Iterable,
     Iterator,
     Mapping,
     Sequence,
 )
 from types import TracebackType
-from typing import Any, Literal, NamedTuple
+from typing import Any
 
 import msgspec
 
 from ._cache import AnswerCache
 from ._config import Config, load_config
-from ._errors import ConfigError, SourceError, SourceGone
+from ._errors import ConfigError
 from ._identifiers import IdentifierScheme, identify
 from ._match import choose
 from ._merge import MergePolicy, merge
@@ -52,8 +49,8 @@ from ._records import (
     Work,
 )
 from ._redact import RedactingFilter, redact
-from ._source import Politeness, Source, SourceContext
-from ._store import SourceStore, Store, default_store_path
+from ._runtime import Outcome, SourceRuntime
+from ._store import Store, default_store_path
 
 __all__ = ["Resolver"]
 
@@ -61,311 +58,8 @@ log = logging.getLogger("paperfuse")
 
 #: Loggers of the HTTP stack, which log request URLs (and so a contact email).
 _HTTP_LOGGERS = ("httpx", "httpcore")
-#: How often a lingering batch looks again whether other sources are done (seconds).
-_LINGER_STEP = 0.05
 #: Identifier schemes that OA location URLs may reveal.
 _REVEALED_BY_URL = frozenset({"doi", "arxiv", "pmid", "pmcid"})
-
-
-class _Outcome(NamedTuple):
-    """What one source said for one identifier or query, and what it cost."""
-
-    status: Literal["ok", "not_found", "error", "gone"]
-    payload: Any  # the work (or works) when ok, the error message otherwise
-    requests: int  # HTTP requests of the call that answered
-    cached: bool = False  # answered from the cache, no request at all
-
-
-class _SourceRuntime:
-    """One source inside one resolver: its instance, pacer and lookup batcher."""
-
-    def __init__(self, resolver: Resolver, cls: type[Source]) -> None:
-        from ._http import DailyBudget, Pacer, SourceClient
-
-        config = resolver.config
-        self.name = cls.name
-        self.cls = cls
-        settings = config.source(cls.name)
-        politeness = Politeness(
-            min_interval=_pick(settings.min_interval, cls.politeness.min_interval),
-            max_concurrency=_pick(settings.max_concurrency, cls.politeness.max_concurrency),
-            daily_budget=_pick(settings.daily_budget, cls.politeness.daily_budget),
-            max_linger=_pick(settings.max_linger, cls.politeness.max_linger),
-        )
-        self.max_linger = politeness.max_linger
-        self._others_busy = resolver._busy_besides
-        self._lingering = False
-        self._searching = 0
-        self.pacer = Pacer(politeness.min_interval, politeness.max_concurrency)
-        budget = politeness.daily_budget
-        self.client = SourceClient(
-            name=cls.name,
-            http=resolver._http_client(),
-            pacer=self.pacer,
-            secrets=config.secrets,
-            timeout=settings.timeout or config.timeout,
-            budget=DailyBudget(resolver.store, cls.name, budget) if budget else None,
-        )
-        self.call_timeout = settings.call_timeout or config.call_timeout
-        self.secrets = config.secrets
-        self.cache = resolver.cache
-        # Recent answers, so that an identifier repeated in a batch is asked once;
-        # as many as inputs in flight, so that memory stays flat (the cache has the rest).
-        self.memo_size = config.window
-        self.calls = 0
-        self.cache_hits = 0
-        self.skip_reason: str | None = None
-        self.gone: str | None = None
-        self.instance: Source | None = None
-        self._pending: OrderedDict[tuple[Any, ...], tuple[Identifier, asyncio.Future[_Outcome]]]
-        self._pending = OrderedDict()
-        self._inflight: dict[tuple[Any, ...], asyncio.Future[_Outcome]] = {}
-        self._memo: OrderedDict[tuple[Any, ...], _Outcome] = OrderedDict()
-        self._worker: asyncio.Task[None] | None = None
-        self._calls: set[asyncio.Task[None]] = set()
-        if not settings.enabled:
-            self.skip_reason = "disabled by configuration"
-            return
-        context = SourceContext(
-            name=cls.name,
-            config=config,
-            settings=settings,
-            base_url=settings.url or cls.base_url,
-            politeness=politeness,
-            client=self.client,
-            store=SourceStore(resolver.store, cls.name),
-        )
-        try:
-            self.instance = cls(context)
-            self.skip_reason = self.instance.unavailable_reason()
-        except Exception as e:  # a broken plugin is reported, never raised
-            self.skip_reason = f"plugin error: source could not be created: {self._describe(e)}"
-            self.instance = None
-
-    def _describe(self, error: BaseException) -> str:
-        text = str(error) or type(error).__name__
-        if not isinstance(error, SourceError):
-            text = f"{type(error).__name__}: {text}"
-        return redact(text, self.secrets)
-
-    # -- lookups, batched across every pending input --------------------------------
-
-    async def lookup(self, identifier: Identifier) -> _Outcome:
-        """The source's answer for one identifier, batched with everyone else's."""
-        if self.gone is not None:
-            return _Outcome("gone", self.gone, 0)
-        key = identifier.key
-        if key in self._memo:
-            self._memo.move_to_end(key)
-            return self._memo[key]
-        cached = self.cache.get(self.name, _cache_key(identifier))
-        if cached is not None:
-            self.cache_hits += 1
-            outcome = _Outcome(cached[0], cached[1], 0, cached=True)  # type: ignore[arg-type]
-            self._remember(key, outcome)
-            return outcome
-        future = self._inflight.get(key)
-        if future is None and key in self._pending:
-            future = self._pending[key][1]
-        if future is None:
-            future = asyncio.get_running_loop().create_future()
-            self._pending[key] = (identifier, future)
-            if self._worker is None or self._worker.done():
-                self._worker = asyncio.create_task(self._work())
-        return await asyncio.shield(future)
-
-    async def _settle(self) -> None:
-        """Let every runnable task add its identifiers before a batch is cut."""
-        stable = 0
-        while stable < 2:
-            size = len(self._pending)
-            await asyncio.sleep(0)
-            stable = stable + 1 if len(self._pending) == size else 0
-
-    @property
-    def busy(self) -> bool:
-        """Whether this source is working, or has identifiers waiting that it will ask."""
-        return bool(self._inflight or self._searching or (self._pending and not self._lingering))
-
-    async def _linger(self) -> None:
-        """Wait, up to ``max_linger``, for a fuller batch while other sources may reveal ids."""
-        deadline = time.monotonic() + self.max_linger
-        self._lingering = True
-        try:
-            while (
-                len(self._pending) < self.cls.batch_size
-                and time.monotonic() < deadline
-                and self._others_busy(self)
-            ):
-                await asyncio.sleep(_LINGER_STEP)
-        finally:
-            self._lingering = False
-
-    async def _work(self) -> None:
-        """Cut batches while identifiers wait, as fast as politeness allows."""
-        while self._pending:
-            await self._settle()
-            call = await self.pacer.acquire()
-            if self.max_linger:
-                await self._linger()
-            if self.gone is not None:  # gone while these waited: answer them without asking
-                self.pacer.release(call)
-                while self._pending:
-                    _, (_, future) = self._pending.popitem(last=False)
-                    if not future.done():
-                        future.set_result(_Outcome("gone", self.gone, 0))
-                break
-            batch: list[Identifier] = []
-            while self._pending and len(batch) < self.cls.batch_size:
-                key, (identifier, future) = self._pending.popitem(last=False)
-                self._inflight[key] = future
-                batch.append(identifier)
-            task = asyncio.create_task(self._call(call, batch))
-            self._calls.add(task)
-            task.add_done_callback(self._calls.discard)
-
-    async def _call(self, call: Any, batch: list[Identifier]) -> None:
-        outcomes: dict[tuple[Any, ...], _Outcome] = {}
-        try:
-            with self.pacer.entered(call):
-                self.pacer.stamp()
-                result = await _within(
-                    self.instance.lookup(batch),  # type: ignore[union-attr]
-                    self.call_timeout,
-                )
-            outcomes = self._read_lookup(batch, result, call.requests)
-        except Exception as e:  # attributed to the source, never raised
-            outcome = self._failure(e, call.requests)
-            outcomes = {i.key: outcome for i in batch}
-        finally:
-            self.pacer.release(call)
-            self.calls += 1
-            self.cache.put(
-                self.name,
-                ((_cache_key(i), o.status, o.payload) for i in batch if (o := outcomes.get(i.key))),
-            )
-            for identifier in batch:
-                future = self._inflight.pop(identifier.key)
-                cancelled = _Outcome("error", "lookup was cancelled", 0)
-                outcome = outcomes.get(identifier.key, cancelled)
-                self._remember(identifier.key, outcome)
-                if not future.done():
-                    future.set_result(outcome)
-
-    def _read_lookup(
-        self, batch: list[Identifier], result: Any, requests: int
-    ) -> dict[tuple[Any, ...], _Outcome]:
-        if not isinstance(result, Mapping):
-            message = f"plugin error: lookup returned {type(result).__name__}, not a mapping"
-            return {i.key: _Outcome("error", message, requests) for i in batch}
-        by_key = {k.key: v for k, v in result.items() if isinstance(k, Identifier)}
-        outcomes: dict[tuple[Any, ...], _Outcome] = {}
-        for identifier in batch:
-            value = by_key.get(identifier.key)
-            if value is None:
-                outcomes[identifier.key] = _Outcome("not_found", None, requests)
-            elif isinstance(value, Work):
-                outcomes[identifier.key] = _Outcome("ok", value, requests)
-            elif isinstance(value, SourceError):
-                outcomes[identifier.key] = self._failure(value, requests)
-            else:
-                message = f"plugin error: lookup gave {type(value).__name__} for {identifier}"
-                outcomes[identifier.key] = _Outcome("error", message, requests)
-        return outcomes
-
-    def _failure(self, error: BaseException, requests: int) -> _Outcome:
-        if isinstance(error, SourceGone):
-            message = self._describe(error)
-            if self.gone is None:
-                self.gone = message
-                log.warning("source %s is gone and will not be asked again: %s", self.name, message)
-            return _Outcome("gone", message, requests)
-        if isinstance(error, asyncio.TimeoutError):
-            return _Outcome("error", f"timed out after {self.call_timeout:g} s", requests)
-        if isinstance(error, SourceError):
-            where = f" ({redact(error.request, self.secrets)})" if error.request else ""
-            return _Outcome("error", f"{self._describe(error)}{where}", requests)
-        return _Outcome("error", f"plugin error: {self._describe(error)}", requests)
-
-    def _remember(self, key: tuple[Any, ...], outcome: _Outcome) -> None:
-        if outcome[0] == "error":
-            return  # a failure may pass; the next input asks again
-        self._memo[key] = outcome
-        if len(self._memo) > self.memo_size:
-            self._memo.popitem(last=False)
-
-    # -- title and citation search ---------------------------------------------------
-
-    async def search(self, query: Query) -> tuple[str, Any, int]:
-        """Candidates for ``query``: ``("ok", works, requests)`` or a failure."""
-        if self.gone is not None:
-            return _Outcome("gone", self.gone, 0)
-        key = f"search:{query.kind}:{' '.join(query.text.casefold().split())}"
-        cached = self.cache.get(self.name, key, many=True)
-        if cached is not None:
-            self.cache_hits += 1
-            return _Outcome("ok", cached[1] or [], 0, cached=True)
-        outcome = await self._ask(query)
-        if outcome.status == "ok":
-            self.cache.put(
-                self.name, [(key, "ok" if outcome.payload else "not_found", outcome.payload)]
-            )
-        return outcome
-
-    async def _ask(self, query: Query) -> _Outcome:
-        self._searching += 1
-        call = await self.pacer.acquire()
-        try:
-            with self.pacer.entered(call):
-                self.pacer.stamp()
-                works = await _within(
-                    self.instance.search(query),  # type: ignore[union-attr]
-                    self.call_timeout,
-                )
-            found = [w for w in works or () if isinstance(w, Work)]
-            return _Outcome("ok", found, call.requests)
-        except Exception as e:  # attributed to the source, never raised
-            return self._failure(e, call.requests)
-        finally:
-            self.pacer.release(call)
-            self.calls += 1
-            self._searching -= 1
-
-    @property
-    def stats(self) -> SourceStats:
-        """What this source cost so far."""
-        return SourceStats(
-            requests=self.client.requests, calls=self.calls, cache_hits=self.cache_hits
-        )
-
-    async def aclose(self) -> None:
-        for task in list(self._calls) + ([self._worker] if self._worker else []):
-            task.cancel()
-        if self.instance is not None:
-            try:
-                await self.instance.aclose()
-            except Exception as e:  # closing must not stop the others closing
-                log.warning("source %s failed to close: %s", self.name, self._describe(e))
-
-
-if sys.version_info >= (3, 11):
-
-    async def _within(awaitable: Awaitable[Any], seconds: float) -> Any:
-        """Await ``awaitable`` in this task (so it starts now), for at most ``seconds``."""
-        async with asyncio.timeout(seconds):
-            return await awaitable
-
-else:  # pragma: no cover - Python 3.10
-    _within = asyncio.wait_for
-
-
-def _cache_key(identifier: Identifier) -> str:
-    version = f"v{identifier.version}" if identifier.version is not None else ""
-    return f"{identifier.scheme}:{identifier.value}{version}"
-
-
-def _pick(value: Any, default: Any) -> Any:
-    return default if value is None else value
 
 
 class _Item:
@@ -377,7 +71,7 @@ class _Item:
         self.asked: dict[str, set[tuple[Any, ...]]] = {}
         self.found_by: set[str] = set()
         self.partials: list[tuple[str, Work]] = []
-        self.outcomes: dict[str, list[_Outcome]] = {}
+        self.outcomes: dict[str, list[Outcome]] = {}
         self.status: str | None = None
         self.error: str | None = None
         self.candidates: tuple[Any, ...] = ()
@@ -425,7 +119,7 @@ class Resolver:
         )
         self._http: Any = None
         self._log_filter: RedactingFilter | None = None
-        self._runtimes: dict[str, _SourceRuntime] | None = None
+        self._runtimes: dict[str, SourceRuntime] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._own_loop: asyncio.AbstractEventLoop | None = None
 
@@ -553,7 +247,7 @@ class Resolver:
                     self._own_loop.run_until_complete(task)
             raise
 
-    def _busy_besides(self, runtime: _SourceRuntime) -> bool:
+    def _busy_besides(self, runtime: SourceRuntime) -> bool:
         """Whether a source other than ``runtime`` is still working."""
         return any(r.busy for r in (self._runtimes or {}).values() if r is not runtime)
 
@@ -575,18 +269,18 @@ class Resolver:
             )
         return self._http
 
-    def _sources(self) -> dict[str, _SourceRuntime]:
+    def _sources(self) -> dict[str, SourceRuntime]:
         loop = asyncio.get_running_loop()
         if self._loop is not None and self._loop is not loop:
             raise RuntimeError("a paperfuse Resolver serves one event loop; make one per loop")
         self._loop = loop
         if self._runtimes is None:
             self._runtimes = {
-                name: _SourceRuntime(self, cls) for name, cls in sorted(self.host.sources.items())
+                name: SourceRuntime(self, cls) for name, cls in sorted(self.host.sources.items())
             }
         return self._runtimes
 
-    async def _resolve_text(self, text: str, sources: dict[str, _SourceRuntime]) -> Work:
+    async def _resolve_text(self, text: str, sources: dict[str, SourceRuntime]) -> Work:
         try:
             return await self._resolve_identification(self.identify(text), sources)
         except Exception as e:  # one input's failure never ends a batch
@@ -595,7 +289,7 @@ class Resolver:
             return Work(input=text, status="error", error=message)
 
     async def _resolve_identification(
-        self, found: Identification, sources: dict[str, _SourceRuntime]
+        self, found: Identification, sources: dict[str, SourceRuntime]
     ) -> Work:
         item = _Item(found.text)
         if found.kind == "invalid":
@@ -612,7 +306,7 @@ class Resolver:
             await self._expand(item, sources)
         return self._finish(item, found, sources)
 
-    async def _search(self, item: _Item, query: Query, sources: dict[str, _SourceRuntime]) -> None:
+    async def _search(self, item: _Item, query: Query, sources: dict[str, SourceRuntime]) -> None:
         searchers = [
             r
             for r in sources.values()
@@ -644,9 +338,9 @@ class Resolver:
             for identifier in self._revealed(work):
                 item.learn(identifier, 1)
 
-    async def _expand(self, item: _Item, sources: dict[str, _SourceRuntime]) -> None:
+    async def _expand(self, item: _Item, sources: dict[str, SourceRuntime]) -> None:
         """Ask sources for the item's identifiers, following what they reveal."""
-        tasks: dict[asyncio.Task[_Outcome], tuple[str, int]] = {}
+        tasks: dict[asyncio.Task[Outcome], tuple[str, int]] = {}
         busy: set[str] = set()
 
         def dispatch() -> None:
@@ -679,7 +373,7 @@ class Resolver:
             dispatch()
 
     def _next_identifier(
-        self, item: _Item, runtime: _SourceRuntime
+        self, item: _Item, runtime: SourceRuntime
     ) -> tuple[Identifier, int] | None:
         """The source's most preferred identifier of the item not yet asked."""
         asked = item.asked.get(runtime.name, set())
@@ -741,7 +435,7 @@ class Resolver:
         return msgspec.structs.replace(work, ids=msgspec.structs.replace(ids, **changes))
 
     def _finish(
-        self, item: _Item, found: Identification, sources: dict[str, _SourceRuntime]
+        self, item: _Item, found: Identification, sources: dict[str, SourceRuntime]
     ) -> Work:
         reports = tuple(self._report(item, runtime, found) for runtime in sources.values())
         if not item.partials:
@@ -798,7 +492,7 @@ class Resolver:
         provenance["best_oa_location"] = _ranking_provenance(best_url, bests)
         return msgspec.structs.replace(ranked, provenance=provenance)
 
-    def _report(self, item: _Item, runtime: _SourceRuntime, found: Identification) -> SourceReport:
+    def _report(self, item: _Item, runtime: SourceRuntime, found: Identification) -> SourceReport:
         outcomes = item.outcomes.get(runtime.name)
         if runtime.skip_reason is not None:
             return SourceReport(name=runtime.name, status="skipped", error=runtime.skip_reason)
@@ -827,7 +521,7 @@ class Resolver:
         return SourceReport(name=runtime.name, status="not_found", requests=requests, cached=cached)
 
 
-def _skip_reason(runtime: _SourceRuntime, found: Identification, item: _Item) -> str:
+def _skip_reason(runtime: SourceRuntime, found: Identification, item: _Item) -> str:
     if found.kind == "query" and item.status is not None:
         return "not asked: the query matched no work"
     accepted = ", ".join(runtime.cls.schemes) or "no identifier schemes"

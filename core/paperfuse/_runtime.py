@@ -1,0 +1,335 @@
+"""One source inside one resolver: the batcher, the pacing, the cache, the reports.
+
+Every lookup of an identifier goes through its source's runtime: answered
+from the in-run memo or the cache when it can be, else queued and sent in a
+batch with the other pending inputs' identifiers as soon as the source's
+politeness allows. Whatever the source does (answers, raises, hangs, returns
+garbage) becomes an :class:`_Outcome` attributed to it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Mapping
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+
+from ._errors import SourceError, SourceGone
+from ._records import Identifier, Query, SourceStats, Work
+from ._redact import redact
+from ._source import Politeness, Source, SourceContext
+from ._store import SourceStore
+
+if TYPE_CHECKING:
+    from ._resolver import Resolver
+
+__all__ = ["Outcome", "SourceRuntime"]
+
+log = logging.getLogger("paperfuse")
+
+#: How often a lingering batch looks again whether other sources are done (seconds).
+_LINGER_STEP = 0.05
+
+
+class Outcome(NamedTuple):
+    """What one source said for one identifier or query, and what it cost."""
+
+    status: Literal["ok", "not_found", "error", "gone"]
+    payload: Any  # the work (or works) when ok, the error message otherwise
+    requests: int  # HTTP requests of the call that answered
+    cached: bool = False  # answered from the cache, no request at all
+
+
+class SourceRuntime:
+    """One source inside one resolver: its instance, pacer and lookup batcher."""
+
+    def __init__(self, resolver: Resolver, cls: type[Source]) -> None:
+        from ._http import DailyBudget, Pacer, SourceClient
+
+        config = resolver.config
+        self.name = cls.name
+        self.cls = cls
+        settings = config.source(cls.name)
+        politeness = Politeness(
+            min_interval=_pick(settings.min_interval, cls.politeness.min_interval),
+            max_concurrency=_pick(settings.max_concurrency, cls.politeness.max_concurrency),
+            daily_budget=_pick(settings.daily_budget, cls.politeness.daily_budget),
+            max_linger=_pick(settings.max_linger, cls.politeness.max_linger),
+        )
+        self.max_linger = politeness.max_linger
+        self._others_busy = resolver._busy_besides
+        self._lingering = False
+        self._searching = 0
+        self.pacer = Pacer(politeness.min_interval, politeness.max_concurrency)
+        budget = politeness.daily_budget
+        self.client = SourceClient(
+            name=cls.name,
+            http=resolver._http_client(),
+            pacer=self.pacer,
+            secrets=config.secrets,
+            timeout=settings.timeout or config.timeout,
+            budget=DailyBudget(resolver.store, cls.name, budget) if budget else None,
+        )
+        self.call_timeout = settings.call_timeout or config.call_timeout
+        self.secrets = config.secrets
+        self.cache = resolver.cache
+        # Recent answers, so that an identifier repeated in a batch is asked once;
+        # as many as inputs in flight, so that memory stays flat (the cache has the rest).
+        self.memo_size = config.window
+        self.calls = 0
+        self.cache_hits = 0
+        self.skip_reason: str | None = None
+        self.gone: str | None = None
+        self.instance: Source | None = None
+        self._pending: OrderedDict[tuple[Any, ...], tuple[Identifier, asyncio.Future[Outcome]]]
+        self._pending = OrderedDict()
+        self._inflight: dict[tuple[Any, ...], asyncio.Future[Outcome]] = {}
+        self._memo: OrderedDict[tuple[Any, ...], Outcome] = OrderedDict()
+        self._worker: asyncio.Task[None] | None = None
+        self._calls: set[asyncio.Task[None]] = set()
+        if not settings.enabled:
+            self.skip_reason = "disabled by configuration"
+            return
+        context = SourceContext(
+            name=cls.name,
+            config=config,
+            settings=settings,
+            base_url=settings.url or cls.base_url,
+            politeness=politeness,
+            client=self.client,
+            store=SourceStore(resolver.store, cls.name),
+        )
+        try:
+            self.instance = cls(context)
+            self.skip_reason = self.instance.unavailable_reason()
+        except Exception as e:  # a broken plugin is reported, never raised
+            self.skip_reason = f"plugin error: source could not be created: {self._describe(e)}"
+            self.instance = None
+
+    def _describe(self, error: BaseException) -> str:
+        text = str(error) or type(error).__name__
+        if not isinstance(error, SourceError):
+            text = f"{type(error).__name__}: {text}"
+        return redact(text, self.secrets)
+
+    # -- lookups, batched across every pending input --------------------------------
+
+    async def lookup(self, identifier: Identifier) -> Outcome:
+        """The source's answer for one identifier, batched with everyone else's."""
+        if self.gone is not None:
+            return Outcome("gone", self.gone, 0)
+        key = identifier.key
+        if key in self._memo:
+            self._memo.move_to_end(key)
+            return self._memo[key]
+        cached = self.cache.get(self.name, _cache_key(identifier))
+        if cached is not None:
+            self.cache_hits += 1
+            outcome = Outcome(cached[0], cached[1], 0, cached=True)  # type: ignore[arg-type]
+            self._remember(key, outcome)
+            return outcome
+        future = self._inflight.get(key)
+        if future is None and key in self._pending:
+            future = self._pending[key][1]
+        if future is None:
+            future = asyncio.get_running_loop().create_future()
+            self._pending[key] = (identifier, future)
+            if self._worker is None or self._worker.done():
+                self._worker = asyncio.create_task(self._work())
+        return await asyncio.shield(future)
+
+    async def _settle(self) -> None:
+        """Let every runnable task add its identifiers before a batch is cut."""
+        stable = 0
+        while stable < 2:
+            size = len(self._pending)
+            await asyncio.sleep(0)
+            stable = stable + 1 if len(self._pending) == size else 0
+
+    @property
+    def busy(self) -> bool:
+        """Whether this source is working, or has identifiers waiting that it will ask."""
+        return bool(self._inflight or self._searching or (self._pending and not self._lingering))
+
+    async def _linger(self) -> None:
+        """Wait, up to ``max_linger``, for a fuller batch while other sources may reveal ids."""
+        deadline = time.monotonic() + self.max_linger
+        self._lingering = True
+        try:
+            while (
+                len(self._pending) < self.cls.batch_size
+                and time.monotonic() < deadline
+                and self._others_busy(self)
+            ):
+                await asyncio.sleep(_LINGER_STEP)
+        finally:
+            self._lingering = False
+
+    async def _work(self) -> None:
+        """Cut batches while identifiers wait, as fast as politeness allows."""
+        while self._pending:
+            await self._settle()
+            call = await self.pacer.acquire()
+            if self.max_linger:
+                await self._linger()
+            if self.gone is not None:  # gone while these waited: answer them without asking
+                self.pacer.release(call)
+                while self._pending:
+                    _, (_, future) = self._pending.popitem(last=False)
+                    if not future.done():
+                        future.set_result(Outcome("gone", self.gone, 0))
+                break
+            batch: list[Identifier] = []
+            while self._pending and len(batch) < self.cls.batch_size:
+                key, (identifier, future) = self._pending.popitem(last=False)
+                self._inflight[key] = future
+                batch.append(identifier)
+            task = asyncio.create_task(self._call(call, batch))
+            self._calls.add(task)
+            task.add_done_callback(self._calls.discard)
+
+    async def _call(self, call: Any, batch: list[Identifier]) -> None:
+        outcomes: dict[tuple[Any, ...], Outcome] = {}
+        try:
+            with self.pacer.entered(call):
+                self.pacer.stamp()
+                result = await _within(
+                    self.instance.lookup(batch),  # type: ignore[union-attr]
+                    self.call_timeout,
+                )
+            outcomes = self._read_lookup(batch, result, call.requests)
+        except Exception as e:  # attributed to the source, never raised
+            outcome = self._failure(e, call.requests)
+            outcomes = {i.key: outcome for i in batch}
+        finally:
+            self.pacer.release(call)
+            self.calls += 1
+            self.cache.put(
+                self.name,
+                ((_cache_key(i), o.status, o.payload) for i in batch if (o := outcomes.get(i.key))),
+            )
+            for identifier in batch:
+                future = self._inflight.pop(identifier.key)
+                cancelled = Outcome("error", "lookup was cancelled", 0)
+                outcome = outcomes.get(identifier.key, cancelled)
+                self._remember(identifier.key, outcome)
+                if not future.done():
+                    future.set_result(outcome)
+
+    def _read_lookup(
+        self, batch: list[Identifier], result: Any, requests: int
+    ) -> dict[tuple[Any, ...], Outcome]:
+        if not isinstance(result, Mapping):
+            message = f"plugin error: lookup returned {type(result).__name__}, not a mapping"
+            return {i.key: Outcome("error", message, requests) for i in batch}
+        by_key = {k.key: v for k, v in result.items() if isinstance(k, Identifier)}
+        outcomes: dict[tuple[Any, ...], Outcome] = {}
+        for identifier in batch:
+            value = by_key.get(identifier.key)
+            if value is None:
+                outcomes[identifier.key] = Outcome("not_found", None, requests)
+            elif isinstance(value, Work):
+                outcomes[identifier.key] = Outcome("ok", value, requests)
+            elif isinstance(value, SourceError):
+                outcomes[identifier.key] = self._failure(value, requests)
+            else:
+                message = f"plugin error: lookup gave {type(value).__name__} for {identifier}"
+                outcomes[identifier.key] = Outcome("error", message, requests)
+        return outcomes
+
+    def _failure(self, error: BaseException, requests: int) -> Outcome:
+        if isinstance(error, SourceGone):
+            message = self._describe(error)
+            if self.gone is None:
+                self.gone = message
+                log.warning("source %s is gone and will not be asked again: %s", self.name, message)
+            return Outcome("gone", message, requests)
+        if isinstance(error, asyncio.TimeoutError):
+            return Outcome("error", f"timed out after {self.call_timeout:g} s", requests)
+        if isinstance(error, SourceError):
+            where = f" ({redact(error.request, self.secrets)})" if error.request else ""
+            return Outcome("error", f"{self._describe(error)}{where}", requests)
+        return Outcome("error", f"plugin error: {self._describe(error)}", requests)
+
+    def _remember(self, key: tuple[Any, ...], outcome: Outcome) -> None:
+        if outcome[0] == "error":
+            return  # a failure may pass; the next input asks again
+        self._memo[key] = outcome
+        if len(self._memo) > self.memo_size:
+            self._memo.popitem(last=False)
+
+    # -- title and citation search ---------------------------------------------------
+
+    async def search(self, query: Query) -> tuple[str, Any, int]:
+        """Candidates for ``query``: ``("ok", works, requests)`` or a failure."""
+        if self.gone is not None:
+            return Outcome("gone", self.gone, 0)
+        key = f"search:{query.kind}:{' '.join(query.text.casefold().split())}"
+        cached = self.cache.get(self.name, key, many=True)
+        if cached is not None:
+            self.cache_hits += 1
+            return Outcome("ok", cached[1] or [], 0, cached=True)
+        outcome = await self._ask(query)
+        if outcome.status == "ok":
+            self.cache.put(
+                self.name, [(key, "ok" if outcome.payload else "not_found", outcome.payload)]
+            )
+        return outcome
+
+    async def _ask(self, query: Query) -> Outcome:
+        self._searching += 1
+        call = await self.pacer.acquire()
+        try:
+            with self.pacer.entered(call):
+                self.pacer.stamp()
+                works = await _within(
+                    self.instance.search(query),  # type: ignore[union-attr]
+                    self.call_timeout,
+                )
+            found = [w for w in works or () if isinstance(w, Work)]
+            return Outcome("ok", found, call.requests)
+        except Exception as e:  # attributed to the source, never raised
+            return self._failure(e, call.requests)
+        finally:
+            self.pacer.release(call)
+            self.calls += 1
+            self._searching -= 1
+
+    @property
+    def stats(self) -> SourceStats:
+        """What this source cost so far."""
+        return SourceStats(
+            requests=self.client.requests, calls=self.calls, cache_hits=self.cache_hits
+        )
+
+    async def aclose(self) -> None:
+        for task in list(self._calls) + ([self._worker] if self._worker else []):
+            task.cancel()
+        if self.instance is not None:
+            try:
+                await self.instance.aclose()
+            except Exception as e:  # closing must not stop the others closing
+                log.warning("source %s failed to close: %s", self.name, self._describe(e))
+
+
+if sys.version_info >= (3, 11):
+
+    async def _within(awaitable: Awaitable[Any], seconds: float) -> Any:
+        """Await ``awaitable`` in this task (so it starts now), for at most ``seconds``."""
+        async with asyncio.timeout(seconds):
+            return await awaitable
+
+else:  # pragma: no cover - Python 3.10
+    _within = asyncio.wait_for
+
+
+def _cache_key(identifier: Identifier) -> str:
+    version = f"v{identifier.version}" if identifier.version is not None else ""
+    return f"{identifier.scheme}:{identifier.value}{version}"
+
+
+def _pick(value: Any, default: Any) -> Any:
+    return default if value is None else value
