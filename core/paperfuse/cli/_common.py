@@ -25,6 +25,9 @@ def report_on_stderr(quiet: bool = False) -> None:
         handler.setFormatter(_Formatter())
         logger.addHandler(handler)
     logger.setLevel(logging.ERROR if quiet else logging.INFO)
+    # stamina announces every retry it schedules; a failure that outlasts the
+    # retries is reported against its input, so the CLI keeps those lines quiet.
+    logging.getLogger("stamina").setLevel(logging.ERROR)
 
 
 class _Formatter(logging.Formatter):
