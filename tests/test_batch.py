@@ -132,7 +132,8 @@ from pathlib import Path
 from paperfuse._store import Store
 store = Store(Path(sys.argv[1]))
 for n in range(200):
-    store.store_answers(sys.argv[2], [(f"k{n}", "ok", b"x" * 100, time.time(), time.time() + 60)])
+    row = (sys.argv[2], f"k{n}", "ok", b"x" * 100, time.time(), time.time() + 60)
+    store.store_answers([row])
     store.increment("writes")
 store.close()
 """

@@ -132,34 +132,45 @@ class Pacer:
 class DailyBudget:
     """A source's calls per day (UTC), counted in the store across runs and processes.
 
-    Near the budget (90 %) it warns once per run; at the budget it refuses
-    further requests with :class:`RateLimited`, which names the budget.
+    Calls are claimed from the store in blocks (one write per block, not per
+    call, so that counting costs next to nothing); what a run claimed and did
+    not use is given back when it closes. Near the budget (90 %) it warns once
+    per run; at the budget it refuses further requests with
+    :class:`RateLimited`, which names the budget.
     """
 
     WARN_AT = 0.9
+    #: Calls claimed from the store at a time.
+    BLOCK = 50
 
     def __init__(self, store: Store, source: str, limit: int) -> None:
         self.store = store
         self.source = source
         self.limit = limit
         self._warned = False
+        self._day = ""
+        self._claimed = 0  # calls claimed and not used yet
+        self._next = 0  # today's number of the next call
 
-    def _counter(self) -> str:
-        return f"budget/{self.source}/{time.strftime('%Y-%m-%d', time.gmtime())}"
-
-    def spent(self) -> int:
-        """Calls counted today."""
-        return self.store.counter(self._counter())
+    def _counter(self, day: str) -> str:
+        return f"budget/{self.source}/{day}"
 
     def spend(self, described: str) -> None:
         """Count one call, or refuse it when the day's budget is spent."""
-        if self.store.counter(self._counter()) >= self.limit:
+        day = time.strftime("%Y-%m-%d", time.gmtime())
+        if day != self._day:
+            self.release()
+            self._day = day
+        if not self._claimed:
+            before, self._claimed = self.store.claim(self._counter(day), self.BLOCK, self.limit)
+            self._next = before + 1
+        if not self._claimed:
             raise RateLimited(
                 f"daily budget of {self.limit:,} calls is spent; asking again after 00:00 UTC",
                 source=self.source,
                 request=described,
             )
-        used = self.store.increment(self._counter())
+        used, self._next, self._claimed = self._next, self._next + 1, self._claimed - 1
         if not self._warned and used >= self.WARN_AT * self.limit:
             self._warned = True
             log.warning(
@@ -168,6 +179,12 @@ class DailyBudget:
                 f"{used:,}",
                 f"{self.limit:,}",
             )
+
+    def release(self) -> None:
+        """Give back the calls claimed and not used (when a run closes)."""
+        if self._claimed and self._day:
+            self.store.increment(self._counter(self._day), -self._claimed)
+        self._claimed = 0
 
 
 class _RetryableStatus(Exception):

@@ -60,6 +60,13 @@ log = logging.getLogger("paperfuse")
 _HTTP_LOGGERS = ("httpx", "httpcore")
 #: Identifier schemes that OA location URLs may reveal.
 _REVEALED_BY_URL = frozenset({"doi", "arxiv", "pmid", "pmcid"})
+#: Hosts whose URLs name an identifier, with the scheme they name (mostly).
+_REVEALING_HOSTS = {
+    "arxiv.org": "arxiv",
+    "ncbi.nlm.nih.gov": "pmcid",
+    "europepmc.org": "pmcid",
+    "doi.org": "doi",
+}
 
 
 class _Item:
@@ -186,6 +193,7 @@ class Resolver:
             for runtime in self._runtimes.values():
                 await runtime.aclose()
             self._runtimes = None
+        self.cache.flush()
         if self._http is not None:
             await self._http.aclose()
             self._http = None
@@ -400,12 +408,17 @@ class Resolver:
                 found.append(self._normalized(scheme, value, version))
         for scheme, value in ids.other.items():
             found.append(self._normalized(scheme, value, None))
-        for location in work.oa_locations:
-            for url in (location.url, location.url_for_pdf, location.url_for_landing_page):
-                if url:
-                    found.extend(
-                        i for i in self.identify(url).identifiers if i.scheme in _REVEALED_BY_URL
-                    )
+        # Only URLs of hosts that name an identifier the work does not have yet
+        # are read: parsing every location's URLs was most of a large batch's CPU.
+        wanted = [h for h, scheme in _REVEALING_HOSTS.items() if not getattr(ids, scheme)]
+        urls = {
+            url
+            for location in work.oa_locations
+            for url in (location.url, location.url_for_pdf, location.url_for_landing_page)
+            if url and any(host in url for host in wanted)
+        }
+        for url in urls:
+            found.extend(i for i in identify(url).identifiers if i.scheme in _REVEALED_BY_URL)
         return found
 
     def _normalized(self, scheme: str, value: str, version: int | None) -> Identifier:

@@ -76,9 +76,10 @@ class SourceRuntime:
         self.call_timeout = settings.call_timeout or config.call_timeout
         self.secrets = config.secrets
         self.cache = resolver.cache
-        # Recent answers, so that an identifier repeated in a batch is asked once;
-        # as many as inputs in flight, so that memory stays flat (the cache has the rest).
-        self.memo_size = config.window
+        # Recent answers, so that an identifier repeated in a batch is asked once
+        # when the cache cannot answer it; as many as inputs in flight, so that
+        # memory stays flat.
+        self.memo_size = 0 if self.cache.read else config.window
         self.calls = 0
         self.cache_hits = 0
         self.skip_reason: str | None = None
@@ -171,16 +172,17 @@ class SourceRuntime:
     async def _work(self) -> None:
         """Cut batches while identifiers wait, as fast as politeness allows."""
         while self._pending:
-            await self._settle()
+            if self.cls.batch_size > 1:
+                await self._settle()
+            if self.gone is not None:
+                self._answer_pending_gone()
+                break
             call = await self.pacer.acquire()
             if self.max_linger:
                 await self._linger()
             if self.gone is not None:  # gone while these waited: answer them without asking
                 self.pacer.release(call)
-                while self._pending:
-                    _, (_, future) = self._pending.popitem(last=False)
-                    if not future.done():
-                        future.set_result(Outcome("gone", self.gone, 0))
+                self._answer_pending_gone()
                 break
             batch: list[Identifier] = []
             while self._pending and len(batch) < self.cls.batch_size:
@@ -190,6 +192,12 @@ class SourceRuntime:
             task = asyncio.create_task(self._call(call, batch))
             self._calls.add(task)
             task.add_done_callback(self._calls.discard)
+
+    def _answer_pending_gone(self) -> None:
+        while self._pending:
+            _, (_, future) = self._pending.popitem(last=False)
+            if not future.done():
+                future.set_result(Outcome("gone", self.gone, 0))
 
     async def _call(self, call: Any, batch: list[Identifier]) -> None:
         outcomes: dict[tuple[Any, ...], Outcome] = {}
@@ -255,7 +263,7 @@ class SourceRuntime:
         return Outcome("error", f"plugin error: {self._describe(error)}", requests)
 
     def _remember(self, key: tuple[Any, ...], outcome: Outcome) -> None:
-        if outcome[0] == "error":
+        if outcome.status == "error" or not self.memo_size:
             return  # a failure may pass; the next input asks again
         self._memo[key] = outcome
         if len(self._memo) > self.memo_size:
@@ -308,6 +316,8 @@ class SourceRuntime:
     async def aclose(self) -> None:
         for task in list(self._calls) + ([self._worker] if self._worker else []):
             task.cancel()
+        if self.client.budget is not None:
+            self.client.budget.release()
         if self.instance is not None:
             try:
                 await self.instance.aclose()

@@ -110,6 +110,26 @@ class Store:
             ).fetchone()
         return int(row[0])
 
+    def claim(self, name: str, want: int, limit: int) -> tuple[int, int]:
+        """Take up to ``want`` units of counter ``name`` without passing ``limit``.
+
+        Atomic across processes. Returns the counter's value before, and how
+        many units were taken (0 when the limit is reached).
+        """
+        with self._transaction() as connection:
+            row = connection.execute(
+                "SELECT value FROM counters WHERE name = ?", (name,)
+            ).fetchone()
+            before = int(row[0]) if row else 0
+            taken = max(0, min(want, limit - before))
+            if taken:
+                connection.execute(
+                    "INSERT INTO counters (name, value) VALUES (?, ?) "
+                    "ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
+                    (name, taken),
+                )
+        return before, taken
+
     def counter(self, name: str) -> int:
         """The value of counter ``name`` (0 when never counted)."""
         with self._lock:
@@ -156,15 +176,13 @@ class Store:
             ).fetchone()
         return (row[0], bytes(row[1])) if row else None
 
-    def store_answers(
-        self, source: str, rows: Iterable[tuple[str, str, bytes, float, float]]
-    ) -> None:
-        """Write ``(key, status, body, fetched, expires)`` rows of ``source`` at once."""
+    def store_answers(self, rows: Iterable[tuple[str, str, str, bytes, float, float]]) -> None:
+        """Write ``(source, key, status, body, fetched, expires)`` rows at once."""
         with self._transaction() as connection:
             connection.executemany(
                 "INSERT OR REPLACE INTO answers (source, key, status, body, fetched, expires)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
-                [(source, *row) for row in rows],
+                rows,
             )
 
     def answer_counts(self, now: float) -> dict[str, dict[str, int]]:

@@ -16,6 +16,8 @@ __all__ = ["doi_object_to_work"]
 #: Values Unpaywall puts in fields it no longer fills.
 _DEPRECATED = "deprecated"
 _OA_STATUSES = ("gold", "hybrid", "bronze", "green", "closed")
+#: Hosts whose URLs name an arXiv id, a PMCID or a PMID; others are not parsed.
+_REVEALING_HOSTS = ("arxiv.org", "ncbi.nlm.nih.gov", "europepmc.org")
 #: Fields kept under ``extra["unpaywall"]``: facts with no key of their own in the record.
 _EXTRA_FIELDS = (
     "is_paratext",
@@ -107,16 +109,16 @@ def _location(data: Any, source: str) -> OALocation | None:
 def _revealed(locations: tuple[OALocation, ...]) -> dict[str, Identifier]:
     """Identifiers of the work that its locations name: arXiv, PMC, PubMed."""
     found: dict[str, Identifier] = {}
+    texts: set[str] = set()
     for location in locations:
-        texts = [location.url, location.url_for_pdf, location.url_for_landing_page]
+        urls = (location.url, location.url_for_pdf, location.url_for_landing_page)
+        texts.update(u for u in urls if u and any(host in u for host in _REVEALING_HOSTS))
         if location.pmh_id and location.pmh_id.lower().startswith("oai:arxiv.org:"):
-            texts.append("arXiv:" + location.pmh_id.split(":", 2)[2])
-        for text in texts:
-            if not text:
-                continue
-            for identifier in identify(text).identifiers:
-                if identifier.scheme in ("arxiv", "pmcid", "pmid"):
-                    found.setdefault(identifier.scheme, identifier)
+            texts.add("arXiv:" + location.pmh_id.split(":", 2)[2])
+    for text in sorted(texts):
+        for identifier in identify(text).identifiers:
+            if identifier.scheme in ("arxiv", "pmcid", "pmid"):
+                found.setdefault(identifier.scheme, identifier)
     return found
 
 
