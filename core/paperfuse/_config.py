@@ -69,7 +69,7 @@ class Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     max_rounds: int = 3
     timeout: float = 30.0
     call_timeout: float = 300.0
-    window: int = 4_000
+    window: int = 2_000
     oa_ranking: str | None = None
     sources: dict[str, SourceSettings] = {}
     merge: dict[str, list[str]] = {}

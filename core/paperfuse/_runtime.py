@@ -160,11 +160,14 @@ class SourceRuntime:
         deadline = time.monotonic() + self.max_linger
         self._lingering = True
         try:
-            while (
-                len(self._pending) < self.cls.batch_size
-                and time.monotonic() < deadline
-                and self._others_busy(self)
-            ):
+            while len(self._pending) < self.cls.batch_size and time.monotonic() < deadline:
+                if not self._others_busy(self):
+                    # Answers the others just delivered may still be on their way
+                    # here: look once more, a moment later, before giving up.
+                    waiting = len(self._pending)
+                    await asyncio.sleep(_LINGER_STEP)
+                    if not self._others_busy(self) and len(self._pending) == waiting:
+                        break
                 await asyncio.sleep(_LINGER_STEP)
         finally:
             self._lingering = False
