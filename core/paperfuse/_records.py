@@ -129,6 +129,43 @@ class Author(_Record):
     affiliations: tuple[str, ...] = ()
     sequence: str | None = None
 
+    @classmethod
+    def from_crossref(cls, data: Any) -> Author | None:
+        """An author from a Crossref contributor object, or None when it names nobody.
+
+        Crossref's shape (``given``, ``family``, ``name`` for organisations,
+        ``ORCID`` in any form, ``sequence``, ``affiliation`` as ``[{"name":
+        ...}]``) is served by Crossref itself and by sources built on it
+        (Unpaywall's ``z_authors``, Open Access Button's ``author``). Missing,
+        null or mistyped fields are ignored.
+        """
+        if not isinstance(data, dict):
+            return None
+
+        def text(key: str) -> str | None:
+            value = data.get(key)
+            return " ".join(value.split()) or None if isinstance(value, str) else None
+
+        given, family = text("given"), text("family")
+        name = text("name") or " ".join(p for p in (given, family) if p)
+        if not name:
+            return None
+        orcid = text("ORCID")
+        digits = orcid.rstrip("/").rsplit("/", 1)[-1] if orcid else None
+        affiliations = tuple(
+            " ".join(a["name"].split())
+            for a in data.get("affiliation") or ()
+            if isinstance(a, dict) and isinstance(a.get("name"), str) and a["name"].strip()
+        )
+        return cls(
+            name=name,
+            given=given,
+            family=family,
+            orcid=f"https://orcid.org/{digits}" if digits else None,
+            affiliations=affiliations,
+            sequence=text("sequence"),
+        )
+
 
 class OALocation(_Record):
     """One place where a free copy of the work can be read.

@@ -202,15 +202,16 @@ class SourceRuntime:
             if not future.done():
                 future.set_result(Outcome("gone", self.gone, 0))
 
+    async def _invoke(self, call: Any, work: Awaitable[Any]) -> Any:
+        """Await a call into the source as ``call`` (its slot), within the call timeout."""
+        with self.pacer.entered(call):
+            self.pacer.stamp()  # the call starts now: the next slot is an interval later
+            return await _within(work, self.call_timeout)
+
     async def _call(self, call: Any, batch: list[Identifier]) -> None:
         outcomes: dict[tuple[Any, ...], Outcome] = {}
         try:
-            with self.pacer.entered(call):
-                self.pacer.stamp()
-                result = await _within(
-                    self.instance.lookup(batch),  # type: ignore[union-attr]
-                    self.call_timeout,
-                )
+            result = await self._invoke(call, self.instance.lookup(batch))  # type: ignore[union-attr]
             outcomes = self._read_lookup(batch, result, call.requests)
         except Exception as e:  # attributed to the source, never raised
             outcome = self._failure(e, call.requests)
@@ -294,12 +295,7 @@ class SourceRuntime:
         self._searching += 1
         call = await self.pacer.acquire()
         try:
-            with self.pacer.entered(call):
-                self.pacer.stamp()
-                works = await _within(
-                    self.instance.search(query),  # type: ignore[union-attr]
-                    self.call_timeout,
-                )
+            works = await self._invoke(call, self.instance.search(query))  # type: ignore[union-attr]
             found = [w for w in works or () if isinstance(w, Work)]
             return Outcome("ok", found, call.requests)
         except Exception as e:  # attributed to the source, never raised

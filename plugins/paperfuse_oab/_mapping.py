@@ -41,15 +41,10 @@ def _title(text: str | None) -> str | None:
 
 
 def _author(data: Any) -> Author | None:
+    """An author from Crossref's contributor shape, or a plain name."""
     if isinstance(data, str):
         return Author(name=data.strip()) if data.strip() else None
-    if not isinstance(data, dict):
-        return None
-    given, family = _str(data, "given"), _str(data, "family")
-    name = _str(data, "name") or " ".join(p for p in (given, family) if p)
-    if not name:
-        return None
-    return Author(name=name, given=given, family=family, sequence=_str(data, "sequence"))
+    return Author.from_crossref(data)
 
 
 def _location(url: str, source: str) -> OALocation:

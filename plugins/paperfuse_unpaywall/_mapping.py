@@ -52,36 +52,6 @@ def _int(data: dict[str, Any], key: str) -> int | None:
     return None
 
 
-def _orcid(value: str | None) -> str | None:
-    """An ORCID as its https URL, whatever form Crossref gave it in."""
-    if not value:
-        return None
-    digits = value.rstrip("/").rsplit("/", 1)[-1]
-    return f"https://orcid.org/{digits}" if digits else None
-
-
-def _author(data: Any) -> Author | None:
-    if not isinstance(data, dict):
-        return None
-    given, family = _str(data, "given"), _str(data, "family")
-    name = _str(data, "name") or " ".join(p for p in (given, family) if p)
-    if not name:
-        return None
-    affiliations = tuple(
-        a["name"].strip()
-        for a in data.get("affiliation") or ()
-        if isinstance(a, dict) and isinstance(a.get("name"), str) and a["name"].strip()
-    )
-    return Author(
-        name=name,
-        given=given,
-        family=family,
-        orcid=_orcid(_str(data, "ORCID")),
-        affiliations=affiliations,
-        sequence=_str(data, "sequence"),
-    )
-
-
 def _location(data: Any, source: str) -> OALocation | None:
     if not isinstance(data, dict):
         return None
@@ -151,7 +121,7 @@ def doi_object_to_work(data: Any, source: str = "unpaywall") -> Work | None:
             pmid=revealed["pmid"].value if "pmid" in revealed else None,
         ),
         title=_str(data, "title"),
-        authors=tuple(a for a in (_author(z) for z in authors or ()) if a is not None)
+        authors=tuple(a for a in map(Author.from_crossref, authors or ()) if a is not None)
         if isinstance(authors, list)
         else (),
         published=_str(data, "published_date"),
