@@ -8,9 +8,10 @@ Thank you to arXiv for use of its open access interoperability.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
-from ._config import Config, SourceSettings, config_path, load_config
 from ._errors import (
     BadResponse,
     ConfigError,
@@ -23,10 +24,6 @@ from ._errors import (
     SourceUnavailable,
 )
 from ._formats import BibTeXFormat, CSLJSONFormat, JSONFormat, OutputFormat
-from ._identifiers import IdentifierScheme, builtin_schemes, identify
-from ._merge import DEFAULT_RANKING, MergePolicy, merge
-from ._oa import DefaultOARanking, OARankingPolicy, rank_oa
-from ._plugins import PluginHost, PluginInfo, PluginWarning
 from ._records import (
     Author,
     Candidate,
@@ -45,10 +42,53 @@ from ._records import (
     to_builtins,
 )
 from ._redact import redact
-from ._resolver import Resolver
 from ._source import LookupResult, Politeness, Source, SourceContext
 from ._version import __version__
-from .hookspecs import hookimpl
+
+# The heavier parts load on first use (PEP 562), so that `paperfuse --help`
+# and a plugin's import stay fast; to the caller they are ordinary names.
+_LAZY = {
+    "Config": "_config",
+    "SourceSettings": "_config",
+    "config_path": "_config",
+    "load_config": "_config",
+    "IdentifierScheme": "_identifiers",
+    "builtin_schemes": "_identifiers",
+    "identify": "_identifiers",
+    "DEFAULT_RANKING": "_merge",
+    "MergePolicy": "_merge",
+    "merge": "_merge",
+    "DefaultOARanking": "_oa",
+    "OARankingPolicy": "_oa",
+    "rank_oa": "_oa",
+    "PluginHost": "_plugins",
+    "PluginInfo": "_plugins",
+    "PluginWarning": "_plugins",
+    "Resolver": "_resolver",
+    "hookimpl": "hookspecs",
+}
+
+if TYPE_CHECKING:
+    from ._config import Config, SourceSettings, config_path, load_config
+    from ._identifiers import IdentifierScheme, builtin_schemes, identify
+    from ._merge import DEFAULT_RANKING, MergePolicy, merge
+    from ._oa import DefaultOARanking, OARankingPolicy, rank_oa
+    from ._plugins import PluginHost, PluginInfo, PluginWarning
+    from ._resolver import Resolver
+    from .hookspecs import hookimpl
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'paperfuse' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "DEFAULT_RANKING",
@@ -112,24 +152,32 @@ __all__ = [
 
 def resolve(text: str) -> Work:
     """Resolve one identifier, title or citation with a fresh :class:`Resolver`."""
+    from ._resolver import Resolver
+
     with Resolver() as resolver:
         return resolver.resolve(text)
 
 
 def resolve_many(inputs: Iterable[str]) -> Iterator[Work]:
     """Resolve many inputs with one fresh :class:`Resolver`, yielding works in input order."""
+    from ._resolver import Resolver
+
     with Resolver() as resolver:
         yield from resolver.resolve_many(inputs)
 
 
 async def aresolve(text: str) -> Work:
     """Asynchronous :func:`resolve`."""
+    from ._resolver import Resolver
+
     async with Resolver() as resolver:
         return await resolver.aresolve(text)
 
 
 async def aresolve_many(inputs: Iterable[str] | AsyncIterable[str]) -> AsyncIterator[Work]:
     """Asynchronous :func:`resolve_many`."""
+    from ._resolver import Resolver
+
     async with Resolver() as resolver:
         async for work in resolver.aresolve_many(inputs):
             yield work
