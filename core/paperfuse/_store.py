@@ -296,8 +296,3 @@ class SourceStore:
     def clear(self) -> None:
         """Forget every key of this part."""
         self._store.clear(self.namespace)
-
-    @property
-    def path(self) -> Path:
-        """The file of the store (for a source that fills it from another thread)."""
-        return self._store.path
