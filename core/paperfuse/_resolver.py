@@ -398,16 +398,20 @@ class Resolver:
         return None
 
     def _revealed(self, work: Work) -> list[Identifier]:
-        """Identifiers a partial work reveals: its ids and its OA locations' URLs."""
+        """Identifiers a partial work reveals: its ids and its OA locations' URLs.
+
+        ``work`` comes from :meth:`_with_normalized_ids`: its main ids are in
+        normal form already.
+        """
         found: list[Identifier] = []
         ids = work.ids
         for scheme in ("doi", "arxiv", "pmid", "pmcid"):
             value = getattr(ids, scheme)
             if value:
                 version = ids.arxiv_version if scheme == "arxiv" else None
-                found.append(self._normalized(scheme, value, version))
+                found.append(Identifier(scheme=scheme, value=value, version=version))
         for scheme, value in ids.other.items():
-            found.append(self._normalized(scheme, value, None))
+            found.append(Identifier(scheme=scheme, value=self._normalize(scheme, value)))
         # Only URLs of hosts that name an identifier the work does not have yet
         # are read: parsing every location's URLs was most of a large batch's CPU.
         wanted = [h for h, scheme in _REVEALING_HOSTS.items() if not getattr(ids, scheme)]
@@ -420,9 +424,6 @@ class Resolver:
         for url in urls:
             found.extend(i for i in identify(url).identifiers if i.scheme in _REVEALED_BY_URL)
         return found
-
-    def _normalized(self, scheme: str, value: str, version: int | None) -> Identifier:
-        return Identifier(scheme=scheme, value=self._normalize(scheme, value), version=version)
 
     def _normalize(self, scheme: str, value: str) -> str:
         """``value`` in its scheme's normal form; as given when it cannot be normalised."""

@@ -126,7 +126,7 @@ class SourceRuntime:
         if key in self._memo:
             self._memo.move_to_end(key)
             return self._memo[key]
-        cached = self.cache.get(self.name, _cache_key(identifier))
+        cached = self.cache.get(self.name, str(identifier))
         if cached is not None:
             self.cache_hits += 1
             outcome = Outcome(cached[0], cached[1], 0, cached=True)  # type: ignore[arg-type]
@@ -221,11 +221,11 @@ class SourceRuntime:
             self.calls += 1
             self.cache.put(
                 self.name,
-                ((_cache_key(i), o.status, o.payload) for i in batch if (o := outcomes.get(i.key))),
+                ((str(i), o.status, o.payload) for i in batch if (o := outcomes.get(i.key))),
             )
+            cancelled = Outcome("error", "lookup was cancelled", 0)
             for identifier in batch:
                 future = self._inflight.pop(identifier.key)
-                cancelled = Outcome("error", "lookup was cancelled", 0)
                 outcome = outcomes.get(identifier.key, cancelled)
                 self._remember(identifier.key, outcome)
                 if not future.done():
@@ -275,8 +275,8 @@ class SourceRuntime:
 
     # -- title and citation search ---------------------------------------------------
 
-    async def search(self, query: Query) -> tuple[str, Any, int]:
-        """Candidates for ``query``: ``("ok", works, requests)`` or a failure."""
+    async def search(self, query: Query) -> Outcome:
+        """Candidates for ``query``: an ``ok`` outcome with the works, or a failure."""
         if self.gone is not None:
             return Outcome("gone", self.gone, 0)
         key = f"search:{query.kind}:{' '.join(query.text.casefold().split())}"
@@ -333,11 +333,6 @@ if sys.version_info >= (3, 11):
 
 else:  # pragma: no cover - Python 3.10
     _within = asyncio.wait_for
-
-
-def _cache_key(identifier: Identifier) -> str:
-    version = f"v{identifier.version}" if identifier.version is not None else ""
-    return f"{identifier.scheme}:{identifier.value}{version}"
 
 
 def _pick(value: Any, default: Any) -> Any:
