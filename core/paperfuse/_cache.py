@@ -3,20 +3,19 @@
 Answers live in the embedded store, found and not found alike, with the time
 they were fetched and an expiry (not-found answers expire sooner: the work
 may appear). A re-run of a batch asks no source again for what is cached,
-and a batch that was interrupted resumes where it stopped, because answers
-are written as requests complete: gathered for at most a quarter of a second
-(or 256 answers) so that a fast source does not pay a disk write per request,
-and written at once when the run closes or is interrupted. Failures are never
-cached.
+and a batch that was interrupted, even killed, resumes where it stopped,
+because the answers of each call are committed as the call completes, in one
+transaction (WAL mode without a sync per commit: cheap, and safe from a killed
+process). Failures are never cached.
 
-If the store fails mid-run, the cache turns itself off with one warning and
-resolution goes on uncached: a cache problem never stops a batch.
+If the store cannot be used, or fails mid-run, it goes on in memory with one
+warning (see :class:`~paperfuse._store.Store`) and the cache turns itself off:
+a cache problem never stops a batch.
 """
 
 from __future__ import annotations
 
 import logging
-import sqlite3
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -36,9 +35,6 @@ _decode_works = msgspec.msgpack.Decoder(list[Work]).decode
 
 #: A cached answer: ``("ok", work or works)`` or ``("not_found", None)``.
 Answer = tuple[str, Any]
-#: Answers gathered before they are written, at most (count, seconds).
-_FLUSH_SIZE = 256
-_FLUSH_AFTER = 0.25
 
 
 class CacheInfo(msgspec.Struct, kw_only=True):
@@ -72,29 +68,17 @@ class AnswerCache:
         self.write = write
         self.ttl = ttl
         self.ttl_not_found = ttl_not_found
-        # Answers not written yet, by (source, key): readable before they are written.
-        self._unwritten: dict[tuple[str, str], tuple[str, bytes, float, float]] = {}
-        self._written_at = time.monotonic()
 
-    def _failed(self, error: sqlite3.Error) -> None:
-        if self.read or self.write:
-            log.warning("the answer cache failed (%s); going on without it", error)
-        self.read = self.write = False
+    @property
+    def reading(self) -> bool:
+        """Whether cached answers are used now (not when the store lives in memory)."""
+        return self.read and not self.store.in_memory
 
     def get(self, source: str, key: str, *, many: bool = False) -> Answer | None:
         """The cached, unexpired answer of ``source`` for ``key``, or None."""
-        if not self.read:
+        if not self.reading:
             return None
-        row: tuple[str, bytes] | None
-        unwritten = self._unwritten.get((source, key))
-        if unwritten is not None:
-            row = (unwritten[0], unwritten[1])
-        else:
-            try:
-                row = self.store.fetch_answer(source, key, time.time())
-            except sqlite3.Error as e:
-                self._failed(e)
-                return None
+        row = self.store.fetch_answer(source, key, time.time())
         if row is None:
             return None
         status, body = row
@@ -105,38 +89,31 @@ class AnswerCache:
         except msgspec.DecodeError:
             return None  # written by another version of the record: ask again
 
-    def put(self, source: str, answers: Iterable[tuple[str, str, Any]]) -> None:
-        """Keep ``(key, status, payload)`` answers of ``source``; failures are skipped."""
-        if not self.write:
-            return
+    def put(self, source: str, answers: Iterable[tuple[str, str, Any]]) -> dict[str, str]:
+        """Commit ``(key, status, payload)`` answers of ``source`` now; failures are skipped.
+
+        Returns, by key, why an answer could not be stored (a value out of the
+        range the cache's encoding holds, say): such an answer is the source's
+        bad response, not a reason to lose the others.
+        """
+        unstorable: dict[str, str] = {}
+        if not self.write or self.store.in_memory:
+            return unstorable
         now = time.time()
+        rows = []
         for key, status, payload in answers:
             if status not in ("ok", "not_found"):
                 continue
-            body = _encode(payload) if status == "ok" else b""
+            try:
+                body = _encode(payload) if status == "ok" else b""
+            except (OverflowError, TypeError, ValueError) as e:
+                unstorable[key] = f"{type(e).__name__}: {e}"
+                continue
             expires = now + (self.ttl if status == "ok" else self.ttl_not_found)
-            self._unwritten[(source, key)] = (status, body, now, expires)
-        if len(self._unwritten) >= _FLUSH_SIZE or (
-            self._unwritten and time.monotonic() - self._written_at >= _FLUSH_AFTER
-        ):
-            self.flush()
-
-    def flush(self) -> None:
-        """Write the answers kept so far, in one transaction."""
-        self._written_at = time.monotonic()
-        if not self._unwritten:
-            return
-        rows = [
-            (source, key, status, body, fetched, expires)
-            for (source, key), (status, body, fetched, expires) in self._unwritten.items()
-        ]
-        self._unwritten.clear()
-        if not self.write:
-            return
-        try:
+            rows.append((source, key, status, body, now, expires))
+        if rows:
             self.store.store_answers(rows)
-        except sqlite3.Error as e:
-            self._failed(e)
+        return unstorable
 
     def info(self) -> CacheInfo:
         """Entries per source (found, not found, expired), counters, and the file's size."""

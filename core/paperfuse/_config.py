@@ -9,10 +9,11 @@ email, API keys) never appear in messages or in ``repr``.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -48,6 +49,7 @@ class SourceSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     max_linger: float | None = None
     timeout: float | None = None
     call_timeout: float | None = None
+    max_failures: int | None = None
     options: dict[str, Any] = {}
 
     def __repr__(self) -> str:
@@ -73,6 +75,10 @@ class Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     oa_ranking: str | None = None
     sources: dict[str, SourceSettings] = {}
     merge: dict[str, list[str]] = {}
+    #: Sources whose settings came from ``PAPERFUSE_<SOURCE>_*`` variables alone: an
+    #: environment shared by several tools may name sources not installed here, so
+    #: those are warned about where others are refused (see :meth:`check_sources`).
+    sources_from_environment: frozenset[str] = frozenset()
 
     def __repr__(self) -> str:
         email = "***" if self.email else None
@@ -84,6 +90,28 @@ class Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
             f"call_timeout={self.call_timeout!r}, window={self.window!r}, "
             f"oa_ranking={self.oa_ranking!r}, sources={self.sources!r}, merge={self.merge!r})"
         )
+
+    def check_sources(self, installed: Collection[str]) -> list[str]:
+        """Refuse settings of a source that no installed plugin registers (a typo).
+
+        Raises :class:`ConfigError` naming the key and the nearest installed
+        name; returns the warnings for names that came from the environment only.
+        """
+        warnings = []
+        for name in sorted(set(self.sources) - set(installed)):
+            nearest = difflib.get_close_matches(name, sorted(installed), n=1)
+            hint = f"did you mean {nearest[0]!r}?" if nearest else "no source of that name"
+            known = ", ".join(sorted(installed)) or "none"
+            if name in self.sources_from_environment:
+                warnings.append(
+                    f"PAPERFUSE_{name.upper()}_* names no installed source ({hint}"
+                    f" installed: {known}); its settings are not used"
+                )
+            else:
+                raise ConfigError(
+                    f"sources.{name}", f"no installed source ({hint} installed: {known})"
+                )
+        return warnings
 
     def source(self, name: str) -> SourceSettings:
         """The settings of source ``name`` (defaults when none were given)."""
@@ -117,13 +145,17 @@ def load_config(env: Mapping[str, str] | None = None, **overrides: Any) -> Confi
     """
     env = os.environ if env is None else env
     data = _read_toml(config_path(env), explicit=bool(env.get("PAPERFUSE_CONFIG")))
+    from_file = set(data.get("sources") or {}) if isinstance(data.get("sources"), dict) else set()
     _apply_env(data, env)
     for key, value in overrides.items():
         if value is not None:
             data[key] = value
     config = _convert(data)
     _check(config)
-    return config
+    from_environment = frozenset(
+        set(config.sources) - from_file - set(overrides.get("sources") or {})
+    )
+    return msgspec.structs.replace(config, sources_from_environment=from_environment)
 
 
 def _read_toml(path: Path, *, explicit: bool) -> dict[str, Any]:
@@ -218,7 +250,7 @@ def _check(config: Config) -> None:
             value = getattr(settings, field)
             if value is not None and value < 0:
                 raise ConfigError(f"{key}.{field}", "must not be negative")
-        for field in ("max_concurrency", "daily_budget"):
+        for field in ("max_concurrency", "daily_budget", "max_failures"):
             value = getattr(settings, field)
             if value is not None and value < 1:
                 raise ConfigError(f"{key}.{field}", "must be at least 1")

@@ -65,14 +65,25 @@ class SourceError(PaperfuseError):
 
     ``source`` is the source's name and ``request`` a short, redacted
     description of what was asked (method and URL, or an identifier).
+    ``retry_after`` is how long, in seconds, the service asked paperfuse to
+    wait (a Retry-After beyond what paperfuse waits for): the source is then
+    paused until that time.
     """
 
     status = "error"
 
-    def __init__(self, message: str, *, source: str = "", request: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str = "",
+        request: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
         self.source = source
         self.request = request
         self.message = message
+        self.retry_after = retry_after
         super().__init__(message)
 
 

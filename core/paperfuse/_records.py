@@ -224,6 +224,8 @@ class SourceStats(_Record):
     requests: int = 0
     calls: int = 0
     cache_hits: int = 0
+    #: Why the source is not asked any more in this run (gone, or paused), or None.
+    paused: str | None = None
 
 
 class Candidate(_Record):

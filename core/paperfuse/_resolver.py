@@ -193,7 +193,6 @@ class Resolver:
             for runtime in self._runtimes.values():
                 await runtime.aclose()
             self._runtimes = None
-        self.cache.flush()
         if self._http is not None:
             await self._http.aclose()
             self._http = None
@@ -283,6 +282,8 @@ class Resolver:
             raise RuntimeError("a paperfuse Resolver serves one event loop; make one per loop")
         self._loop = loop
         if self._runtimes is None:
+            for warning in self.config.check_sources(self.host.sources):
+                log.warning("configuration: %s", warning)
             self._runtimes = {
                 name: SourceRuntime(self, cls) for name, cls in sorted(self.host.sources.items())
             }
@@ -333,6 +334,13 @@ class Resolver:
                 found = "ok" if outcome.payload else "not_found"
                 outcome = outcome._replace(status=found, payload=None)
             item.outcomes.setdefault(runtime.name, []).append(outcome)
+        if all(outcome.status in ("error", "gone") for outcome in answers):
+            failures = "; ".join(
+                f"{r.name}: {o.payload}" for r, o in zip(searchers, answers, strict=True)
+            )
+            item.status = "error"
+            item.error = f"every source that searches titles failed; {failures}"
+            return
         match = choose(query, pairs)
         item.candidates = match.candidates
         if not match.accepted:

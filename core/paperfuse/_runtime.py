@@ -4,7 +4,14 @@ Every lookup of an identifier goes through its source's runtime: answered
 from the in-run memo or the cache when it can be, else queued and sent in a
 batch with the other pending inputs' identifiers as soon as the source's
 politeness allows. Whatever the source does (answers, raises, hangs, returns
-garbage) becomes an :class:`_Outcome` attributed to it.
+garbage) becomes an :class:`Outcome` attributed to it, and every waiter is
+answered whatever happens while a call finishes. Each call's answers are
+committed to the cache as the call completes.
+
+A source that fails ``max_failures`` calls in a row (default 5), or whose
+service asks to be left alone for longer than paperfuse waits (a Retry-After
+beyond the cap), is paused: for the rest of the run, or until the time given.
+Its remaining inputs get one clear error instead of a request each.
 """
 
 from __future__ import annotations
@@ -32,6 +39,8 @@ log = logging.getLogger("paperfuse")
 
 #: How often a lingering batch looks again whether other sources are done (seconds).
 _LINGER_STEP = 0.05
+#: Calls in a row that may fail before a source is paused for the run.
+MAX_FAILURES = 5
 
 
 class Outcome(NamedTuple):
@@ -79,11 +88,15 @@ class SourceRuntime:
         # Recent answers, so that an identifier repeated in a batch is asked once
         # when the cache cannot answer it; as many as inputs in flight, so that
         # memory stays flat.
-        self.memo_size = 0 if self.cache.read else config.window
+        self.memo_size = config.window
         self.calls = 0
         self.cache_hits = 0
         self.skip_reason: str | None = None
         self.gone: str | None = None
+        self.max_failures = settings.max_failures or MAX_FAILURES
+        self.paused: str | None = None
+        self._paused_until: float | None = None  # wall-clock time; None: for the run
+        self._failures = 0  # calls failed in a row
         self.instance: Source | None = None
         self._pending: OrderedDict[tuple[Any, ...], tuple[Identifier, asyncio.Future[Outcome]]]
         self._pending = OrderedDict()
@@ -118,10 +131,23 @@ class SourceRuntime:
 
     # -- lookups, batched across every pending input --------------------------------
 
-    async def lookup(self, identifier: Identifier) -> Outcome:
-        """The source's answer for one identifier, batched with everyone else's."""
+    def _stopped(self) -> Outcome | None:
+        """The answer to every request while the source is gone or paused, else None."""
         if self.gone is not None:
             return Outcome("gone", self.gone, 0)
+        if self.paused is not None:
+            if self._paused_until is not None and time.time() >= self._paused_until:
+                self.paused = self._paused_until = None  # the time given has come
+                self._failures = 0
+                return None
+            return Outcome("error", self.paused, 0)
+        return None
+
+    async def lookup(self, identifier: Identifier) -> Outcome:
+        """The source's answer for one identifier, batched with everyone else's."""
+        stopped = self._stopped()
+        if stopped is not None:
+            return stopped
         key = identifier.key
         if key in self._memo:
             self._memo.move_to_end(key)
@@ -177,16 +203,18 @@ class SourceRuntime:
         while self._pending:
             if self.cls.batch_size > 1:
                 await self._settle()
-            if self.gone is not None:
-                self._answer_pending_gone()
+            if (stopped := self._stopped()) is not None:
+                self._answer_pending(stopped)
                 break
             call = await self.pacer.acquire()
             if self.max_linger:
                 await self._linger()
-            if self.gone is not None:  # gone while these waited: answer them without asking
+            # Gone or paused while these waited: answer them without asking.
+            if (stopped := self._stopped()) is not None or not self._pending:
                 self.pacer.release(call)
-                self._answer_pending_gone()
-                break
+                if stopped is not None:
+                    self._answer_pending(stopped)
+                continue
             batch: list[Identifier] = []
             while self._pending and len(batch) < self.cls.batch_size:
                 key, (identifier, future) = self._pending.popitem(last=False)
@@ -196,11 +224,11 @@ class SourceRuntime:
             self._calls.add(task)
             task.add_done_callback(self._calls.discard)
 
-    def _answer_pending_gone(self) -> None:
+    def _answer_pending(self, outcome: Outcome) -> None:
         while self._pending:
             _, (_, future) = self._pending.popitem(last=False)
             if not future.done():
-                future.set_result(Outcome("gone", self.gone, 0))
+                future.set_result(outcome)
 
     async def _invoke(self, call: Any, work: Awaitable[Any]) -> Any:
         """Await a call into the source as ``call`` (its slot), within the call timeout."""
@@ -211,25 +239,45 @@ class SourceRuntime:
     async def _call(self, call: Any, batch: list[Identifier]) -> None:
         outcomes: dict[tuple[Any, ...], Outcome] = {}
         try:
-            result = await self._invoke(call, self.instance.lookup(batch))  # type: ignore[union-attr]
-            outcomes = self._read_lookup(batch, result, call.requests)
-        except Exception as e:  # attributed to the source, never raised
-            outcome = self._failure(e, call.requests)
-            outcomes = {i.key: outcome for i in batch}
-        finally:
-            self.pacer.release(call)
-            self.calls += 1
-            self.cache.put(
-                self.name,
-                ((str(i), o.status, o.payload) for i in batch if (o := outcomes.get(i.key))),
-            )
+            try:
+                result = await self._invoke(call, self.instance.lookup(batch))  # type: ignore[union-attr]
+                outcomes = self._read_lookup(batch, result, call.requests)
+                self._failures = 0
+            except Exception as e:  # attributed to the source, never raised
+                outcome = self._failure(e, call.requests)
+                outcomes = {i.key: outcome for i in batch}
+                self._count_failure(e, outcome)
+            finally:
+                self.pacer.release(call)
+                self.calls += 1
+            self._store(batch, outcomes)
+        finally:  # whatever happened above, every waiter gets its answer
             cancelled = Outcome("error", "lookup was cancelled", 0)
             for identifier in batch:
-                future = self._inflight.pop(identifier.key)
+                future = self._inflight.pop(identifier.key, None)
                 outcome = outcomes.get(identifier.key, cancelled)
                 self._remember(identifier.key, outcome)
-                if not future.done():
+                if future is not None and not future.done():
                     future.set_result(outcome)
+
+    def _store(self, batch: list[Identifier], outcomes: dict[tuple[Any, ...], Outcome]) -> None:
+        """Commit a call's answers to the cache; one that cannot be stored becomes an error."""
+        answers = [(str(i), o.status, o.payload) for i in batch if (o := outcomes.get(i.key))]
+        try:
+            unstorable = self.cache.put(self.name, answers)
+        except Exception as e:  # the answers are still good: deliver them, say so
+            log.warning(
+                "answers of source %s could not be cached: %s", self.name, self._describe(e)
+            )
+            return
+        for identifier in batch:
+            reason = unstorable.get(str(identifier))
+            if reason is not None:
+                requests = outcomes[identifier.key].requests
+                outcomes[identifier.key] = Outcome("error", self._unstorable(reason), requests)
+
+    def _unstorable(self, reason: str) -> str:
+        return f"bad response: the answer could not be stored ({redact(reason, self.secrets)})"
 
     def _read_lookup(
         self, batch: list[Identifier], result: Any, requests: int
@@ -266,9 +314,31 @@ class SourceRuntime:
             return Outcome("error", f"{self._describe(error)}{where}", requests)
         return Outcome("error", f"plugin error: {self._describe(error)}", requests)
 
+    def _count_failure(self, error: BaseException, outcome: Outcome) -> None:
+        """Count a failed call; pause the source after too many in a row, or when asked to."""
+        if outcome.status != "error" or self.paused is not None:
+            return
+        self._failures += 1
+        wait = getattr(error, "retry_after", None)
+        if isinstance(wait, (int, float)) and wait > 0:
+            self._paused_until = time.time() + wait
+            when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(self._paused_until))
+            self.paused = (
+                f"paused until {when}: the service asked to wait {wait:,.0f} s ({outcome.payload})"
+            )
+        elif self._failures >= self.max_failures:
+            self.paused = (
+                f"paused for the rest of this run after {self._failures} failures in a row;"
+                f" the last: {outcome.payload}"
+            )
+        else:
+            return
+        log.warning("source %s is %s", self.name, self.paused)
+        self._answer_pending(Outcome("error", self.paused, 0))
+
     def _remember(self, key: tuple[Any, ...], outcome: Outcome) -> None:
-        if outcome.status == "error" or not self.memo_size:
-            return  # a failure may pass; the next input asks again
+        if outcome.status == "error" or not self.memo_size or self.cache.reading:
+            return  # a failure may pass (the next input asks again); the cache remembers
         self._memo[key] = outcome
         if len(self._memo) > self.memo_size:
             self._memo.popitem(last=False)
@@ -277,18 +347,27 @@ class SourceRuntime:
 
     async def search(self, query: Query) -> Outcome:
         """Candidates for ``query``: an ``ok`` outcome with the works, or a failure."""
-        if self.gone is not None:
-            return Outcome("gone", self.gone, 0)
+        stopped = self._stopped()
+        if stopped is not None:
+            return stopped
         key = f"search:{query.kind}:{' '.join(query.text.casefold().split())}"
         cached = self.cache.get(self.name, key, many=True)
         if cached is not None:
             self.cache_hits += 1
             return Outcome("ok", cached[1] or [], 0, cached=True)
         outcome = await self._ask(query)
-        if outcome.status == "ok":
-            self.cache.put(
-                self.name, [(key, "ok" if outcome.payload else "not_found", outcome.payload)]
+        if outcome.status != "ok":
+            return outcome
+        try:
+            status = "ok" if outcome.payload else "not_found"
+            unstorable = self.cache.put(self.name, [(key, status, outcome.payload)])
+        except Exception as e:  # the candidates are still good
+            log.warning(
+                "answers of source %s could not be cached: %s", self.name, self._describe(e)
             )
+            return outcome
+        if unstorable:
+            return Outcome("error", self._unstorable(unstorable[key]), outcome.requests)
         return outcome
 
     async def _ask(self, query: Query) -> Outcome:
@@ -297,9 +376,12 @@ class SourceRuntime:
         try:
             works = await self._invoke(call, self.instance.search(query))  # type: ignore[union-attr]
             found = [w for w in works or () if isinstance(w, Work)]
+            self._failures = 0
             return Outcome("ok", found, call.requests)
         except Exception as e:  # attributed to the source, never raised
-            return self._failure(e, call.requests)
+            outcome = self._failure(e, call.requests)
+            self._count_failure(e, outcome)
+            return outcome
         finally:
             self.pacer.release(call)
             self.calls += 1
@@ -309,7 +391,10 @@ class SourceRuntime:
     def stats(self) -> SourceStats:
         """What this source cost so far."""
         return SourceStats(
-            requests=self.client.requests, calls=self.calls, cache_hits=self.cache_hits
+            requests=self.client.requests,
+            calls=self.calls,
+            cache_hits=self.cache_hits,
+            paused=self.paused,
         )
 
     async def aclose(self) -> None:

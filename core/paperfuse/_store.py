@@ -5,17 +5,24 @@ its daily budget) and tables that sources fill (an Unpaywall snapshot's
 index, say). The file is opened in WAL mode, so that two processes can share
 it; a file that SQLite cannot read is set aside with a warning and a new one
 is made, never a crash.
+
+A store that cannot be used (its folder cannot be made or written, another
+process holds it locked for longer than :data:`LOCK_WAIT`, it fails mid-run)
+is never a reason to stop: it says so once and lives in memory for the rest
+of the run, so that daily budgets and what sources remember still hold until
+the run ends. Locked is not corrupt: a locked file is never set aside.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TypeVar
 
 __all__ = ["SourceStore", "Store", "default_store_path"]
 
@@ -40,6 +47,10 @@ CREATE TABLE IF NOT EXISTS entries (
 ) WITHOUT ROWID;
 """
 _FILE_NAME = "paperfuse.sqlite3"
+#: Seconds a store operation waits for another process's lock before giving up on the file.
+LOCK_WAIT = 10.0
+
+T = TypeVar("T")
 
 
 def default_store_path(cache_dir: str | None) -> Path:
@@ -51,26 +62,59 @@ def default_store_path(cache_dir: str | None) -> Path:
     return platformdirs.user_cache_path("paperfuse") / _FILE_NAME
 
 
-def connect(path: Path) -> sqlite3.Connection:
-    """A connection to the store at ``path``, made ready (WAL, waits on locks)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    connection = sqlite3.connect(path, timeout=30.0, check_same_thread=False, isolation_level=None)
-    connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute("PRAGMA synchronous=NORMAL")
-    connection.executescript(_SCHEMA)
+def connect(path: Path | str) -> sqlite3.Connection:
+    """A connection to the store at ``path``, made ready (WAL, waits on locks).
+
+    ``":memory:"`` gives a store that lives as long as the connection.
+    """
+    if path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    connection = sqlite3.connect(
+        path, timeout=LOCK_WAIT, check_same_thread=False, isolation_level=None
+    )
+    try:
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=NORMAL")
+        connection.executescript(_SCHEMA)
+    except BaseException:
+        connection.close()
+        raise
     return connection
 
 
+def _is_locked(error: BaseException) -> bool:
+    return isinstance(error, sqlite3.OperationalError) and (
+        "locked" in str(error) or "busy" in str(error)
+    )
+
+
+def _is_corrupt(error: BaseException) -> bool:
+    """Whether SQLite says the file is not a database it can read (not: cannot open it)."""
+    return isinstance(error, sqlite3.DatabaseError) and not isinstance(
+        error, sqlite3.OperationalError
+    )
+
+
 class Store:
-    """The embedded SQLite store of one resolver (opened on first use)."""
+    """The embedded SQLite store of one resolver (opened on first use).
+
+    Every operation runs under one lock (the store is shared by the event
+    loop and worker threads). ``in_memory`` tells whether the file could not
+    be used and the store lives in memory for this run.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._connection: sqlite3.Connection | None = None
         self._lock = threading.Lock()
+        self.in_memory = False
 
     @property
     def connection(self) -> sqlite3.Connection:
+        with self._lock:
+            return self._ready()
+
+    def _ready(self) -> sqlite3.Connection:
         if self._connection is None:
             self._connection = self._open()
         return self._connection
@@ -78,37 +122,71 @@ class Store:
     def _open(self) -> sqlite3.Connection:
         try:
             return connect(self.path)
-        except sqlite3.DatabaseError as e:
+        except (sqlite3.Error, OSError) as e:
+            if not _is_corrupt(e):
+                return self._in_memory(e)
             aside = self.path.with_name(f"{self.path.name}.unreadable-{int(time.time())}")
-            log.warning("the store %s cannot be read (%s); set aside as %s", self.path, e, aside)
-            for suffix in ("", "-wal", "-shm"):
-                part = Path(f"{self.path}{suffix}")
-                if part.exists():
-                    part.replace(Path(f"{aside}{suffix}"))
-            return connect(self.path)
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            connection = self.connection
-            connection.execute("BEGIN IMMEDIATE")
             try:
-                yield connection
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-            connection.execute("COMMIT")
+                for suffix in ("", "-wal", "-shm"):
+                    part = Path(f"{self.path}{suffix}")
+                    if part.exists():
+                        part.replace(Path(f"{aside}{suffix}"))
+                connection = connect(self.path)
+            except (sqlite3.Error, OSError) as again:
+                return self._in_memory(again)
+            log.warning("the store %s cannot be read (%s); set aside as %s", self.path, e, aside)
+            return connection
+
+    def _in_memory(self, error: BaseException) -> sqlite3.Connection:
+        """Go on in memory for the rest of the run, and say so once."""
+        if _is_locked(error):
+            why = f"it is locked by another process (waited {LOCK_WAIT:g} s)"
+        else:
+            why = f"it cannot be used: {type(error).__name__}: {error}"
+        log.warning(
+            "the cache %s is not used: %s; going on without the cache for this run"
+            " (daily budgets and what sources remember are kept in memory until it ends)",
+            self.path,
+            why,
+        )
+        self.in_memory = True
+        return connect(":memory:")
+
+    def _run(self, operation: Callable[[sqlite3.Connection], T], *, write: bool = False) -> T:
+        """Run ``operation`` on the connection (in one transaction when it writes).
+
+        A failure of the file goes on in memory, once; a failure in memory is
+        a bug of paperfuse's and is raised.
+        """
+        with self._lock:
+            try:
+                return _attempt(self._ready(), operation, write)
+            except (sqlite3.Error, OSError) as e:
+                if self.in_memory:
+                    raise
+                self._close_connection()
+                self._connection = self._in_memory(e)
+                return _attempt(self._connection, operation, write)
+
+    def _close_connection(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(sqlite3.Error):  # a broken one is left to the collector
+                self._connection.close()
+            self._connection = None
 
     def increment(self, name: str, by: int = 1) -> int:
         """Add ``by`` to counter ``name`` (atomically, across processes); the new value."""
-        with self._transaction() as connection:
+
+        def add(connection: sqlite3.Connection) -> int:
             row = connection.execute(
                 "INSERT INTO counters (name, value) VALUES (?, ?) "
                 "ON CONFLICT (name) DO UPDATE SET value = value + excluded.value "
                 "RETURNING value",
                 (name, by),
             ).fetchone()
-        return int(row[0])
+            return int(row[0])
+
+        return self._run(add, write=True)
 
     def claim(self, name: str, want: int, limit: int) -> tuple[int, int]:
         """Take up to ``want`` units of counter ``name`` without passing ``limit``.
@@ -116,7 +194,8 @@ class Store:
         Atomic across processes. Returns the counter's value before, and how
         many units were taken (0 when the limit is reached).
         """
-        with self._transaction() as connection:
+
+        def take(connection: sqlite3.Connection) -> tuple[int, int]:
             row = connection.execute(
                 "SELECT value FROM counters WHERE name = ?", (name,)
             ).fetchone()
@@ -128,72 +207,79 @@ class Store:
                     "ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
                     (name, taken),
                 )
-        return before, taken
+            return before, taken
+
+        return self._run(take, write=True)
 
     def counter(self, name: str) -> int:
         """The value of counter ``name`` (0 when never counted)."""
-        with self._lock:
-            row = self.connection.execute(
-                "SELECT value FROM counters WHERE name = ?", (name,)
-            ).fetchone()
+        row = self._run(
+            lambda c: c.execute("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()
+        )
         return int(row[0]) if row else 0
 
     def get(self, namespace: str, key: str) -> bytes | None:
-        with self._lock:
-            row = self.connection.execute(
+        row = self._run(
+            lambda c: c.execute(
                 "SELECT value FROM entries WHERE namespace = ? AND key = ?", (namespace, key)
             ).fetchone()
+        )
         return bytes(row[0]) if row else None
 
     def put_many(self, namespace: str, items: Iterable[tuple[str, bytes]]) -> int:
         """Store ``(key, value)`` pairs under ``namespace``; how many were written."""
         rows = [(namespace, key, value) for key, value in items]
-        with self._transaction() as connection:
-            connection.executemany(
-                "INSERT OR REPLACE INTO entries (namespace, key, value) VALUES (?, ?, ?)", rows
-            )
+        self._run(lambda c: c.executemany(_PUT_ENTRY, rows), write=True)
         return len(rows)
 
     def count(self, namespace: str) -> int:
-        with self._lock:
-            row = self.connection.execute(
+        row = self._run(
+            lambda c: c.execute(
                 "SELECT count(*) FROM entries WHERE namespace = ?", (namespace,)
             ).fetchone()
+        )
         return int(row[0])
 
     def clear(self, namespace: str) -> None:
-        with self._transaction() as connection:
-            connection.execute("DELETE FROM entries WHERE namespace = ?", (namespace,))
+        self._run(
+            lambda c: c.execute("DELETE FROM entries WHERE namespace = ?", (namespace,)),
+            write=True,
+        )
 
     # -- the answer cache (see _cache.py) ------------------------------------------------
 
     def fetch_answer(self, source: str, key: str, now: float) -> tuple[str, bytes] | None:
         """``(status, body)`` of an unexpired cached answer, or None."""
-        with self._lock:
-            row = self.connection.execute(
+        row = self._run(
+            lambda c: c.execute(
                 "SELECT status, body FROM answers WHERE source = ? AND key = ? AND expires > ?",
                 (source, key, now),
             ).fetchone()
+        )
         return (row[0], bytes(row[1])) if row else None
 
     def store_answers(self, rows: Iterable[tuple[str, str, str, bytes, float, float]]) -> None:
         """Write ``(source, key, status, body, fetched, expires)`` rows at once."""
-        with self._transaction() as connection:
-            connection.executemany(
+        rows = list(rows)
+        self._run(
+            lambda c: c.executemany(
                 "INSERT OR REPLACE INTO answers (source, key, status, body, fetched, expires)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
                 rows,
-            )
+            ),
+            write=True,
+        )
 
     def answer_counts(self, now: float) -> dict[str, dict[str, int]]:
         """Per source: answers found, not found, and expired."""
         counts: dict[str, dict[str, int]] = {}
-        with self._lock:
-            rows = self.connection.execute(
+        rows = self._run(
+            lambda c: c.execute(
                 "SELECT source, status, expires > ?, count(*) FROM answers"
                 " GROUP BY source, status, expires > ?",
                 (now, now),
             ).fetchall()
+        )
         for source, status, fresh, count in rows:
             entry = counts.setdefault(source, {"found": 0, "not_found": 0, "expired": 0})
             if not fresh:
@@ -203,8 +289,7 @@ class Store:
         return counts
 
     def counters(self) -> dict[str, int]:
-        with self._lock:
-            rows = self.connection.execute("SELECT name, value FROM counters").fetchall()
+        rows = self._run(lambda c: c.execute("SELECT name, value FROM counters").fetchall())
         return {name: int(value) for name, value in rows}
 
     def delete_answers(self, source: str | None, expired_before: float | None) -> int:
@@ -217,22 +302,36 @@ class Store:
             clauses.append("expires <= ?")
             params.append(expired_before)
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        with self._transaction() as connection:
-            return connection.execute(f"DELETE FROM answers{where}", params).rowcount
+        return self._run(
+            lambda c: c.execute(f"DELETE FROM answers{where}", params).rowcount, write=True
+        )
 
     def close(self) -> None:
         with self._lock:
-            if self._connection is not None:
-                self._connection.close()
-                self._connection = None
+            self._close_connection()
+
+
+_PUT_ENTRY = "INSERT OR REPLACE INTO entries (namespace, key, value) VALUES (?, ?, ?)"
+
+
+def _attempt(
+    connection: sqlite3.Connection, operation: Callable[[sqlite3.Connection], T], write: bool
+) -> T:
+    if not write:
+        return operation(connection)
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        result = operation(connection)
+    except BaseException:
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
+    return result
 
 
 def _write(connection: sqlite3.Connection, rows: list[tuple[str, str, bytes]]) -> int:
-    connection.execute("BEGIN IMMEDIATE")
-    connection.executemany(
-        "INSERT OR REPLACE INTO entries (namespace, key, value) VALUES (?, ?, ?)", rows
-    )
-    connection.execute("COMMIT")
+    _attempt(connection, lambda c: c.executemany(_PUT_ENTRY, rows), True)
     return len(rows)
 
 
@@ -275,19 +374,16 @@ class SourceStore:
         return await asyncio.to_thread(self._fill, items, chunk)
 
     def _fill(self, items: Iterable[tuple[str, bytes]], chunk: int) -> int:
+        if self._store.in_memory:  # no file to open a second connection on
+            return sum(self._store.put_many(self.namespace, part) for part in _chunks(items, chunk))
         connection = connect(self._store.path)
-        written = 0
-        batch: list[tuple[str, str, bytes]] = []
         try:
-            for key, value in items:
-                batch.append((self.namespace, key, value))
-                if len(batch) >= chunk:
-                    written += _write(connection, batch)
-                    batch = []
-            written += _write(connection, batch)
+            return sum(
+                _write(connection, [(self.namespace, k, v) for k, v in part])
+                for part in _chunks(items, chunk)
+            )
         finally:
             connection.close()
-        return written
 
     def count(self) -> int:
         """How many keys this part holds."""
@@ -296,3 +392,14 @@ class SourceStore:
     def clear(self) -> None:
         """Forget every key of this part."""
         self._store.clear(self.namespace)
+
+
+def _chunks(items: Iterable[T], size: int) -> Iterable[list[T]]:
+    chunk: list[T] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
