@@ -53,7 +53,9 @@ def test_an_answer_with_an_integer_too_large_to_store_never_hangs(tmp_path: Path
 
     def answer(identifiers: Sequence[Identifier]) -> dict[Identifier, Work]:
         return {
-            i: Work(title="Huge", ids=Ids(doi=i.value), year=2**70 if i.value.endswith("1") else 2001)
+            i: Work(
+                title="Huge", ids=Ids(doi=i.value), year=2**70 if i.value.endswith("1") else 2001
+            )
             for i in identifiers
         }
 
@@ -223,8 +225,12 @@ def test_a_store_that_fails_mid_run_goes_on_in_memory(tmp_path: Path) -> None:
 # -- 8. locked is not corrupt -----------------------------------------------------------------
 
 
+@pytest.mark.parametrize("their_mode", ["DELETE", "WAL"])
 def test_a_cache_locked_by_another_process_is_not_set_aside(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    their_mode: str,
 ) -> None:
     """Issue 10.8: a cache held locked for longer than the wait was renamed aside."""
     import paperfuse._store as store_module
@@ -234,7 +240,7 @@ def test_a_cache_locked_by_another_process_is_not_set_aside(
     with make_resolver(source, config=Config(cache_dir=str(tmp_path))) as resolver:
         resolver.resolve("10.5555/1")  # a healthy cache with one answer
     holder = sqlite3.connect(tmp_path / _STORE, isolation_level=None)
-    holder.execute("PRAGMA journal_mode=DELETE")  # the other process's own mode
+    holder.execute(f"PRAGMA journal_mode={their_mode}")  # the other process's own mode
     holder.execute("BEGIN EXCLUSIVE")
     try:
         with make_resolver(source, config=Config(cache_dir=str(tmp_path))) as resolver:
@@ -247,6 +253,8 @@ def test_a_cache_locked_by_another_process_is_not_set_aside(
     assert "set aside" not in caplog.text and "cannot be read" not in caplog.text
     assert not list(tmp_path.glob("*.unreadable-*"))
     assert _answers_in(tmp_path / _STORE) == 1  # the first answer is still there
+    with make_resolver(source, config=Config(cache_dir=str(tmp_path))) as resolver:
+        assert resolver.resolve("10.5555/1").sources[0].cached  # and used once the lock is gone
 
 
 # -- 10. a circuit breaker per source -----------------------------------------------------------
