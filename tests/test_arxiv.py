@@ -333,6 +333,71 @@ def test_error_naming_no_id_splits_the_batch(httpserver: HTTPServer) -> None:
     ]
 
 
+def test_an_error_naming_no_asked_id_is_not_split_without_end(httpserver: HTTPServer) -> None:
+    """Every request answered with the recorded error feed for another id: a few requests,
+    and the API's message in every input's error (it used to cost 2n - 1 requests)."""
+    error_feed = fixture("arxivdocs_error_incorrect_id_format_1234.12345.xml")
+    asked = serve(httpserver, lambda p: (error_feed, 400))
+    ids = [Identifier(scheme="arxiv", value=f"2101.{n:05d}") for n in range(1, 201)]
+    results = lookup(httpserver, *ids)
+    assert len(asked) <= 3
+    assert set(results) == set(ids)
+    for result in results.values():
+        assert isinstance(result, BadResponse)
+        assert "arXiv API: incorrect id format for 1234.12345" in str(result)
+
+
+def test_splitting_a_batch_has_a_request_budget(httpserver: HTTPServer) -> None:
+    """An API that names no id and fails differently each time still gets a bounded number
+    of requests: enough to find one culprit by halving, and no more."""
+    count = itertools.count()
+    error_feed = fixture("pubs_id_invalidid.xml")
+
+    def handler(params: dict[str, str]) -> tuple[bytes, int]:
+        return error_feed.replace(b"INVALIDID", str(next(count)).encode()), 400
+
+    asked = serve(httpserver, handler)
+    ids = [Identifier(scheme="arxiv", value=f"2101.{n:05d}") for n in range(1, 201)]
+    results = lookup(httpserver, *ids)
+    assert len(asked) <= 2 * 8 + 1  # halving 200 ids down to one takes 8 levels
+    assert all(isinstance(r, BadResponse) for r in results.values())
+    assert all("arXiv API: incorrect id format for " in str(r) for r in results.values())
+
+
+def test_one_bad_id_among_many_is_found_by_halving(httpserver: HTTPServer) -> None:
+    good = fixture("rsxiv_id_1201.56789_empty.xml")
+    culprit = "2101.00077"
+
+    def handler(params: dict[str, str]) -> tuple[bytes, int]:
+        if culprit in params["id_list"].split(","):
+            return fixture("pubs_id_invalidid.xml"), 400
+        return good, 200
+
+    asked = serve(httpserver, handler)
+    ids = [Identifier(scheme="arxiv", value=f"2101.{n:05d}") for n in range(1, 201)]
+    results = lookup(httpserver, *ids, empty_feed_retries=0)
+    bad = Identifier(scheme="arxiv", value=culprit)
+    assert str(results[bad]) == "arXiv API: incorrect id format for INVALIDID"
+    assert all(results[i] is None for i in ids if i != bad)
+    assert len(asked) <= 2 * 8 + 1
+
+
+def test_an_unattributed_error_reaches_every_input_through_the_resolver(
+    httpserver: HTTPServer,
+) -> None:
+    error_feed = fixture("arxivdocs_error_incorrect_id_format_1234.12345.xml")
+    asked = serve(httpserver, lambda p: (error_feed, 400))
+    inputs = [f"arXiv:2101.{n:05d}" for n in range(1, 41)]
+    with make_resolver(httpserver) as resolver:
+        works = list(resolver.resolve_many(inputs))
+    assert len(asked) <= 3
+    for work in works:
+        report = {r.name: r for r in work.sources}["arxiv"]
+        assert report.status == "error"
+        assert "incorrect id format for 1234.12345" in (report.error or "")
+        assert "timed out" not in (report.error or "")
+
+
 def test_empty_feed_for_existing_ids_is_asked_again(httpserver: HTTPServer) -> None:
     answers = [fixture("rsxiv_id_1201.56789_empty.xml"), fixture("pubs_id_1710.08557.xml")]
     asked = serve(httpserver, lambda p: (answers.pop(0), 200))
@@ -354,6 +419,12 @@ def test_empty_feed_retries_are_bounded(httpserver: HTTPServer) -> None:
         (200, b"<html><body>Rate exceeded.</body></html>", "HTTP 200, not an Atom feed"),
         (200, b"", "HTTP 200, empty response body"),
         (200, BOMB, "refused a response with a DTD"),
+        (200, BOMB.decode().replace("?>", ' encoding="UTF-16"?>', 1).encode("utf-16"), "a DTD"),
+        (
+            200,
+            b"<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head></html>",
+            "HTTP 200, not an Atom feed (got HTML: '502 Bad Gateway')",
+        ),
         (404, b"not here", "HTTP 404: 'not here'"),
     ],
 )

@@ -1,14 +1,19 @@
 """Reading the arXiv API's Atom feeds into paperfuse records, safely and fast.
 
 The parser refuses DTDs and entity declarations outright (an Atom feed has
-none), never loads anything from the network, and reads each entry's children
-in one pass. Both feed generations are understood: the classic one, whose
-links carry ``rel``/``title``/``type``, and the 2025 one, whose entry links
-carry only ``href``.
+none), reads every feed as UTF-8 (what arXiv sends; a byte order mark of a
+wider encoding is refused, and an encoding declaration is not followed, so
+that no encoding can hide a DTD from that check), never loads anything from
+the network, and reads each entry's children in one pass. A value it cannot
+read costs only its field. Both feed generations are understood: the classic
+one, whose links carry ``rel``/``title``/``type``, and the 2025 one, whose
+entry links carry only ``href``.
 """
 
 from __future__ import annotations
 
+import codecs
+import html
 import re
 from datetime import datetime, timezone
 
@@ -41,6 +46,7 @@ _PRIMARY = f"{_ARXIV}primary_category"
 _AFFILIATION = f"{_ARXIV}affiliation"
 
 _PARSER = etree.XMLParser(
+    encoding="utf-8",  # never the document's own declaration: see _screen()
     resolve_entities=False,
     no_network=True,
     load_dtd=False,
@@ -54,6 +60,32 @@ _PARSER = etree.XMLParser(
 
 #: ``.../abs/<id>[vN]``: the entry id; old-style ids keep their archive.
 _ENTRY_ID = re.compile(r"/abs/(?P<id>[^\s?#]+?)(?:v(?P<version>\d+))?/?$")
+#: The API's usual timestamp, read without parsing it.
+_UTC_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
+#: Versions and years paperfuse believes; others are a bad value of that field.
+_VERSIONS = range(1, 10_000)
+_YEARS = range(1000, 3001)
+#: Byte order marks of the encodings whose bytes hide ASCII text from a byte search
+#: (UTF-32 first: its little-endian mark begins with UTF-16's).
+_WIDE_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le", "UTF-32"),
+    (codecs.BOM_UTF32_BE, "utf-32-be", "UTF-32"),
+    (codecs.BOM_UTF16_LE, "utf-16-le", "UTF-16"),
+    (codecs.BOM_UTF16_BE, "utf-16-be", "UTF-16"),
+)
+#: How ``<`` begins a document in those encodings when there is no mark.
+_WIDE_STARTS = (
+    (b"<\x00\x00\x00", "utf-32-le", "UTF-32"),
+    (b"\x00\x00\x00<", "utf-32-be", "UTF-32"),
+    (b"<\x00", "utf-16-le", "UTF-16"),
+    (b"\x00<", "utf-16-be", "UTF-16"),
+)
+#: An HTML page (an error page of a proxy or the server), maybe after an XML declaration.
+_HTML = re.compile(
+    rb"\A(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)\b",
+    re.IGNORECASE | re.DOTALL,
+)
+_HTML_TITLE = re.compile(rb"<title[^>]*>(.*?)</title", re.IGNORECASE | re.DOTALL)
 #: An archive with a subject class (``math.DG/0211159``): the class is not part of the id.
 _SUBJECT_CLASS = re.compile(r"^([a-z-]+)\.[A-Za-z-]+/")
 #: A comment that says the paper was accepted: evidence of an accepted manuscript.
@@ -102,16 +134,14 @@ def parse_feed(data: bytes) -> Feed:
     """The works and errors of an Atom feed; :class:`BadResponse` if it is none.
 
     An empty body, malformed XML, an HTML page, a document with a DTD or
-    entity declarations, or XML whose root is not an Atom feed are all
-    refused with a short excerpt of what came back.
+    entity declarations (in any encoding), a feed that is not UTF-8, or XML
+    whose root is not an Atom feed are all refused with a short excerpt of
+    what came back.
     """
-    if not data.strip():
-        raise BadResponse("empty response body where an Atom feed was expected")
-    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
-        raise BadResponse(f"refused a response with a DTD or entities: {_excerpt(data)!r}")
+    _screen(data)
     try:
         root = etree.fromstring(data, _PARSER)
-    except etree.XMLSyntaxError as e:
+    except (etree.LxmlError, ValueError) as e:
         raise BadResponse(f"malformed XML ({e}): {_excerpt(data)!r}") from None
     if root is None or root.tag != _FEED:
         raise BadResponse(f"not an Atom feed: {_excerpt(data)!r}")
@@ -133,11 +163,57 @@ def parse_feed(data: bytes) -> Feed:
     )
 
 
+def _screen(data: bytes) -> None:
+    """Refuse, before any parsing, what cannot be a feed or must not be parsed.
+
+    The DTD check searches bytes, so it holds only for bytes the parser reads
+    as UTF-8, which it is told to do whatever the document declares. A body
+    in UTF-16 or UTF-32 is refused; it is decoded first to be checked, so that
+    a DTD in it is named as such.
+    """
+    if not data.strip():
+        raise BadResponse("empty response body where an Atom feed was expected")
+    wide = _wide_encoding(data)
+    text = data
+    if wide is not None:
+        text = data.decode(wide[0], "replace").lstrip("\ufeff").encode("utf-8", "replace")
+    if _HTML.match(text[:4096]):
+        raise BadResponse(f"not an Atom feed (got HTML: {_html_summary(text)!r})")
+    if b"<!DOCTYPE" in text or b"<!ENTITY" in text:
+        raise BadResponse(f"refused a response with a DTD or entities: {_excerpt(text)!r}")
+    if wide is not None:
+        raise BadResponse(
+            f"not UTF-8 (got {wide[1]}, which arXiv does not send): {_excerpt(text)!r}"
+        )
+
+
+def _wide_encoding(data: bytes) -> tuple[str, str] | None:
+    """The codec and name of a UTF-16 or UTF-32 body, by its byte order mark or first bytes."""
+    for mark, codec, name in _WIDE_BOMS:
+        if data.startswith(mark):
+            return codec, name
+    for start, codec, name in _WIDE_STARTS:
+        if data.startswith(start):
+            return codec, name
+    return None
+
+
+def _html_summary(data: bytes) -> str:
+    """An HTML page in a few words: its title, or its first characters."""
+    match = _HTML_TITLE.search(data[:8192])
+    if match:
+        title = " ".join(html.unescape(match[1].decode("utf-8", "replace")).split())
+        if title:
+            return title[:120]
+    return _excerpt(data)
+
+
 def _int(text: str | None) -> int | None:
-    try:
-        return int(text) if text is not None else None
-    except ValueError:
+    """A count of the ``opensearch`` header; None for anything but a plain, sane number."""
+    text = text.strip() if text else ""
+    if not (text.isascii() and text.isdigit()) or len(text) > 12:
         return None
+    return int(text)
 
 
 def _clean(text: str | None) -> str | None:
@@ -158,11 +234,13 @@ def _timestamp(text: str | None) -> str | None:
     """An Atom date as a timezone-aware ISO 8601 date-time (UTC when none is given)."""
     if not text:
         return None
-    if len(text) == 20 and text[19] == "Z" and text[10] == "T" and text[:4].isdigit():
+    if _UTC_TIMESTAMP.fullmatch(text) and int(text[:4]) in _YEARS:
         return f"{text[:19]}+00:00"  # the API's usual "2017-10-24T00:21:32Z", fast
     try:
         moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
+        return None
+    if moment.year not in _YEARS:
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
@@ -176,8 +254,9 @@ def _split_id(entry_id: str) -> tuple[str | None, int | None]:
     arxiv_id = match["id"]
     if "/" in arxiv_id:  # old style: drop a subject class from the archive
         arxiv_id = _SUBJECT_CLASS.sub(r"\1/", arxiv_id)
-    version = int(match["version"]) if match["version"] else None
-    return arxiv_id, version
+    digits = match["version"]
+    version = int(digits) if digits and digits.isascii() and len(digits) < 6 else None
+    return arxiv_id, version if version in _VERSIONS else None
 
 
 def _entry(entry: etree._Element, entry_id: str) -> Work:
@@ -190,10 +269,14 @@ def _entry(entry: etree._Element, entry_id: str) -> Work:
     for child in entry.iterchildren():
         tag = child.tag
         if tag == _AUTHOR:
-            if len(child) == 1:  # a name alone, the common case
-                authors.append(Author(name=_clean(child[0].text) or ""))
+            if len(child) == 1 and child[0].tag == _NAME:  # a name alone, the common case
+                name = _clean(child[0].text)
+                if name:
+                    authors.append(Author(name=name))
             else:
-                authors.append(_author(child))
+                author = _author(child)
+                if author is not None:
+                    authors.append(author)
         elif tag == _CATEGORY:
             term = child.get("term")
             if term and term not in categories:
@@ -243,9 +326,11 @@ def _entry(entry: etree._Element, entry_id: str) -> Work:
     )
 
 
-def _author(element: etree._Element) -> Author:
-    """An author with affiliations (a name alone is read inline, for speed)."""
-    name = _clean(element.findtext(_NAME)) or ""
+def _author(element: etree._Element) -> Author | None:
+    """An author with affiliations, None when it has no name (a name alone is read inline)."""
+    name = _clean(element.findtext(_NAME))
+    if not name:
+        return None
     affiliations = (_clean(a.text) for a in element.iterchildren(_AFFILIATION))
     return Author(name=name, affiliations=tuple(a for a in affiliations if a))
 

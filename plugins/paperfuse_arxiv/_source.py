@@ -8,6 +8,7 @@ on one connection.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -70,28 +71,67 @@ class ArxivSource(Source):
     async def _lookup(
         self, batch: list[Identifier], results: dict[Identifier, LookupResult]
     ) -> None:
-        """Look up ``batch``; when the API rejects it whole, set the culprit aside and go on."""
+        """Look up ``batch``; when the API refuses a request, set its culprits aside and go on.
+
+        An error that names ids of the request gives those ids the API's
+        message, and the rest is asked again. One that names none is searched
+        by halving the request, breadth first: when both halves are refused
+        with the same message, it speaks of the request rather than of an id,
+        and every id of it gets the message. However the API answers, a batch
+        costs at most ``2 * log2(n) + 1`` requests, enough to find one culprit
+        by halving; ids left when they are spent get the API's last message.
+        """
+        budget = 2 * len(batch).bit_length() + 1
+        groups: deque[list[list[Identifier]]] = deque([[batch]])
+        message = ""
+        while groups:
+            group = groups.popleft()
+            refused: list[tuple[list[Identifier], str]] = []
+            for part in group:
+                if budget <= 0:
+                    refused.append((part, message))
+                    continue
+                budget -= 1
+                feed = await self._ask(part)
+                if not feed.errors:
+                    results.update(_match_entries(part, feed.works))
+                    continue
+                message = feed.errors[0].message
+                culprits = [i for i in part if message.endswith(f" {_id_text(i)}")]
+                if not culprits:
+                    refused.append((part, message))
+                    continue
+                for identifier in culprits:
+                    results[identifier] = BadResponse(f"arXiv API: {message}", source=self.name)
+                rest = [i for i in part if i not in culprits]
+                if rest:
+                    groups.append([rest])
+            alike = len(refused) == len(group) == 2 and refused[0][1] == refused[1][1]
+            for part, said in refused:
+                if alike or len(part) == 1 or budget < 2:
+                    self._refuse(part, said, results)
+                else:
+                    middle = len(part) // 2
+                    groups.append([part[:middle], part[middle:]])
+
+    def _refuse(
+        self, part: list[Identifier], message: str, results: dict[Identifier, LookupResult]
+    ) -> None:
+        """Give every id of ``part`` the API's ``message`` about a request that held it."""
+        if len(part) > 1:
+            message = f"{message} (said of a request for {len(part)} ids, naming none of them)"
+        error = BadResponse(f"arXiv API: {message}", source=self.name)
+        for identifier in part:
+            results[identifier] = error
+
+    async def _ask(self, batch: list[Identifier]) -> Feed:
+        """The feed for ``batch``, asked again when the API answers a known quirk."""
         feed = await self._fetch_ids(batch)
         for _ in range(self._option("empty_feed_retries", 2)):
             if feed.works or feed.errors:
                 break
             feed = await self._fetch_ids(batch)  # the quirk: an empty feed for ids that exist
-        if not feed.errors:
-            results.update(_match_entries(batch, feed.works))
-            return
-        message = feed.errors[0].message
-        culprits = [i for i in batch if message.endswith(f" {_id_text(i)}")]
-        if len(batch) == 1 or culprits:
-            for identifier in culprits or batch:
-                results[identifier] = BadResponse(f"arXiv API: {message}", source=self.name)
-            rest = [i for i in batch if i not in culprits]
-            if culprits and rest:
-                await self._lookup(rest, results)
-            return
-        # The error names no id of the batch: halve it until the culprit is alone.
-        middle = len(batch) // 2
-        await self._lookup(batch[:middle], results)
-        await self._lookup(batch[middle:], results)
+        return feed
 
     async def _fetch_ids(self, batch: list[Identifier]) -> Feed:
         id_list = ",".join(_id_text(i) for i in batch)

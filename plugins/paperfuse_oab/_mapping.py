@@ -3,11 +3,15 @@
 Three shapes have been served over the years, and all are read: the current
 one (``url`` and ``metadata``), the 2020 one (the same, with ``found``,
 ``checked`` and timings), and the 2019 ``data.availability`` list. Every
-field is read defensively: anything may be missing, null or of another type.
+field is read defensively: anything may be missing, null or of another type,
+and a value that cannot be used costs only its field (or its one author, its
+one free copy). Numbers are kept only when sane: a year no paper has, or an
+integer beyond 64 bits, which the cache could not encode, is left out.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from paperfuse import Author, Ids, OALocation, Work, identify
@@ -16,6 +20,9 @@ __all__ = ["find_answer_to_work", "is_find_answer"]
 
 #: Keys by which an answer of any generation is recognised.
 _ANSWER_KEYS = ("url", "metadata", "data")
+#: Years paperfuse believes, and the integers any encoder takes.
+_YEARS = range(1000, 3001)
+_INT64 = range(-(2**63), 2**63)
 
 
 def is_find_answer(data: Any) -> bool:
@@ -24,13 +31,27 @@ def is_find_answer(data: Any) -> bool:
 
 
 def _str(data: dict[str, Any], key: str) -> str | None:
+    """A text field, whitespace collapsed; a sane number is taken as its text."""
     value = data.get(key)
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        value = str(value)
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        value = str(value) if value in _INT64 else None
+    elif isinstance(value, float):
+        value = str(value) if math.isfinite(value) else None
     if not isinstance(value, str):
         return None
     value = " ".join(value.split())
     return value or None
+
+
+def _year(data: dict[str, Any]) -> int | None:
+    """The year, as a number or as text of ASCII digits; None when it is no plausible year."""
+    text = _str(data, "year")
+    if not text or not text.isascii() or not text.isdigit() or len(text) > 4:
+        return None
+    year = int(text)
+    return year if year in _YEARS else None
 
 
 def _title(text: str | None) -> str | None:
@@ -43,7 +64,10 @@ def _title(text: str | None) -> str | None:
 def _author(data: Any) -> Author | None:
     """An author from Crossref's contributor shape, or a plain name."""
     if isinstance(data, str):
-        return Author(name=data.strip()) if data.strip() else None
+        name = " ".join(data.split())
+        return Author(name=name) if name else None
+    if isinstance(data, dict) and not isinstance(data.get("affiliation"), (list, type(None))):
+        data = {**data, "affiliation": None}  # only a list of {"name": ...} is read
     return Author.from_crossref(data)
 
 
@@ -85,8 +109,9 @@ def find_answer_to_work(data: Any, source: str = "oab") -> Work | None:
     if isinstance(data.get("url"), str) and data["url"].strip():
         urls.append(data["url"].strip())
     legacy = data.get("data")
-    if isinstance(legacy, dict):
-        for item in legacy.get("availability") or ():
+    availability = legacy.get("availability") if isinstance(legacy, dict) else None
+    if isinstance(availability, list):
+        for item in availability:
             if isinstance(item, dict) and item.get("type") == "article":
                 url = _str(item, "url")
                 if url and url not in urls:
@@ -97,17 +122,17 @@ def find_answer_to_work(data: Any, source: str = "oab") -> Work | None:
     if not urls and not metadata:
         return None
     authors = metadata.get("author")
-    year = _str(metadata, "year")
+    pmid = _str(metadata, "pmid")
     return Work(
         ids=Ids(
             doi=_identifier("doi", _str(metadata, "doi")),
-            pmid=_identifier("pmid", f"PMID:{metadata['pmid']}" if metadata.get("pmid") else None),
+            pmid=_identifier("pmid", f"PMID:{pmid}" if pmid else None),
             pmcid=_identifier("pmcid", _str(metadata, "pmcid")),
         ),
         title=_title(_str(metadata, "title")),
         authors=tuple(a for a in map(_author, authors) if a) if isinstance(authors, list) else (),
         published=_str(metadata, "published"),
-        year=int(year) if year and year.isdigit() else None,
+        year=_year(metadata),
         venue=_str(metadata, "journal"),
         volume=_str(metadata, "volume"),
         issue=_str(metadata, "issue"),

@@ -144,14 +144,20 @@ class OABSource(Source):
         return work
 
     async def _with_metadata(self, work: Work, params: dict[str, str]) -> Work:
-        """``work`` completed from ``/metadata`` (GET, or POST for a long query)."""
+        """``work`` completed from ``/metadata`` (GET, or POST for a long query).
+
+        An answer that cannot be read costs only the metadata: the free copy stays.
+        """
         url = f"{self.context.base_url}/metadata"
         query = next(iter(params.values()))
         if len(query) > _LONG_QUERY:
             response = await self.context.client.post(url, json=params, headers=self._headers())
         else:
             response = await self.context.client.get(url, params=params, headers=self._headers())
-        data = self._answer(response)
+        try:
+            data = self._answer(response)
+        except BadResponse:
+            return work  # the free copy /find gave stands without its metadata
         if not isinstance(data, dict):
             return work
         metadata = find_answer_to_work({"metadata": data.get("metadata", data)}, self.name)
@@ -174,6 +180,8 @@ class OABSource(Source):
             return msgspec.json.decode(response.content)
         except msgspec.DecodeError:
             raise self._bad(response, "malformed JSON") from None
+        except RecursionError:
+            raise self._bad(response, "JSON nested too deep") from None
 
     def _secrets(self) -> list[str | None]:
         return [self.context.settings.api_key, self.context.email]
@@ -181,7 +189,7 @@ class OABSource(Source):
     def _message(self, response: Any) -> str:
         try:
             data = msgspec.json.decode(response.content)
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, RecursionError):
             data = None
         text = None
         if isinstance(data, dict):

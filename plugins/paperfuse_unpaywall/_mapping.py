@@ -1,31 +1,56 @@
 """Unpaywall's DOI object as a partial paperfuse record.
 
 The mapping reads every documented field but trusts none of them to be there
-or to have the documented type: fields may be null, missing, or new, across
-the years of the API and of its data snapshots, and none of that breaks it.
+or to have the documented type: fields may be null, missing, mistyped or new,
+across the years of the API and of its data snapshots. A value it cannot use
+costs only its field (or its one author, its one location), and what it keeps
+is always something the cache and the output can encode: no integer beyond
+64 bits, no year no paper has, no nesting without end.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
+
+import msgspec
 
 from paperfuse import Author, Identifier, Ids, OALocation, Work, identify
 
-__all__ = ["doi_object_to_work"]
+__all__ = ["doi_object_to_work", "search_result_to_work"]
 
 #: Values Unpaywall puts in fields it no longer fills.
 _DEPRECATED = "deprecated"
 _OA_STATUSES = ("gold", "hybrid", "bronze", "green", "closed")
 #: Hosts whose URLs name an arXiv id, a PMCID or a PMID; others are not parsed.
 _REVEALING_HOSTS = ("arxiv.org", "ncbi.nlm.nih.gov", "europepmc.org")
-#: Fields kept under ``extra["unpaywall"]``: facts with no key of their own in the record.
-_EXTRA_FIELDS = (
-    "is_paratext",
-    "has_repository_copy",
-    "data_standard",
-    "updated",
-    "doi_url",
-)
+#: Fields kept under ``extra["unpaywall"]`` (facts with no key of their own in the
+#: record), each with the type it must have to be kept.
+_EXTRA_FIELDS: dict[str, type] = {
+    "is_paratext": bool,
+    "has_repository_copy": bool,
+    "data_standard": int,
+    "updated": str,
+    "doi_url": str,
+}
+#: Objects kept whole under ``extra["unpaywall"]``, cleaned by :func:`_plain`.
+_EXTRA_OBJECTS = ("first_oa_location", "oa_locations_embargoed")
+#: Years paperfuse believes; any other is a bad value of the field.
+_YEARS = range(1000, 3001)
+#: What msgpack and JSON encoders take, and how deep a kept object may nest.
+_INT64 = range(-(2**63), 2**63)
+_MAX_DEPTH = 6
+#: Unpaywall's author positions (the 2025 shape) as Crossref's sequence.
+_SEQUENCE = {"first": "first", "middle": "additional", "last": "additional"}
+_DROP = object()
+
+
+def _text(value: Any) -> str | None:
+    """A string with its whitespace collapsed; None for anything else or nothing."""
+    if not isinstance(value, str):
+        return None
+    text = " ".join(value.split())
+    return text if text and text != _DEPRECATED else None
 
 
 def _str(data: Any, key: str) -> str | None:
@@ -41,15 +66,84 @@ def _bool(data: dict[str, Any], key: str) -> bool | None:
     return value if isinstance(value, bool) else None
 
 
-def _int(data: dict[str, Any], key: str) -> int | None:
+def _year(data: dict[str, Any], key: str) -> int | None:
+    """A year, as a number or as text of ASCII digits; None when it is no plausible year."""
     value = data.get(key)
-    if isinstance(value, bool):
+    if isinstance(value, str):
+        text = value.strip()
+        value = int(text) if text.isascii() and text.isdigit() and len(text) <= 4 else None
+    if isinstance(value, bool) or not isinstance(value, int):
         return None
-    if isinstance(value, int):
+    return value if value in _YEARS else None
+
+
+def _plain(value: Any, depth: int = 0) -> Any:
+    """``value`` with what no encoder takes left out: ints beyond 64 bits, floats that
+    are not finite, nesting deeper than a few levels; ``_DROP`` when nothing is left."""
+    if value is None or isinstance(value, (bool, str)):
         return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
-    return None
+    if isinstance(value, int):
+        return value if value in _INT64 else _DROP
+    if isinstance(value, float):
+        return value if math.isfinite(value) else _DROP
+    if depth >= _MAX_DEPTH:
+        return _DROP
+    if isinstance(value, list):
+        items = (_plain(item, depth + 1) for item in value)
+        return [item for item in items if item is not _DROP]
+    if isinstance(value, dict):
+        pairs = ((key, _plain(item, depth + 1)) for key, item in value.items())
+        return {key: item for key, item in pairs if isinstance(key, str) and item is not _DROP}
+    return _DROP
+
+
+def _extra(data: dict[str, Any]) -> dict[str, Any]:
+    """The facts kept under ``extra["unpaywall"]``, each of its documented type."""
+    extra: dict[str, Any] = {}
+    for key, kind in _EXTRA_FIELDS.items():
+        value = data.get(key)
+        if isinstance(value, kind) and (kind is bool or not isinstance(value, bool)):
+            if kind is int and value not in range(100):
+                continue
+            extra[key] = value
+    for key in _EXTRA_OBJECTS:
+        value = _plain(data.get(key))
+        if value and value is not _DROP:
+            extra[key] = value
+    return extra
+
+
+def _author(data: Any) -> Author | None:
+    """One entry of ``z_authors``, in either shape Unpaywall has served; None if it names nobody.
+
+    Crossref's (``given``, ``family``, ``name``, ``ORCID``, ``sequence``,
+    ``affiliation``), and since 2025 a raw one (``raw_author_name``,
+    ``author_position``, ``is_corresponding``, ``raw_affiliation_strings``),
+    whose name goes whole into ``name``.
+    """
+    if not isinstance(data, dict):
+        return None
+    affiliation = data.get("affiliation")
+    if affiliation is not None and not isinstance(affiliation, list):
+        data = {**data, "affiliation": None}  # only a list of {"name": ...} is read
+    author = Author.from_crossref(data)
+    raw = data.get("raw_affiliation_strings")
+    affiliations = tuple(
+        dict.fromkeys(a for a in map(_text, raw if isinstance(raw, list) else ()) if a)
+    )
+    position = data.get("author_position")
+    sequence = _SEQUENCE.get(position) if isinstance(position, str) else None
+    if author is None:
+        name = _text(data.get("raw_author_name"))
+        if not name:
+            return None
+        return Author(name=name, affiliations=affiliations, sequence=sequence)
+    changes: dict[str, Any] = {}
+    if affiliations and not author.affiliations:
+        changes["affiliations"] = affiliations
+    if sequence and not author.sequence:
+        changes["sequence"] = sequence
+    return msgspec.structs.replace(author, **changes) if changes else author
 
 
 def _location(data: Any, source: str) -> OALocation | None:
@@ -99,19 +193,14 @@ def doi_object_to_work(data: Any, source: str = "unpaywall") -> Work | None:
     doi = (_str(data, "doi") or "").lower()
     raw_locations = data.get("oa_locations")
     locations = (
-        tuple(
-            loc for loc in (_location(d, source) for d in (raw_locations or ())) if loc is not None
-        )
+        tuple(loc for loc in (_location(d, source) for d in raw_locations) if loc is not None)
         if isinstance(raw_locations, list)
         else ()
     )
     authors = data.get("z_authors")
     revealed = _revealed(locations)
     issns = _str(data, "journal_issns")
-    extra = {key: data[key] for key in _EXTRA_FIELDS if data.get(key) is not None}
-    for key in ("first_oa_location", "oa_locations_embargoed"):
-        if data.get(key):
-            extra[key] = data[key]
+    extra = _extra(data)
     oa_status = _str(data, "oa_status")
     return Work(
         ids=Ids(
@@ -121,11 +210,11 @@ def doi_object_to_work(data: Any, source: str = "unpaywall") -> Work | None:
             pmid=revealed["pmid"].value if "pmid" in revealed else None,
         ),
         title=_str(data, "title"),
-        authors=tuple(a for a in map(Author.from_crossref, authors or ()) if a is not None)
+        authors=tuple(a for a in map(_author, authors) if a is not None)
         if isinstance(authors, list)
         else (),
         published=_str(data, "published_date"),
-        year=_int(data, "year"),
+        year=_year(data, "year"),
         venue=_str(data, "journal_name"),
         publisher=_str(data, "publisher"),
         issn=tuple(i.strip() for i in issns.split(",") if i.strip()) if issns else (),
@@ -134,10 +223,22 @@ def doi_object_to_work(data: Any, source: str = "unpaywall") -> Work | None:
         journal_is_oa=_bool(data, "journal_is_oa"),
         journal_is_in_doaj=_bool(data, "journal_is_in_doaj"),
         is_oa=_bool(data, "is_oa"),
-        oa_status=oa_status
-        if oa_status in ("gold", "hybrid", "bronze", "green", "closed")
-        else None,  # type: ignore[arg-type]
+        oa_status=oa_status if oa_status in _OA_STATUSES else None,  # type: ignore[arg-type]
         best_oa_location=_location(data.get("best_oa_location"), source),
         oa_locations=locations,
         extra={"unpaywall": extra} if extra else {},
     )
+
+
+def search_result_to_work(result: Any, source: str = "unpaywall") -> Work | None:
+    """The partial work of one result of ``/v2/search``, its ``score`` kept when sane."""
+    if not isinstance(result, dict):
+        return None
+    work = doi_object_to_work(result.get("response"), source)
+    if work is None:
+        return None
+    score = result.get("score")
+    if isinstance(score, bool) or not isinstance(score, (int, float)) or _plain(score) is _DROP:
+        return work
+    extra = {**work.extra.get("unpaywall", {}), "search_score": score}
+    return msgspec.structs.replace(work, extra={"unpaywall": extra})

@@ -12,13 +12,14 @@ from __future__ import annotations
 import asyncio
 import gzip
 import logging
+import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import msgspec
 
-from paperfuse import Identifier, LookupResult, Politeness, Source, SourceContext
+from paperfuse import BadResponse, Identifier, LookupResult, Politeness, Source, SourceContext
 
 from ._mapping import doi_object_to_work
 
@@ -43,26 +44,56 @@ def _open(path: Path) -> IO[bytes]:
 def snapshot_records(path: Path) -> Iterator[tuple[str, bytes]]:
     """``(doi, line)`` for every readable line of a snapshot file, gzipped or not.
 
-    Lines that are not a JSON object with a ``doi`` are skipped and counted in
-    a warning at the end: one bad line never stops an index of millions.
+    Lines that are not UTF-8, not a JSON object with a ``doi`` string, or
+    nested too deep are skipped and counted in a warning at the end: one bad
+    line never stops an index of millions. Only each line's DOI is read here,
+    for speed; a line whose other fields cannot be read is found at lookup.
+    A file that breaks off (a truncated or corrupt gzip, a read error) keeps
+    the lines read before, with a warning that says where it broke.
     """
     skipped = 0
+    number = 0
     with _open(path) as lines:
-        for line in lines:
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                doi = _doi_decoder.decode(line).doi.strip().lower()
-            except msgspec.DecodeError:
-                skipped += 1
-                continue
-            if doi:
-                yield doi, line
-            else:
-                skipped += 1
+        try:
+            for raw in lines:
+                number += 1
+                line = raw.strip()
+                if not line:
+                    continue
+                doi = _doi(line)
+                if doi:
+                    yield doi, line
+                else:
+                    skipped += 1
+        except (EOFError, OSError, zlib.error) as e:
+            log.warning(
+                "the snapshot %s breaks off after line %s (%s): the lines after it are not indexed",
+                path,
+                f"{number:,}",
+                e,
+            )
     if skipped:
         log.warning("%s lines of the snapshot %s could not be read and were skipped", skipped, path)
+
+
+def _doi(line: bytes) -> str | None:
+    """The DOI of one snapshot line, lower case; None when the line is not readable."""
+    try:
+        line.decode("utf-8")  # the DOI reader skips the other fields without checking them
+        return _doi_decoder.decode(line).doi.strip().lower() or None
+    except (msgspec.DecodeError, RecursionError, UnicodeDecodeError):
+        return None
+
+
+def _read_line(line: bytes, source: str) -> Any:
+    """The JSON of one stored snapshot line; :class:`BadResponse` when it cannot be read."""
+    try:
+        return msgspec.json.decode(line)
+    except msgspec.DecodeError as e:
+        reason = str(e)
+    except RecursionError:
+        reason = "JSON nested too deep"
+    raise BadResponse(f"the snapshot's line for this DOI cannot be read: {reason}", source=source)
 
 
 class UnpaywallSnapshotSource(Source):
@@ -105,9 +136,12 @@ class UnpaywallSnapshotSource(Source):
         found: dict[Identifier, LookupResult] = {}
         for identifier in identifiers:
             line = records.get(identifier.value)
-            found[identifier] = (
-                doi_object_to_work(msgspec.json.decode(line), self.name) if line else None
-            )
+            try:
+                found[identifier] = (
+                    doi_object_to_work(_read_line(line, self.name), self.name) if line else None
+                )
+            except BadResponse as e:
+                found[identifier] = e
         return found
 
     async def _index(self) -> None:

@@ -21,7 +21,7 @@ from paperfuse import (
     redact,
 )
 
-from ._mapping import doi_object_to_work
+from ._mapping import doi_object_to_work, search_result_to_work
 
 __all__ = ["UnpaywallSource"]
 
@@ -91,17 +91,8 @@ class UnpaywallSource(Source):
         results = data.get("results") if isinstance(data, dict) else None
         if not isinstance(results, list):
             raise self._bad(response, "a search answer without results")
-        works = []
-        for result in results:
-            if not isinstance(result, dict):
-                continue
-            work = doi_object_to_work(result.get("response"), self.name)
-            if work is None:
-                continue
-            score = result.get("score")
-            extra = {"unpaywall": {**work.extra.get("unpaywall", {}), "search_score": score}}
-            works.append(msgspec.structs.replace(work, extra=extra))
-        return works
+        works = (search_result_to_work(result, self.name) for result in results)
+        return [work for work in works if work is not None]
 
     def _json(self, response: Any) -> Any:
         """The JSON body of a 200 answer; an attributed error for anything else."""
@@ -120,11 +111,13 @@ class UnpaywallSource(Source):
             return msgspec.json.decode(response.content)
         except msgspec.DecodeError:
             raise self._bad(response, "malformed JSON") from None
+        except RecursionError:
+            raise self._bad(response, "JSON nested too deep") from None
 
     def _message(self, response: Any) -> str:
         try:
             data = msgspec.json.decode(response.content)
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, RecursionError):
             data = None
         text = data.get("message") if isinstance(data, dict) else None
         if not isinstance(text, str):
