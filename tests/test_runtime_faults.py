@@ -250,7 +250,8 @@ def test_a_cache_locked_by_another_process_is_not_set_aside(
         holder.close()
     assert work.status == "resolved"
     assert "locked" in caplog.text
-    assert "set aside" not in caplog.text and "cannot be read" not in caplog.text
+    assert "set aside" not in caplog.text
+    assert "cannot be read" not in caplog.text
     assert not list(tmp_path.glob("*.unreadable-*"))
     assert _answers_in(tmp_path / _STORE) == 1  # the first answer is still there
     with make_resolver(source, config=Config(cache_dir=str(tmp_path))) as resolver:
@@ -270,11 +271,13 @@ def test_a_source_that_keeps_failing_is_paused_for_the_run() -> None:
         works = list(resolver.resolve_many(inputs))
         stats = resolver.stats()["down"]
     assert len(down.calls) <= 8  # five failures in a row, and the calls already in flight
-    assert len(works) == 30 and all(w.status == "error" for w in works)
+    assert len(works) == 30
+    assert all(w.status == "error" for w in works)
     paused = [w for w in works if "paused" in (w.sources[0].error or "")]
     assert len(paused) >= 20
     assert "5 failures in a row" in (paused[-1].sources[0].error or "")
-    assert stats.paused is not None and "paused" in stats.paused
+    assert stats.paused is not None
+    assert "paused" in stats.paused
 
 
 def test_a_retry_after_beyond_the_cap_pauses_the_source_until_then() -> None:
@@ -377,3 +380,15 @@ def test_a_lookup_the_resolver_abandons_never_leaves_a_waiter_behind() -> None:
         await resolver.aclose()
 
     asyncio.run(_bounded(run()))
+
+
+@pytest.mark.parametrize("affiliation", [5, True, "Somewhere", {"name": "X"}, None])
+def test_a_crossref_contributor_with_a_mistyped_affiliation_keeps_its_name(
+    affiliation: object,
+) -> None:
+    """Issue 10.12: a wrong type in one field costs only that field."""
+    author = paperfuse.Author.from_crossref(
+        {"given": "Ada", "family": "Lovelace", "affiliation": affiliation}
+    )
+    assert author is not None
+    assert (author.given, author.family, author.affiliations) == ("Ada", "Lovelace", ())

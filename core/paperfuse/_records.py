@@ -152,9 +152,10 @@ class Author(_Record):
             return None
         orcid = text("ORCID")
         digits = orcid.rstrip("/").rsplit("/", 1)[-1] if orcid else None
+        listed = data.get("affiliation")
         affiliations = tuple(
             " ".join(a["name"].split())
-            for a in data.get("affiliation") or ()
+            for a in (listed if isinstance(listed, list) else ())
             if isinstance(a, dict) and isinstance(a.get("name"), str) and a["name"].strip()
         )
         return cls(
