@@ -119,3 +119,34 @@ def test_the_filter_masks_arguments_too() -> None:
     RedactingFilter([EMAIL]).filter(record)
     assert not LEAKS.search(record.getMessage())
     assert not LEAKS.search(repr(record.args))
+
+
+def test_debug_logs_of_a_redirected_resolution_carry_no_secret(
+    httpserver: HTTPServer, other: HTTPServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    other.expect_request(re.compile(".*")).respond_with_json({"url": "https://repo.example/x"})
+    # The service redirects elsewhere and names the email in the Location
+    # (which paperfuse refuses to follow), then redirects without it.
+    located = other.url_for("/find") + "?mailto=" + EMAIL.replace("@", "%40")
+    httpserver.expect_oneshot_request("/find").respond_with_data(
+        "", status=302, headers={"Location": located}
+    )
+    httpserver.expect_request(re.compile(".*")).respond_with_data(
+        "", status=302, headers={"Location": other.url_for("/find")}
+    )
+    caplog.set_level(logging.DEBUG)
+    with _resolver(httpserver) as r:
+        first = r.resolve("10.5555/abc")
+        second = r.resolve("10.5555/def")
+    # the service itself got the key and the email; the other origin neither
+    assert httpserver.log[0][0].headers["x-apikey"] == KEY
+    assert EMAIL in httpserver.log[0][0].headers["User-Agent"]
+    assert other.log, "the clean redirect was followed"
+    for request, _ in other.log:
+        seen = request.url + "\n" + "\n".join(f"{k}: {v}" for k, v in request.headers.items())
+        assert not LEAKS.search(seen), seen
+    assert any(r.name.startswith("httpcore") for r in caplog.records)  # DEBUG was on
+    for text in _record_texts(caplog.records):
+        assert not LEAKS.search(text), text
+    for work in (first, second):
+        assert not LEAKS.search(paperfuse.encode_json(work).decode())

@@ -65,13 +65,24 @@ class SourceError(PaperfuseError):
 
     ``source`` is the source's name and ``request`` a short, redacted
     description of what was asked (method and URL, or an identifier).
+    ``retry_after`` is the number of seconds the service asked paperfuse to
+    wait (a 429's or 503's Retry-After) when that is longer than paperfuse
+    waits within a request; None otherwise.
     """
 
     status = "error"
 
-    def __init__(self, message: str, *, source: str = "", request: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str = "",
+        request: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
         self.source = source
         self.request = request
+        self.retry_after = retry_after
         self.message = message
         super().__init__(message)
 
