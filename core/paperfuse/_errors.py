@@ -6,11 +6,12 @@ One root, a small tree::
     ├── ConfigError          bad configuration, names the key
     ├── InvalidIdentifier    text that cannot be an identifier, says why
     ├── PluginError          a plugin that failed to load or register
-    └── SourceError          a source failed for a request (carries source, request)
-        ├── SourceUnavailable    transport error, timeout or 5xx after retries
+    └── SourceError          a source failed for a request (carries source, request,
+        │                        and retry_after when the service asked for a long pause)
+        ├── SourceUnavailable    transport error, timeout, unreachable host, or 5xx after retries
         ├── RateLimited          429 after retries, or the daily budget is spent
         ├── SourceGone           the service has shut down for good (HTTP 410)
-        └── BadResponse          a body that cannot be read
+        └── BadResponse          a body that cannot be read or decoded, or a redirect refused
 
 Errors never carry secrets: messages and requests are redacted before they
 are built (see :func:`paperfuse.redact`).

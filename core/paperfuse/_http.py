@@ -1,4 +1,4 @@
-"""Polite HTTP for sources: pacing, concurrency, retries, User-Agent, secrets.
+"""Polite, bounded HTTP for sources: pacing, concurrency, retries, redirects, secrets.
 
 Each source gets one :class:`Pacer`, shared by every task of its resolver, and
 one :class:`SourceClient` over a shared ``httpx.AsyncClient``. The resolver
@@ -6,6 +6,10 @@ takes a pacer slot for every call it makes to a source; the first HTTP request
 of that call uses the slot, and any further request waits for a slot of its
 own, so the source's minimum interval holds between all requests, whatever
 the source does inside one call.
+
+Every request is bounded: one deadline for all of it, a cap on its
+decompressed body counted as it is decompressed, a few redirects at most,
+and credentials only for the service's own origin.
 """
 
 from __future__ import annotations
