@@ -291,7 +291,7 @@ def test_failures_are_attributed_to_the_doi_and_redacted(
     with caplog.at_level(logging.DEBUG), resolver(config(httpserver)) as r:
         bad = r.resolve("10.1234/x")
     assert report(bad).error == (
-        f"HTTP 500 after 4 attempts (GET {httpserver.url_for('/v2/10.1234/x')}?email=***)"
+        f"HTTP 500 after 1 attempt (GET {httpserver.url_for('/v2/10.1234/x')}?email=***)"
     )
     httpserver.clear()
     serve(httpserver, lambda request: Response("not json at all {", status=200))

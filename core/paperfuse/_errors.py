@@ -6,11 +6,12 @@ One root, a small tree::
     ├── ConfigError          bad configuration, names the key
     ├── InvalidIdentifier    text that cannot be an identifier, says why
     ├── PluginError          a plugin that failed to load or register
-    └── SourceError          a source failed for a request (carries source, request)
-        ├── SourceUnavailable    transport error, timeout or 5xx after retries
+    └── SourceError          a source failed for a request (carries source, request,
+        │                        and retry_after when the service asked for a long pause)
+        ├── SourceUnavailable    transport error, timeout, unreachable host, or 5xx after retries
         ├── RateLimited          429 after retries, or the daily budget is spent
         ├── SourceGone           the service has shut down for good (HTTP 410)
-        └── BadResponse          a body that cannot be read
+        └── BadResponse          a body that cannot be read or decoded, or a redirect refused
 
 Errors never carry secrets: messages and requests are redacted before they
 are built (see :func:`paperfuse.redact`).
@@ -65,9 +66,10 @@ class SourceError(PaperfuseError):
 
     ``source`` is the source's name and ``request`` a short, redacted
     description of what was asked (method and URL, or an identifier).
-    ``retry_after`` is how long, in seconds, the service asked paperfuse to
-    wait (a Retry-After beyond what paperfuse waits for): the source is then
-    paused until that time.
+    ``retry_after`` is the number of seconds the service asked paperfuse to
+    wait (a 429's or 503's Retry-After) when that is longer than paperfuse
+    waits within a request; None otherwise. The source is then paused
+    until that time.
     """
 
     status = "error"
@@ -82,8 +84,8 @@ class SourceError(PaperfuseError):
     ) -> None:
         self.source = source
         self.request = request
-        self.message = message
         self.retry_after = retry_after
+        self.message = message
         super().__init__(message)
 
 

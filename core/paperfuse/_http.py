@@ -1,4 +1,4 @@
-"""Polite HTTP for sources: pacing, concurrency, retries, User-Agent, secrets.
+"""Polite, bounded HTTP for sources: pacing, concurrency, retries, redirects, secrets.
 
 Each source gets one :class:`Pacer`, shared by every task of its resolver, and
 one :class:`SourceClient` over a shared ``httpx.AsyncClient``. The resolver
@@ -6,6 +6,10 @@ takes a pacer slot for every call it makes to a source; the first HTTP request
 of that call uses the slot, and any further request waits for a slot of its
 own, so the source's minimum interval holds between all requests, whatever
 the source does inside one call.
+
+Every request is bounded: one deadline for all of it, a cap on its
+decompressed body counted as it is decompressed, a few redirects at most,
+and credentials only for the service's own origin.
 """
 
 from __future__ import annotations
@@ -14,16 +18,21 @@ import asyncio
 import contextvars
 import email.utils
 import logging
+import math
+import re
+import socket
 import time
-from collections.abc import Iterator
+import zlib
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from datetime import timezone
 from typing import Any
 
 import httpx
 import stamina
 
-from ._errors import BadResponse, RateLimited, SourceUnavailable
-from ._redact import redact
+from ._errors import BadResponse, RateLimited, SourceError, SourceUnavailable
+from ._redact import carries_secret, redact
 from ._store import Store
 from ._version import __version__
 
@@ -35,6 +44,19 @@ log = logging.getLogger("paperfuse")
 MAX_RETRY_AFTER = 120.0
 #: Largest response body a source reads, unless the source asks for more.
 MAX_BODY_BYTES = 64 * 1024 * 1024
+#: Most redirects followed for one request.
+MAX_REDIRECTS = 5
+#: The content codings paperfuse decodes, and so the only ones it asks for.
+ACCEPT_ENCODING = "gzip, deflate"
+
+#: Largest piece of a body decompressed at once.
+_DECODE_STEP = 64 * 1024
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+#: Request headers that are credentials, whatever their value, and words naming such headers.
+_CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
+_CREDENTIAL_WORDS = ("key", "token", "auth", "secret", "password", "session")
+#: A Retry-After in seconds (RFC 9110 says digits; a fraction is read too).
+_SECONDS = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 
 
 def user_agent(email: str | None) -> str:
@@ -187,31 +209,195 @@ class DailyBudget:
         self._claimed = 0
 
 
+# -- what a response says: Retry-After, unreachable hosts --------------------------------------
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """The seconds a response's Retry-After asks to wait; None when absent or unreadable.
+
+    Retry-After is a number of seconds or an HTTP date. Anything else (a
+    word, a negative or non-finite number, a date that cannot be) counts as
+    absent rather than failing the request: it is the server's mistake.
+    """
+    value = response.headers.get("Retry-After", "").strip()
+    if not value:
+        return None
+    if _SECONDS.fullmatch(value):
+        seconds = float(value)
+        return seconds if math.isfinite(seconds) else None
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+        if when.tzinfo is None:  # "-0000": UTC, by RFC 5322
+            when = when.replace(tzinfo=timezone.utc)
+        return max(0.0, when.timestamp() - time.time())
+    except (TypeError, ValueError, IndexError, OverflowError, OSError):
+        return None
+
+
+def _unreachable(error: httpx.TransportError) -> str | None:
+    """Why a connection could not be opened at all, from the error's causes; None otherwise.
+
+    A name that does not resolve, or a port where nothing listens, will not
+    answer a second attempt a second later either.
+    """
+    if not isinstance(error, httpx.ConnectError):
+        return None
+    seen: set[int] = set()
+    causes: list[BaseException] = [error]
+    while causes:
+        cause = causes.pop()
+        if id(cause) in seen:
+            continue
+        seen.add(id(cause))
+        if isinstance(cause, socket.gaierror):
+            return "the name does not resolve"
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+        causes += [c for c in (cause.__cause__, cause.__context__) if c is not None]
+        causes += getattr(cause, "exceptions", ())  # an exception group: one per address
+    return None
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    """A URL's origin: scheme, host and port (the scheme's default when not given)."""
+    port = url.port or {"http": 80, "https": 443}.get(url.scheme)
+    return url.scheme, url.host, port
+
+
+# -- bodies, decoded in bounded steps ----------------------------------------------------------
+
+
+class _Undecodable(Exception):
+    """A compressed body that cannot be decompressed (invalid or cut short)."""
+
+
+class _Inflater:
+    """Decodes one gzip or deflate coding, never more than ``_DECODE_STEP`` bytes at a time.
+
+    httpx's own decoders decompress a whole network chunk at once, and one
+    chunk of a gzip bomb expands to a gigabyte; here each piece is bounded,
+    so the body cap stops the bomb after a piece too many, not a gigabyte.
+    """
+
+    def __init__(self, coding: str) -> None:
+        self.coding = coding
+        self._zlib: Any = None  # for deflate, chosen from its first two bytes
+        self._head = b""
+        self._fed = False
+        if coding == "gzip":
+            self._zlib = zlib.decompressobj(zlib.MAX_WBITS | 16)
+
+    def _start_deflate(self, data: bytes) -> bytes:
+        """Wait for two bytes to tell zlib-wrapped deflate from raw deflate (both are sent)."""
+        self._head += data
+        if len(self._head) < 2:
+            return b""
+        first, second = self._head[0], self._head[1]
+        wrapped = first & 0x0F == 8 and ((first << 8) | second) % 31 == 0
+        self._zlib = zlib.decompressobj(zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
+        data, self._head = self._head, b""
+        return data
+
+    def decode(self, data: bytes) -> Iterator[bytes]:
+        """The decompressed pieces of ``data``, the next part of the body."""
+        self._fed = self._fed or bool(data)
+        if self._zlib is None:
+            data = self._start_deflate(data)
+        while data and not self._zlib.eof:  # what follows the end is ignored, as httpx does
+            try:
+                piece = self._zlib.decompress(data, _DECODE_STEP)
+            except zlib.error as e:
+                raise _Undecodable(f"invalid {self.coding} data ({e})") from None
+            data = self._zlib.unconsumed_tail
+            if piece:
+                yield piece
+
+    def finish(self) -> Iterator[bytes]:
+        """What the decompressor still holds; fails when the data ends before its end."""
+        if not self._fed:
+            return  # an empty body, whatever its Content-Encoding says
+        if self._zlib is None:
+            raise _Undecodable(f"the {self.coding} data ends early")
+        while not self._zlib.eof:
+            try:
+                piece = self._zlib.decompress(b"", _DECODE_STEP)
+            except zlib.error as e:
+                raise _Undecodable(f"invalid {self.coding} data ({e})") from None
+            if not piece:
+                raise _Undecodable(f"the {self.coding} data ends early")
+            yield piece
+
+
+class _BodyDecoder:
+    """Undoes a response's Content-Encoding, one coding after the other.
+
+    gzip and deflate are decoded (the codings paperfuse advertises); identity
+    and codings unknown to paperfuse pass through unchanged, as httpx does.
+    """
+
+    def __init__(self, content_encoding: str) -> None:
+        codings = [c.strip().lower() for c in content_encoding.split(",")]
+        self._stages = [
+            _Inflater("gzip" if c == "x-gzip" else c)
+            for c in reversed(codings)
+            if c in ("gzip", "x-gzip", "deflate")
+        ]
+
+    def decode(self, data: bytes) -> Iterable[bytes]:
+        """The decoded pieces of ``data``, the next raw part of the body."""
+        pieces: Iterable[bytes] = (data,)
+        for stage in self._stages:
+            pieces = _through(stage, pieces, finish=False)
+        return pieces
+
+    def finish(self) -> Iterable[bytes]:
+        """The last decoded pieces, once the raw body has ended."""
+        pieces: Iterable[bytes] = ()
+        for stage in self._stages:
+            pieces = _through(stage, pieces, finish=True)
+        return pieces
+
+
+def _through(stage: _Inflater, pieces: Iterable[bytes], *, finish: bool) -> Iterator[bytes]:
+    for piece in pieces:
+        yield from stage.decode(piece)
+    if finish:
+        yield from stage.finish()
+
+
+# -- the client ----------------------------------------------------------------------------------
+
+
 class _RetryableStatus(Exception):
     def __init__(self, response: httpx.Response) -> None:
         self.response = response
         super().__init__(f"HTTP {response.status_code}")
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        when = email.utils.parsedate_to_datetime(value) if value else None
-        if when is None:
-            return None
-        return max(0.0, when.timestamp() - time.time())
-
-
 class SourceClient:
-    """The HTTP client a source uses: every request paced, retried and redacted.
+    """The HTTP client a source uses: every request paced, bounded, retried and redacted.
 
-    Requests are retried on transport errors, 429 and 5xx, with exponential
-    backoff or the server's Retry-After; never on other 4xx, which come back
-    to the source as responses. ``secrets`` never appear in the errors raised.
+    Requests are retried on transport errors (timeouts included), 429 and
+    5xx, with exponential backoff or the server's Retry-After; never on
+    other 4xx, which come back to the source as responses. Not retried
+    either: a Retry-After longer than :data:`MAX_RETRY_AFTER` (the error
+    carries it as ``retry_after``), and a host that cannot be reached at all,
+    because its name does not resolve or it refuses connections; a second
+    attempt would only delay the same answer.
+
+    Each request has one deadline, ``timeout`` seconds, for connecting,
+    the headers and the whole body, so a server that drips its answer
+    cannot hold a request longer. Bodies are decompressed here in bounded
+    steps and capped at ``max_body`` decompressed bytes.
+
+    Redirects are followed here, at most :data:`MAX_REDIRECTS` of them.
+    Credentials go only to the origin (scheme, host and port) of the
+    request the source made: towards another origin, headers that carry a
+    secret or are credentials by name are dropped, the User-Agent names no
+    contact email, and a redirect is refused when its URL or the body it
+    would resend carries a secret. Once dropped, credentials stay dropped
+    for the rest of the redirects. ``secrets`` never appear in the errors
+    raised.
     """
 
     def __init__(
@@ -251,38 +437,76 @@ class SourceClient:
     async def request(
         self, method: str, url: str, *, max_body: int | None = None, **kwargs: Any
     ) -> httpx.Response:
-        """Send a request politely and return the response, body read.
+        """Send a request politely and return the response, body read and decoded.
 
         ``kwargs`` are those of ``httpx.AsyncClient.build_request`` (``params``,
         ``data``, ``json``, ``headers``). ``max_body`` lowers or raises the
-        body size cap for this request. Raises :class:`SourceUnavailable`
-        after transport errors or 5xx outlast the retries, :class:`RateLimited`
-        when 429 does, and :class:`BadResponse` when the body exceeds the cap.
+        body size cap for this request. The response is the last one of any
+        redirects followed; its ``request`` is the request that got it.
+
+        Raises :class:`SourceUnavailable` when transport errors, timeouts
+        ("timed out after ...") or 5xx outlast the retries, or at once when
+        the host cannot be reached ("cannot reach <host>: ..."); and
+        :class:`RateLimited` when 429 does. Either comes without retrying,
+        with ``retry_after`` set, when the service asks to wait longer than
+        :data:`MAX_RETRY_AFTER`. Raises :class:`BadResponse` when the body
+        exceeds the cap or cannot be decoded, or a redirect cannot be
+        followed (too many, not HTTP, or carrying a secret elsewhere).
         """
         request = self.http.build_request(method, url, timeout=self.timeout, **kwargs)
+        if "accept-encoding" not in httpx.Headers(kwargs.get("headers")):
+            request.headers["Accept-Encoding"] = ACCEPT_ENCODING
         cap = self.max_body if max_body is None else max_body
         described = self.describe(method, request.url)
+        attempts = 0
         try:
             async for attempt in stamina.retry_context(
                 on=self._backoff, attempts=self.attempts, timeout=None, wait_max=30.0
             ):
                 with attempt:
+                    attempts += 1
                     return await self._send(request, described, cap)
         except _RetryableStatus as e:
-            status = e.response.status_code
-            kind = RateLimited if status == 429 else SourceUnavailable
-            raise kind(
-                f"HTTP {status} after {self.attempts} attempts", source=self.name, request=described
-            ) from None
+            raise self._refusal(e.response, attempts, described) from None
         except httpx.TransportError as e:
-            message = redact(f"{type(e).__name__}: {e}", self.secrets).rstrip(": ")
+            message = self._transport_message(e, request)
             raise SourceUnavailable(message, source=self.name, request=described) from None
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _refusal(self, response: httpx.Response, attempts: int, described: str) -> SourceError:
+        """The error for a 429 or 5xx that ends the request, saying what was tried and asked."""
+        status = response.status_code
+        kind = RateLimited if status == 429 else SourceUnavailable
+        message = f"HTTP {status} after {attempts} attempt{'' if attempts == 1 else 's'}"
+        wait = _retry_after(response)
+        if wait is None or wait <= MAX_RETRY_AFTER:
+            return kind(message, source=self.name, request=described)
+        message += (
+            f"; the service asks to wait {wait:.0f} s (Retry-After),"
+            f" longer than paperfuse waits ({MAX_RETRY_AFTER:.0f} s)"
+        )
+        return kind(message, source=self.name, request=described, retry_after=wait)
+
+    def _transport_message(self, error: httpx.TransportError, request: httpx.Request) -> str:
+        """A plain account of a transport error, redacted."""
+        try:
+            host = error.request.url.host
+        except RuntimeError:  # an error httpx raised before it knew the request
+            host = request.url.host
+        if reason := _unreachable(error):
+            message = f"cannot reach {host}: {reason}"
+        elif isinstance(error, httpx.ConnectTimeout):
+            message = f"timed out after {self.timeout:g} s connecting to {host}"
+        elif isinstance(error, httpx.TimeoutException):
+            message = f"timed out after {self.timeout:g} s"
+        else:
+            message = f"{type(error).__name__}: {error}".rstrip(": ")
+        return redact(message, self.secrets)
 
     def _backoff(self, exc: Exception) -> bool | float:
         """stamina's hook: retry transport errors, 429 and 5xx; honour Retry-After."""
         if isinstance(exc, httpx.TransportError):
-            return True
+            return _unreachable(exc) is None
         if not isinstance(exc, _RetryableStatus):
             return False
         wait = _retry_after(exc.response)
@@ -304,33 +528,134 @@ class SourceClient:
             self.pacer.stamp()
 
     async def _send(self, request: httpx.Request, described: str, cap: int) -> httpx.Response:
+        """One attempt: the request and the redirects it leads to."""
+        origin = _origin(request.url)
+        for hop in range(MAX_REDIRECTS + 1):
+            response = await self._exchange(request, described, cap, first=hop == 0)
+            if response.status_code not in _REDIRECTS or "Location" not in response.headers:
+                return response
+            request = self._redirected(request, response, origin, described)
+        raise BadResponse(
+            f"more than {MAX_REDIRECTS} redirects", source=self.name, request=described
+        )
+
+    async def _exchange(
+        self, request: httpx.Request, described: str, cap: int, *, first: bool
+    ) -> httpx.Response:
+        """One request and its response, paced, within the deadline."""
         async with self.pacer._requests:
             await self.pacer._request_slot()
-            if self.budget is not None:
+            if first and self.budget is not None:
                 self.budget.spend(described)
             self.requests += 1
             request.extensions["trace"] = self._trace
-            response = await self.http.send(request, stream=True)
             try:
-                if response.status_code == 429 or response.status_code >= 500:
-                    raise _RetryableStatus(response)
-                body = bytearray()
-                async for chunk in response.aiter_bytes():
-                    body += chunk
-                    if len(body) > cap:
-                        raise BadResponse(
-                            f"response body larger than {cap} bytes",
-                            source=self.name,
-                            request=described,
-                        )
-            finally:
-                await response.aclose()
+                return await asyncio.wait_for(self._receive(request, described, cap), self.timeout)
+            except asyncio.TimeoutError:
+                raise httpx.TimeoutException(
+                    f"no complete response within {self.timeout:g} s", request=request
+                ) from None
+
+    async def _receive(self, request: httpx.Request, described: str, cap: int) -> httpx.Response:
+        response = await self.http.send(request, stream=True, follow_redirects=False)
+        try:
+            if response.status_code == 429 or response.status_code >= 500:
+                raise _RetryableStatus(response)
+            if response.status_code in _REDIRECTS and "Location" in response.headers:
+                body = b""  # followed, not read
+            else:
+                body = await self._read_body(response, described, cap)
+        finally:
+            await response.aclose()
         # The body is decoded already: hand the source a plain, fully read response.
         headers = [
             (k, v)
             for k, v in response.headers.multi_items()
             if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")
         ]
-        return httpx.Response(
-            response.status_code, headers=headers, content=bytes(body), request=request
+        return httpx.Response(response.status_code, headers=headers, content=body, request=request)
+
+    async def _read_body(self, response: httpx.Response, described: str, cap: int) -> bytes:
+        """The decoded body, counted as it is decompressed and refused past ``cap`` bytes."""
+        decoder = _BodyDecoder(response.headers.get("Content-Encoding", ""))
+        body = bytearray()
+
+        def add(pieces: Iterable[bytes]) -> None:
+            for piece in pieces:
+                body.extend(piece)
+                if len(body) > cap:
+                    raise BadResponse(
+                        f"response body larger than {cap} bytes",
+                        source=self.name,
+                        request=described,
+                    )
+
+        try:
+            async for raw in response.aiter_raw():
+                add(decoder.decode(raw))
+            add(decoder.finish())
+        except _Undecodable as e:
+            raise BadResponse(
+                f"response body could not be decoded: {e}", source=self.name, request=described
+            ) from None
+        return bytes(body)
+
+    def _redirected(
+        self,
+        request: httpx.Request,
+        response: httpx.Response,
+        origin: tuple[str, str, int | None],
+        described: str,
+    ) -> httpx.Request:
+        """The request a redirect asks for, without credentials when it leaves ``origin``."""
+
+        def refuse(why: str) -> BadResponse:
+            return BadResponse(f"redirect {why}; not followed", source=self.name, request=described)
+
+        try:
+            url = request.url.join(response.headers["Location"])
+        except httpx.InvalidURL:
+            raise refuse("to an invalid URL") from None
+        if url.scheme not in ("http", "https") or not url.host:
+            raise refuse(redact(f"to a {url.scheme or 'relative'} URL", self.secrets))
+        status, method = response.status_code, request.method
+        if (status in (302, 303) and method != "HEAD") or (status == 301 and method == "POST"):
+            method = "GET"  # as browsers and httpx do
+        headers = httpx.Headers(request.headers)
+        for name in ("Host", "Cookie"):
+            headers.pop(name, None)
+        try:
+            content = request.content if method == request.method else b""
+        except httpx.RequestNotRead:
+            raise refuse("would resend a streamed body") from None
+        if method != request.method:
+            for name in ("Content-Length", "Content-Type", "Transfer-Encoding"):
+                headers.pop(name, None)
+        if _origin(url) != origin:
+            elsewhere = redact(f"{url.scheme}://{url.netloc.decode('ascii')}", self.secrets)
+            if carries_secret(str(url), self.secrets):
+                raise refuse(f"to {elsewhere} with a secret in its URL")
+            if carries_secret(content.decode("latin-1"), self.secrets):
+                raise refuse(f"to {elsewhere} would resend a body with a secret")
+            self._drop_credentials(headers)
+        return httpx.Request(
+            method,
+            url,
+            headers=headers,
+            content=content or None,
+            extensions=dict(request.extensions),
         )
+
+    def _drop_credentials(self, headers: httpx.Headers) -> None:
+        """Take out of ``headers`` what is a credential by name or carries a secret."""
+        for name, value in list(headers.items()):
+            lowered = name.lower()
+            if lowered == "user-agent":
+                if carries_secret(value, self.secrets):
+                    headers[name] = user_agent(None)  # paperfuse, without the contact
+            elif (
+                lowered in _CREDENTIAL_HEADERS
+                or any(word in lowered for word in _CREDENTIAL_WORDS)
+                or carries_secret(value, self.secrets)
+            ):
+                del headers[name]

@@ -48,7 +48,7 @@ from ._records import (
     SourceStats,
     Work,
 )
-from ._redact import RedactingFilter, redact
+from ._redact import RedactingFilter, filter_http_logs, redact, unfilter_http_logs
 from ._runtime import Outcome, SourceRuntime
 from ._store import Store, default_store_path
 
@@ -56,8 +56,6 @@ __all__ = ["Resolver"]
 
 log = logging.getLogger("paperfuse")
 
-#: Loggers of the HTTP stack, which log request URLs (and so a contact email).
-_HTTP_LOGGERS = ("httpx", "httpcore")
 #: Identifier schemes that OA location URLs may reveal.
 _REVEALED_BY_URL = frozenset({"doi", "arxiv", "pmid", "pmcid"})
 #: Hosts whose URLs name an identifier, with the scheme they name (mostly).
@@ -196,10 +194,8 @@ class Resolver:
         if self._http is not None:
             await self._http.aclose()
             self._http = None
-        if self._log_filter is not None:
-            for name in _HTTP_LOGGERS:
-                logging.getLogger(name).removeFilter(self._log_filter)
-            self._log_filter = None
+        unfilter_http_logs(self._log_filter)
+        self._log_filter = None
         self.store.close()
 
     def close(self) -> None:
@@ -264,10 +260,7 @@ class Resolver:
 
             from ._http import user_agent
 
-            if self.config.secrets:
-                self._log_filter = RedactingFilter(self.config.secrets)
-                for name in _HTTP_LOGGERS:
-                    logging.getLogger(name).addFilter(self._log_filter)
+            self._log_filter = filter_http_logs(self.config.secrets)
             self._http = httpx.AsyncClient(
                 headers={"User-Agent": user_agent(self.config.email)},
                 follow_redirects=True,
