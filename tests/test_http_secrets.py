@@ -98,6 +98,24 @@ def test_an_echoed_secret_in_an_error_excerpt_is_masked(httpserver: HTTPServer) 
     assert not LEAKS.search(paperfuse.encode_json(work).decode())
 
 
+def test_an_arxiv_error_page_echoing_the_user_agent_is_masked(httpserver: HTTPServer) -> None:
+    """A proxy's error page that echoes the request's User-Agent (and so the email)."""
+    import paperfuse_arxiv
+
+    page = "Forbidden. Your client " + "(" + EMAIL + ") " * 3 + "is not allowed here." * 20
+    httpserver.expect_request(re.compile(".*")).respond_with_data(page, status=403)
+    settings = SourceSettings(url=httpserver.url_for("").rstrip("/"), min_interval=0.0)
+    config = Config(email=EMAIL, use_cache=False, sources={"arxiv": settings})
+    with paperfuse.Resolver(
+        config, entry_points=False, plugins={"arxiv": paperfuse_arxiv}
+    ) as resolver:
+        work = resolver.resolve("arXiv:1710.08557")
+    report = {s.name: s for s in work.sources}["arxiv"]
+    assert report.status == "error"
+    assert "HTTP 403" in (report.error or "")
+    assert not LEAKS.search(paperfuse.encode_json(work).decode())
+
+
 # -- logs --------------------------------------------------------------------------------------
 
 

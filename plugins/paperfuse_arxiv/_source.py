@@ -21,6 +21,7 @@ from paperfuse import (
     Source,
     SourceError,
     Work,
+    redact,
 )
 
 from ._atom import Feed, parse_feed
@@ -181,7 +182,7 @@ class ArxivSource(Source):
         described = client.describe(response.request.method, response.request.url)
         if response.status_code not in (200, 400):
             raise BadResponse(
-                f"HTTP {response.status_code}: {response.text[:120]!r}",
+                f"HTTP {response.status_code}: {_excerpt(response.text, client.secrets)!r}",
                 source=self.name,
                 request=described,
             )
@@ -216,3 +217,8 @@ def _match_entries(
         else:
             found[identifier] = None
     return found
+
+
+def _excerpt(text: str, secrets: tuple[str, ...]) -> str:
+    """The start of a body, safe to show: secrets masked before it is cut."""
+    return redact(" ".join(text[:1000].split()), secrets, limit=120)

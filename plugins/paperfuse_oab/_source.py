@@ -195,11 +195,11 @@ class OABSource(Source):
         if isinstance(data, dict):
             text = data.get("message") or data.get("error")
         if not isinstance(text, str) or not text.strip():
-            text = response.text[:200] or "the service has shut down"
-        return redact(" ".join(text.split()), self._secrets())
+            text = response.text[:1000] or "the service has shut down"
+        return redact(" ".join(text[:1000].split()), self._secrets(), limit=200)
 
     def _bad(self, response: Any, what: str) -> BadResponse:
-        excerpt = redact(" ".join(response.text[:120].split()), self._secrets())
+        excerpt = redact(" ".join(response.text[:1000].split()), self._secrets(), limit=120)
         described = self.context.client.describe(response.request.method, response.request.url)
         return BadResponse(f"{what}: {excerpt!r}", source=self.name, request=described)
 

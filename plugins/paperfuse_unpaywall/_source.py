@@ -121,14 +121,14 @@ class UnpaywallSource(Source):
             data = None
         text = data.get("message") if isinstance(data, dict) else None
         if not isinstance(text, str):
-            text = response.text[:200]
-        return redact(" ".join(text.split()), [self.context.email])
+            text = response.text
+        return redact(" ".join(text[:1000].split()), [self.context.email], limit=200)
 
     def _described(self, response: Any) -> str:
         return self.context.client.describe(response.request.method, response.request.url)
 
     def _bad(self, response: Any, what: str) -> BadResponse:
-        excerpt = redact(" ".join(response.text[:120].split()), [self.context.email])
+        excerpt = redact(" ".join(response.text[:1000].split()), [self.context.email], limit=120)
         return BadResponse(
             f"{what}: {excerpt!r}", source=self.name, request=self._described(response)
         )
