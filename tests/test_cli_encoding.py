@@ -63,6 +63,27 @@ def _records(output: bytes) -> list[dict[str, object]]:
     return [json.loads(line) for line in output.decode("utf-8").splitlines()]
 
 
+def test_bad_bytes_on_stdin_make_that_line_invalid_and_the_batch_goes_on(
+    plugin_path: Path,
+) -> None:
+    run = _paperfuse(
+        plugin_path,
+        "resolve",
+        "--input",
+        "-",
+        stdin=b"10.1234/a\n10.1038/\xffx\n10.1234/b\n",
+    )
+    assert b"Traceback" not in run.stderr, run.stderr.decode(errors="replace")
+    assert run.returncode == 1
+    records = _records(run.stdout)
+    assert [(r["input"], r["status"]) for r in records] == [
+        ("10.1234/a", "resolved"),
+        ("10.1038/\ufffdx", "invalid"),
+        ("10.1234/b", "resolved"),
+    ]
+    assert records[1]["error"] == "line 2 is not valid UTF-8: byte 0xff at position 8"
+
+
 def test_bad_bytes_on_argv_make_that_input_invalid(plugin_path: Path) -> None:
     run = _paperfuse(plugin_path, "resolve", "10.1234/a", b"10.1038/\xffx", "10.1234/b")
     assert b"Traceback" not in run.stderr, run.stderr.decode(errors="replace")

@@ -11,7 +11,7 @@ from typing import IO, Any
 
 import click
 
-from ._batch import AtomicOutput, count_inputs, read_inputs
+from ._batch import AtomicOutput, Input, InputFeed, count_inputs, read_inputs
 
 __all__ = ["resolve"]
 
@@ -111,10 +111,11 @@ def resolve(
         )
     renderer = formats[format_name]()
     if input_path:
-        texts: Iterator[str] = read_inputs(input_path, column)
+        items: Iterator[Input] = read_inputs(input_path, column)
         total = count_inputs(input_path, column)
     else:
-        texts, total = iter(inputs), len(inputs)
+        items, total = (Input(0, text) for text in inputs), len(inputs)
+    feed = InputFeed(items)
     pretty = len(inputs) == 1 and format_name == "json" and output_path is None
 
     started = time.perf_counter()
@@ -125,7 +126,7 @@ def resolve(
     last_postfix = 0.0
     try:
         with resolver:
-            for work in resolver.resolve_many(texts):
+            for work in map(feed.finish, resolver.resolve_many(feed.texts())):
                 counts[work.status or "error"] += 1
                 text = renderer.render(work)
                 if pretty:
