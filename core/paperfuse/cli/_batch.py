@@ -13,6 +13,7 @@ import csv
 import io
 import os
 import re
+import stat
 from collections import deque
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -26,9 +27,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAX_LINE_LENGTH",
-    "AtomicOutput",
     "Input",
     "InputFeed",
+    "Output",
     "count_inputs",
     "read_inputs",
 ]
@@ -282,33 +283,57 @@ class InputFeed:
         return msgspec.structs.replace(work, status="invalid", error=problem)
 
 
-class AtomicOutput:
-    """An output file that appears only when complete.
+class Output:
+    """Where ``--output`` records go: a file that appears only when complete.
 
-    Records go to ``NAME.partial`` beside it, renamed to ``NAME`` once all are
-    written; an interrupted or crashed run leaves the partial file, never a
-    half-written file under the final name.
+    For a regular file (or a path that does not exist yet), records go to
+    ``NAME.partial`` beside it, renamed to ``NAME`` once all are written; an
+    interrupted or crashed run leaves the partial file, never a half-written
+    file under the final name. Anything else (``/dev/null``, ``/dev/stdout``,
+    a FIFO, a symbolic link) is written directly, never replaced.
     """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.partial = path.with_name(path.name + ".partial")
+        self.atomic = _replaceable(path)
         self._file: IO[str] | None = None
 
     def open(self) -> IO[str]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = open(self.partial, "w", encoding="utf-8")  # noqa: SIM115 - closed in commit
+        """Open the file for writing; a usage error (exit 2) when that cannot be."""
+        target = self.partial if self.atomic else self.path
+        try:
+            if self.atomic:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = open(target, "w", encoding="utf-8")  # noqa: SIM115 - closed in commit
+        except OSError as e:
+            reason = e.strerror or str(e)
+            where = f" ({e.filename})" if e.filename and str(e.filename) != str(target) else ""
+            raise click.UsageError(f"cannot write --output {self.path}: {reason}{where}") from None
         return self._file
 
     def commit(self) -> None:
         """Make the complete file appear under its name."""
         assert self._file is not None
         self._file.flush()
-        os.fsync(self._file.fileno())
+        if self.atomic:
+            os.fsync(self._file.fileno())
         self._file.close()
-        os.replace(self.partial, self.path)
+        if self.atomic:
+            os.replace(self.partial, self.path)
 
     def abandon(self) -> None:
         """Close the partial file and leave it, for the record of what was done."""
         if self._file is not None and not self._file.closed:
             self._file.close()
+
+
+def _replaceable(path: Path) -> bool:
+    """Whether ``path`` is a regular file, or nothing yet: what may be replaced by rename."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False  # e.g. a path through a file: open() reports it
+    return stat.S_ISREG(mode)

@@ -11,7 +11,7 @@ from typing import IO, Any
 
 import click
 
-from ._batch import AtomicOutput, Input, InputFeed, count_inputs, read_inputs
+from ._batch import Input, InputFeed, Output, count_inputs, read_inputs
 
 __all__ = ["resolve"]
 
@@ -34,7 +34,8 @@ _POSTFIX_EVERY = 0.5
     "-o",
     "output_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write to FILE, atomically: it appears only once complete.",
+    help="Write to FILE, atomically: it appears only once complete (devices and FIFOs are"
+    " written directly).",
 )
 @click.option(
     "--format",
@@ -120,8 +121,12 @@ def resolve(
 
     started = time.perf_counter()
     counts: Counter[str] = Counter()
-    output = AtomicOutput(output_path) if output_path else None
-    stream: IO[str] = output.open() if output else sys.stdout
+    output = Output(output_path) if output_path else None
+    try:
+        stream: IO[str] = output.open() if output else sys.stdout
+    except click.UsageError:
+        resolver.close()
+        raise
     progress = _progress(total, quiet)
     last_postfix = 0.0
     try:
