@@ -6,12 +6,14 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import aclosing
 from pathlib import Path
 from typing import IO, Any
 
 import click
 
 from ._batch import Input, InputFeed, Output, count_inputs, read_inputs
+from ._interrupt import run_interruptibly
 
 __all__ = ["resolve"]
 
@@ -129,22 +131,32 @@ def resolve(
         raise
     progress = _progress(total, quiet)
     last_postfix = 0.0
-    try:
-        with resolver:
-            for work in map(feed.finish, resolver.resolve_many(feed.texts())):
+
+    async def batch() -> dict[str, Any]:
+        """Resolve every input, writing each record as soon as it is done."""
+        nonlocal last_postfix
+        async with resolver, aclosing(resolver.aresolve_many(feed.texts())) as works:
+            async for done in works:
+                work = feed.finish(done)
                 counts[work.status or "error"] += 1
                 text = renderer.render(work)
                 if pretty:
                     import msgspec
 
                     text = msgspec.json.format(text, indent=2)
+                # Each record goes to the OS as it is done: a killed run loses none.
                 stream.write(text + "\n")
+                stream.flush()
                 if progress is not None:
                     progress.update(1)
                     if time.perf_counter() - last_postfix > _POSTFIX_EVERY:
                         progress.set_postfix_str(_source_figures(resolver), refresh=False)
                         last_postfix = time.perf_counter()
-            stats = resolver.stats()
+            return resolver.stats()
+
+    try:
+        # In an event loop of its own that Ctrl-C stops cleanly (see run_interruptibly).
+        stats = run_interruptibly(batch())
     except KeyboardInterrupt:
         if progress is not None:
             progress.close()
