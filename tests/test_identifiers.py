@@ -27,7 +27,7 @@ from paperfuse._identifiers import (
     builtin_schemes,
     identify,
 )
-from paperfuse._records import Identification, Identifier
+from paperfuse._records import Identification, Identifier, encode_json
 
 VECTORS = Path(__file__).parent / "fixtures" / "identifiers" / "vectors.csv"
 SCHEMES: dict[str, IdentifierScheme] = {scheme.name: scheme for scheme in builtin_schemes()}
@@ -515,6 +515,104 @@ def test_text_that_is_not_a_string() -> None:
 def test_text_is_the_stripped_input() -> None:
     result = identify("  PMC123 \n")
     assert result.text == "PMC123"
+
+
+# Bytes that are not UTF-8 reach Python as lone surrogates ("\udcff" for byte 0xff): from
+# argv, and from stdin or files decoded with errors="surrogateescape".
+@pytest.mark.parametrize(
+    ("text", "reason", "shown"),
+    [
+        ("\udcff", "input is not valid UTF-8: byte 0xff at position 0", "\ufffd"),
+        (
+            "10.1038/\udcffx",
+            "input is not valid UTF-8: byte 0xff at position 8",
+            "10.1038/\ufffdx",
+        ),
+        (
+            "  arXiv:1710.\udce2\udc80\udc9308557 ",
+            "input is not valid UTF-8: byte 0xe2 at position 11",
+            "arXiv:1710.\ufffd\ufffd\ufffd08557",
+        ),
+        (
+            "Attention is all \ud800you need",
+            "input contains U+D800, a lone surrogate, at position 17: it is not text",
+            "Attention is all \ufffdyou need",
+        ),
+        ("\ud83d\ude00", "input contains U+D83D, a lone surrogate, at position 0", "\ufffd\ufffd"),
+    ],
+)
+def test_undecodable_bytes_make_the_input_invalid(text: str, reason: str, shown: str) -> None:
+    result = identify(text)
+    assert result.kind == "invalid"
+    assert result.reason is not None
+    assert result.reason.startswith(reason)
+    assert result.text == shown
+    encode_json(result).decode("utf-8")  # the echo can be written out
+
+
+def test_over_long_input_with_undecodable_bytes_is_shown_writable() -> None:
+    result = identify("\udcff" * 5_000)
+    assert result.kind == "invalid"
+    assert result.text == "\ufffd" * 100 + "\u2026"
+    encode_json(result)
+
+
+# re's \d and str.isdigit() accept every script's digits; identifiers are ASCII only.
+OTHER_DIGITS = {
+    "arabic-indic": 0x0660,
+    "extended arabic-indic": 0x06F0,
+    "devanagari": 0x0966,
+    "bengali": 0x09E6,
+    "thai": 0x0E50,
+    "fullwidth": 0xFF10,
+    "mathematical bold": 0x1D7CE,
+}
+
+
+def in_digits(text: str, zero: int) -> str:
+    """``text`` with its ASCII digits written in the script whose zero is ``zero``."""
+    return text.translate({ord(str(n)): chr(zero + n) for n in range(10)})
+
+
+@pytest.mark.parametrize("zero", OTHER_DIGITS.values(), ids=OTHER_DIGITS.keys())
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1710.08557",
+        "1710.08557v2",
+        "arXiv:1710.08557",
+        "arxiv:math/0211159",
+        "math/0211159",
+        "https://arxiv.org/abs/1710.08557",
+        "10.1038/nature",
+        "doi:10.1103/physrevlett.80.3915",
+        "https://doi.org/10.1038/nature",
+        "PMID: 31233491",
+        "https://pubmed.ncbi.nlm.nih.gov/31233491/",
+        "PMC4831178",
+        "PMCID: PMC4831178",
+        "https://www.ncbi.nlm.nih.gov/pmc/articles/PMC4831178/",
+    ],
+)
+def test_identifiers_are_written_in_ascii_digits(text: str, zero: int) -> None:
+    assert identify(text).kind == "identifier"  # the same in ASCII digits is one
+    written = in_digits(text, zero)
+    result = identify(written)
+    assert result.identifiers == (), result
+    assert result.kind == "invalid"
+    assert result.reason is not None
+    assert "digits that are not ASCII" in result.reason
+    assert f"did you mean {text}?" in result.reason
+
+
+@pytest.mark.parametrize("zero", OTHER_DIGITS.values(), ids=OTHER_DIGITS.keys())
+def test_other_digits_in_titles_and_doi_suffixes_are_kept(zero: int) -> None:
+    suffix = in_digits("nature123", zero)
+    assert keys(identify("10.1038/" + suffix)) == [("doi", "10.1038/" + suffix, None)]
+    title = identify(in_digits("The 2019 outbreak of a novel coronavirus", zero))
+    assert title.kind == "query"
+    number = identify(in_digits("31233491", zero))
+    assert number.kind == "query"  # a bare number was only a guess: no PMID guess either
 
 
 # Inputs built to make a careless regular expression backtrack; each must still come back

@@ -3,6 +3,10 @@
 Plugins add formats through the ``paperfuse_register_formats`` hook by
 returning :class:`OutputFormat` subclasses; ``paperfuse resolve --format NAME``
 picks one.
+
+Every built-in format writes any record, even one holding lone surrogates
+(what bytes that are not UTF-8 become in Python): they are written as U+FFFD,
+so that a batch's output never stops at one odd record.
 """
 
 from __future__ import annotations
@@ -14,7 +18,39 @@ import msgspec
 
 from ._records import Work, encode_json
 
-__all__ = ["BibTeXFormat", "CSLJSONFormat", "JSONFormat", "OutputFormat"]
+__all__ = ["BibTeXFormat", "CSLJSONFormat", "JSONFormat", "OutputFormat", "writable_json"]
+
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+_ISO_DATE_PART_RE = re.compile("[0-9]+")
+
+
+def _writable(text: str) -> str:
+    """``text`` with each lone surrogate replaced by U+FFFD, so that it encodes as UTF-8."""
+    return _SURROGATE_RE.sub("\ufffd", text)
+
+
+def _scrubbed(value: Any) -> Any:
+    """Builtins ``value`` with every string (keys too) made :func:`_writable`."""
+    if isinstance(value, str):
+        return _writable(value)
+    if isinstance(value, dict):
+        return {_scrubbed(k): _scrubbed(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrubbed(v) for v in value]
+    return value
+
+
+def writable_json(value: Any) -> str:
+    """``value`` (a record, or builtins) as compact JSON that always encodes as UTF-8.
+
+    The same text as :func:`encode_json`; a lone surrogate anywhere becomes U+FFFD
+    instead of an error.
+    """
+    try:
+        return encode_json(value).decode()
+    except UnicodeEncodeError:
+        builtins = msgspec.to_builtins(value, order="deterministic")
+        return msgspec.json.encode(_scrubbed(builtins), order="deterministic").decode()
 
 
 class OutputFormat:
@@ -42,7 +78,7 @@ class JSONFormat(OutputFormat):
     description = "the canonical record as JSON (JSON Lines for several inputs)"
 
     def render(self, work: Work) -> str:
-        return encode_json(work).decode()
+        return writable_json(work)
 
 
 def _bibtex_escape(text: str) -> str:
@@ -74,7 +110,7 @@ class BibTeXFormat(OutputFormat):
             ("url", work.best_oa_location.url if work.best_oa_location else None),
         ]
         body = ",\n".join(f"  {k} = {{{_bibtex_escape(v)}}}" for k, v in fields if v)
-        return f"@{kind}{{{_citation_key(work)},\n{body}\n}}"
+        return _writable(f"@{kind}{{{_citation_key(work)},\n{body}\n}}")
 
 
 def _bibtex_author(author: Any) -> str:
@@ -122,10 +158,27 @@ class CSLJSONFormat(OutputFormat):
             "abstract": work.abstract,
             "URL": work.best_oa_location.url if work.best_oa_location else None,
         }
-        if work.published:
-            parts = [int(p) for p in work.published[:10].split("-") if p.isdigit()]
+        parts = _date_parts(work.published)
+        if parts:
             item["issued"] = {"date-parts": [parts]}
         elif work.year:
             item["issued"] = {"date-parts": [[work.year]]}
         item = {k: v for k, v in item.items() if v not in (None, [], "")}
-        return msgspec.json.encode(item).decode()
+        try:
+            return msgspec.json.encode(item).decode()
+        except UnicodeEncodeError:
+            return msgspec.json.encode(_scrubbed(msgspec.to_builtins(item))).decode()
+
+
+def _date_parts(published: str | None) -> list[int]:
+    """The leading ASCII numbers of an ISO 8601 date (``2020-01-02`` gives 2020, 1, 2).
+
+    Only ASCII digits count: ``int()`` reads fullwidth digits too, and
+    ``str.isdigit()`` accepts superscripts that ``int()`` then refuses.
+    """
+    parts: list[int] = []
+    for part in (published or "")[:10].split("-"):
+        if not _ISO_DATE_PART_RE.fullmatch(part):
+            break
+        parts.append(int(part))
+    return parts

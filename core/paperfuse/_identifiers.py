@@ -9,12 +9,15 @@ says what it is: one or more identifiers, a title or citation query, or an
 invalid input with a reason. It never raises for bad input, and it rejects
 over-long input before any regular expression runs over it. Every regular
 expression here is anchored or linear, so that a hostile text of
-:data:`MAX_INPUT_LENGTH` characters is read in a few milliseconds.
+:data:`MAX_INPUT_LENGTH` characters is read in a few milliseconds. Digits in
+identifiers are ASCII digits only (``[0-9]``, never ``\\d``, which matches every
+script's digits).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import ClassVar, NamedTuple
@@ -53,6 +56,10 @@ _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
 # C0 and C1 control characters other than the whitespace ones.
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 _WHITESPACE_RE = re.compile(r"\s")
+# Lone surrogates: what bytes that are not UTF-8 become when Python decodes argv,
+# or a stream with errors="surrogateescape" (U+DC80 to U+DCFF for bytes 0x80 to 0xff).
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+_ESCAPED_BYTES = range(0xDC80, 0xDD00)
 # Dashes that word processors put where an ASCII hyphen-minus belongs.
 _DASHES = {
     "\u2010": "HYPHEN",
@@ -254,16 +261,18 @@ _DOI_EXPLICIT_RE = re.compile(r"(?:doi\s*:|info:doi/)\s*", re.IGNORECASE)
 _DOI_SOFT_RE = re.compile(r"doi\s+(?=10\.)", re.IGNORECASE)
 _DOI_RESOLVER_RE = re.compile(r"(?:https?://)?(?:dx\.|www\.)?doi\.org/+", re.IGNORECASE)
 # "10." and a registrant code: 4 to 9 digits (every assigned one), optionally subdivided.
-_DOI_PREFIX = r"10\.\d{4,9}(?:\.\d+)*"
+_DOI_PREFIX = r"10\.[0-9]{4,9}(?:\.[0-9]+)*"
 _DOI_RE = re.compile(_DOI_PREFIX + r"/\S+")
 _DOI_PREFIX_ONLY_RE = re.compile(_DOI_PREFIX + "/?")
-_DOI_ENCODED_SLASH_RE = re.compile(r"10\.[\d.]+%2f", re.IGNORECASE)
+_DOI_ENCODED_SLASH_RE = re.compile(r"10\.[0-9.]+%2f", re.IGNORECASE)
 _DOI_IN_PATH_RE = re.compile(f"/({_DOI_PREFIX}/.+)")
 _PUBLISHER_SUFFIX_RE = re.compile(r"(?:/(?:full|pdf|abstract|epdf))+/?$", re.IGNORECASE)
 _PDF_SUFFIX_RE = re.compile(r"\.pdf$", re.IGNORECASE)
 # bioRxiv and medRxiv append the version and a view to the DOI in their paths.
 _PREPRINT_HOSTS = ("biorxiv.org", "medrxiv.org")
-_PREPRINT_DOI_RE = re.compile(r"(10\.1101/(?:\d{4}\.\d{2}\.\d{2}\.)?\d+)(?:v\d+)?(?:[./].*)?")
+_PREPRINT_DOI_RE = re.compile(
+    r"(10\.1101/(?:[0-9]{4}\.[0-9]{2}\.[0-9]{2}\.)?[0-9]+)(?:v[0-9]+)?(?:[./].*)?"
+)
 _DOI_URL_SAFE = "/:;()[],.'-_~!*@$&+="
 #: Confidence in an identifier dug out of a web page's address: paths carry more than ids.
 _PAGE_CONFIDENCE = 0.9
@@ -398,13 +407,13 @@ _ARXIV_URL_RE = re.compile(
 )
 # The primary category that arXiv's stamp puts after an id: "arXiv:1501.00001v1 [hep-th]".
 _ARXIV_CATEGORY_RE = re.compile(r"\s+\[[a-z-]+(?:\.[a-z-]+)?\]$", re.IGNORECASE)
-_ARXIV_NEW_RE = re.compile(r"(\d{2})(\d{2})\.(\d+)(?:[vV](\d*))?")
-_ARXIV_OLD_RE = re.compile(r"([A-Za-z][A-Za-z-]*)(?:\.([A-Za-z]*))?/(\d+)(?:[vV](\d*))?")
+_ARXIV_NEW_RE = re.compile(r"([0-9]{2})([0-9]{2})\.([0-9]+)(?:[vV]([0-9]*))?")
+_ARXIV_OLD_RE = re.compile(r"([A-Za-z][A-Za-z-]*)(?:\.([A-Za-z]*))?/([0-9]+)(?:[vV]([0-9]*))?")
 _ARXIV_ARCHIVE_NEW_RE = re.compile(
-    r"([A-Za-z][A-Za-z-]*)(?:\.[A-Za-z]{2})?/(\d{4}\.\d+(?:[vV]\d*)?)"
+    r"([A-Za-z][A-Za-z-]*)(?:\.[A-Za-z]{2})?/([0-9]{4}\.[0-9]+(?:[vV][0-9]*)?)"
 )
-_ARXIV_LOOKS_NEW_RE = re.compile(r"\d{4}\.\d")
-_ARXIV_LOOKS_OLD_RE = re.compile(r"([A-Za-z][A-Za-z-]*)(?:\.[A-Za-z]*)?/(\d*)")
+_ARXIV_LOOKS_NEW_RE = re.compile(r"[0-9]{4}\.[0-9]")
+_ARXIV_LOOKS_OLD_RE = re.compile(r"([A-Za-z][A-Za-z-]*)(?:\.[A-Za-z]*)?/([0-9]*)")
 _ARXIV_SUBJECT_CLASS_RE = re.compile(r"[A-Za-z]{2}")
 _ARXIV_DOI_PREFIX = "10.48550/arxiv."
 
@@ -595,13 +604,13 @@ class ArxivScheme(_FinderScheme):
 # --- PubMed ids --------------------------------------------------------------------------------
 
 _PMID_EXPLICIT_RE = re.compile(r"(?:pmid|pubmed)\s*:\s*", re.IGNORECASE)
-_PMID_SOFT_RE = re.compile(r"(?:pmid|pubmed)\s+(?=\d)", re.IGNORECASE)
-_PMID_RE = re.compile(r"\d{1,9}")
-_PMID_GUESS_RE = re.compile(r"[1-9]\d{0,7}")
+_PMID_SOFT_RE = re.compile(r"(?:pmid|pubmed)\s+(?=[0-9])", re.IGNORECASE)
+_PMID_RE = re.compile(r"[0-9]{1,9}")
+_PMID_GUESS_RE = re.compile(r"[1-9][0-9]{0,7}")
 _PMID_PATHS: _HostPaths = (
-    ("pubmed.ncbi.nlm.nih.gov", re.compile(r"/(\d+)/?")),
-    ("ncbi.nlm.nih.gov", re.compile(r"/pubmed/(\d+)/?")),
-    ("europepmc.org", re.compile(r"/(?:article|abstract)/MED/(\d+)/?", re.IGNORECASE)),
+    ("pubmed.ncbi.nlm.nih.gov", re.compile(r"/([0-9]+)/?")),
+    ("ncbi.nlm.nih.gov", re.compile(r"/pubmed/([0-9]+)/?")),
+    ("europepmc.org", re.compile(r"/(?:article|abstract)/MED/([0-9]+)/?", re.IGNORECASE)),
 )
 _PMID_GUESS_CONFIDENCE = 0.5
 
@@ -671,13 +680,13 @@ class PmidScheme(_FinderScheme):
 # --- PubMed Central ids --------------------------------------------------------------------------
 
 _PMCID_EXPLICIT_RE = re.compile(r"(?:pmcid\s*:?|pmc\s*:)\s*", re.IGNORECASE)
-_PMCID_RE = re.compile(r"PMC(\d{1,9})", re.IGNORECASE)
-_PMCID_LOOSE_RE = re.compile(r"PMC(?:\d\S*)?", re.IGNORECASE)
+_PMCID_RE = re.compile(r"PMC([0-9]{1,9})", re.IGNORECASE)
+_PMCID_LOOSE_RE = re.compile(r"PMC(?:[0-9]\S*)?", re.IGNORECASE)
 _PMCID_PATHS: _HostPaths = (
-    ("ncbi.nlm.nih.gov", re.compile(r"/pmc/articles/(PMC\d+)(?:/.*)?", re.IGNORECASE)),
-    ("pmc.ncbi.nlm.nih.gov", re.compile(r"/articles/(PMC\d+)(?:/.*)?", re.IGNORECASE)),
-    ("europepmc.org", re.compile(r"/article/PMC/((?:PMC)?\d+)/?", re.IGNORECASE)),
-    ("europepmc.org", re.compile(r"/articles/(PMC\d+)/?", re.IGNORECASE)),
+    ("ncbi.nlm.nih.gov", re.compile(r"/pmc/articles/(PMC[0-9]+)(?:/.*)?", re.IGNORECASE)),
+    ("pmc.ncbi.nlm.nih.gov", re.compile(r"/articles/(PMC[0-9]+)(?:/.*)?", re.IGNORECASE)),
+    ("europepmc.org", re.compile(r"/article/PMC/((?:PMC)?[0-9]+)/?", re.IGNORECASE)),
+    ("europepmc.org", re.compile(r"/articles/(PMC[0-9]+)/?", re.IGNORECASE)),
 )
 
 
@@ -687,7 +696,7 @@ def _checked_pmcid(text: str) -> str:
     if match is None:
         if not text:
             raise InvalidIdentifier("'PMCID:' is followed by no PMCID", scheme="pmcid")
-        if text.isdigit():
+        if text.isascii() and text.isdigit():
             raise InvalidIdentifier(
                 f"a PMCID is 'PMC' followed by digits; {_shown(text)} without 'PMC' may be a PMID",
                 scheme="pmcid",
@@ -818,10 +827,12 @@ def builtin_schemes() -> tuple[IdentifierScheme, ...]:
 
 # --- queries -------------------------------------------------------------------------------------
 
-_PAREN_YEAR_RE = re.compile(r"\((1[6-9]\d\d|20\d\d)[a-z]?\)")
-_YEAR_RE = re.compile(r"(?<![\w./:-])(1[6-9]\d\d|20\d\d)(?![\w/])")
+_PAREN_YEAR_RE = re.compile(r"\((1[6-9][0-9][0-9]|20[0-9][0-9])[a-z]?\)")
+_YEAR_RE = re.compile(r"(?<![\w./:-])(1[6-9][0-9][0-9]|20[0-9][0-9])(?![\w/])")
 _JOURNAL_RE = re.compile(
-    r"\d\s*\(\d+\)|\d:\s*\d|\bpp?\.\s*\d|\b(?:vol|no)\.\s*\d|\d\s*[-\u2013]\s*\d", re.IGNORECASE
+    r"[0-9]\s*\([0-9]+\)|[0-9]:\s*[0-9]|\bpp?\.\s*[0-9]|\b(?:vol|no)\.\s*[0-9]"
+    r"|[0-9]\s*[-\u2013]\s*[0-9]",
+    re.IGNORECASE,
 )
 _ET_AL_RE = re.compile(r"\bet\s+al\b", re.IGNORECASE)
 _NAME = r"[^\W\d_][\w'\u2019-]*"
@@ -1035,6 +1046,72 @@ def _read_tokens(text: str, schemes: Sequence[IdentifierScheme]) -> _Reading | N
     return _Reading(tuple(identifiers.values()), (), notes)
 
 
+def _writable(text: str) -> str:
+    """``text`` with each lone surrogate replaced by U+FFFD, so that it can be encoded."""
+    return _SURROGATE_RE.sub("\ufffd", text)
+
+
+def _undecodable(text: str) -> str | None:
+    """Why ``text`` is not text at all (it holds lone surrogates), or None.
+
+    Bytes that are not UTF-8 arrive as lone surrogates (see ``_SURROGATE_RE``),
+    which no encoder writes out: the input is refused, naming the first bad byte.
+    """
+    match = _SURROGATE_RE.search(text)
+    if match is None:
+        return None
+    code, where = ord(match.group()), match.start()
+    if code in _ESCAPED_BYTES:
+        return f"input is not valid UTF-8: byte 0x{code - 0xDC00:02x} at position {where}"
+    return f"input contains U+{code:04X}, a lone surrogate, at position {where}: it is not text"
+
+
+def _reading(text: str, schemes: Sequence[IdentifierScheme]) -> _Reading:
+    """What ``schemes`` make of ``text`` as a whole, or as a list of identifiers."""
+    reading = _read(text, schemes)
+    if not reading.identifiers and not reading.invalid and _has_whitespace(text):
+        reading = _read_tokens(text, schemes) or reading
+    return reading
+
+
+def _claimed(reading: _Reading, schemes: Sequence[IdentifierScheme]) -> bool:
+    """Whether a scheme other than a fallback is certain of an identifier in ``reading``."""
+    fallbacks = {_scheme_name(scheme) for scheme in schemes if _is_fallback(scheme)}
+    return any(
+        identifier.confidence >= 1.0 and identifier.scheme not in fallbacks
+        for identifier in reading.identifiers
+    )
+
+
+def _digit_suggestion(text: str, schemes: Sequence[IdentifierScheme]) -> str | None:
+    """A reason naming the non-ASCII digits in ``text``, if in ASCII digits it is an identifier.
+
+    Identifiers are written in ASCII digits: an arXiv id in Arabic-Indic or
+    fullwidth digits is refused with the ASCII form as a suggestion, not read as
+    one (services would not know it). Other text keeps its digits: a title, or
+    a DOI suffix, may hold any script's.
+    """
+    first = next(
+        (
+            (where, char)
+            for where, char in enumerate(text)
+            if char.isdecimal() and not char.isascii()
+        ),
+        None,
+    )
+    if first is None:
+        return None
+    fixed = "".join(str(unicodedata.decimal(char)) if char.isdecimal() else char for char in text)
+    if not _claimed(_reading(fixed, schemes), schemes):
+        return None
+    where, char = first
+    name = f"U+{ord(char):04X} {unicodedata.name(char, '')}".rstrip()
+    return (
+        f"{_shown(text)} is written in digits that are not ASCII ({name} at position {where}); "
+        f"did you mean {_shown(fixed)}?"
+    )
+
+
 def _unusable(text: str) -> str | None:
     """Why a stripped, non-empty input cannot be read at all, or None."""
     control = _CONTROL_RE.search(text)
@@ -1055,7 +1132,9 @@ def identify(text: str, schemes: Sequence[IdentifierScheme] | None = None) -> Id
     A text of several whitespace-separated identifiers gives them all.
     Identifiers come de-duplicated, most confident first. Never raises for
     bad input or a failing scheme: the result is ``invalid`` with a reason,
-    or the failure is noted in ``reason``.
+    or the failure is noted in ``reason``. Text holding lone surrogates (bytes
+    that were not UTF-8) is invalid, and its :attr:`Identification.text` has
+    U+FFFD in their place, so that every result can be written out.
     """
     if not isinstance(text, str):
         return Identification(
@@ -1066,10 +1145,13 @@ def identify(text: str, schemes: Sequence[IdentifierScheme] | None = None) -> Id
     stripped = text.strip()
     if len(stripped) > MAX_INPUT_LENGTH:
         return Identification(
-            text=stripped[:_SHOWN_LENGTH] + "\u2026",
+            text=_writable(stripped[:_SHOWN_LENGTH]) + "\u2026",
             kind="invalid",
             reason=f"input is {len(stripped):,} characters long; the limit is {MAX_INPUT_LENGTH:,}",
         )
+    undecodable = _undecodable(stripped)
+    if undecodable is not None:
+        return Identification(text=_writable(stripped), kind="invalid", reason=undecodable)
     cleaned = _unwrap(stripped.translate(_INVISIBLE).strip())
     if not cleaned:
         return Identification(text=stripped, kind="invalid", reason="empty input")
@@ -1077,9 +1159,11 @@ def identify(text: str, schemes: Sequence[IdentifierScheme] | None = None) -> Id
     if problem is not None:
         return Identification(text=stripped, kind="invalid", reason=problem)
     active = builtin_schemes() if schemes is None else tuple(schemes)
-    reading = _read(cleaned, active)
-    if not reading.identifiers and not reading.invalid and _has_whitespace(cleaned):
-        reading = _read_tokens(cleaned, active) or reading
+    reading = _reading(cleaned, active)
+    if not _claimed(reading, active):
+        suggestion = _digit_suggestion(cleaned, active)
+        if suggestion is not None:
+            return Identification(text=stripped, kind="invalid", reason=suggestion)
     if reading.invalid and not reading.identifiers:
         return Identification(text=stripped, kind="invalid", reason=reading.reason())
     if reading.identifiers:

@@ -22,8 +22,8 @@ def identify(texts: tuple[str, ...]) -> None:
     Example:
       paperfuse identify arXiv:1710.08557v2 "doi:10.1038/NATURE12373."
     """
+    from .._formats import writable_json
     from .._plugins import PluginHost
-    from .._records import encode_json
     from ._common import report_on_stderr
 
     report_on_stderr()
@@ -32,10 +32,10 @@ def identify(texts: tuple[str, ...]) -> None:
     schemes = list(PluginHost().schemes.values())
     results = [identify_text(text, schemes) for text in texts]
     for result in results:
-        line = encode_json(result)
+        line = writable_json(result)
         if len(results) == 1:
             import msgspec
 
             line = msgspec.json.format(line, indent=2)
-        click.echo(line.decode())
+        click.echo(line)
     sys.exit(1 if any(r.kind == "invalid" for r in results) else 0)

@@ -6,12 +6,14 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import aclosing
 from pathlib import Path
 from typing import IO, Any
 
 import click
 
-from ._batch import AtomicOutput, count_inputs, read_inputs
+from ._batch import Input, InputFeed, Output, count_inputs, read_inputs
+from ._interrupt import run_interruptibly
 
 __all__ = ["resolve"]
 
@@ -34,7 +36,8 @@ _POSTFIX_EVERY = 0.5
     "-o",
     "output_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write to FILE, atomically: it appears only once complete.",
+    help="Write to FILE, atomically: it appears only once complete (devices and FIFOs are"
+    " written directly).",
 )
 @click.option(
     "--format",
@@ -111,34 +114,49 @@ def resolve(
         )
     renderer = formats[format_name]()
     if input_path:
-        texts: Iterator[str] = read_inputs(input_path, column)
+        items: Iterator[Input] = read_inputs(input_path, column)
         total = count_inputs(input_path, column)
     else:
-        texts, total = iter(inputs), len(inputs)
+        items, total = (Input(0, text) for text in inputs), len(inputs)
+    feed = InputFeed(items)
     pretty = len(inputs) == 1 and format_name == "json" and output_path is None
 
     started = time.perf_counter()
     counts: Counter[str] = Counter()
-    output = AtomicOutput(output_path) if output_path else None
-    stream: IO[str] = output.open() if output else sys.stdout
+    output = Output(output_path) if output_path else None
+    try:
+        stream: IO[str] = output.open() if output else sys.stdout
+    except click.UsageError:
+        resolver.close()
+        raise
     progress = _progress(total, quiet)
     last_postfix = 0.0
-    try:
-        with resolver:
-            for work in resolver.resolve_many(texts):
+
+    async def batch() -> dict[str, Any]:
+        """Resolve every input, writing each record as soon as it is done."""
+        nonlocal last_postfix
+        async with resolver, aclosing(resolver.aresolve_many(feed.texts())) as works:
+            async for done in works:
+                work = feed.finish(done)
                 counts[work.status or "error"] += 1
                 text = renderer.render(work)
                 if pretty:
                     import msgspec
 
                     text = msgspec.json.format(text, indent=2)
+                # Each record goes to the OS as it is done: a killed run loses none.
                 stream.write(text + "\n")
+                stream.flush()
                 if progress is not None:
                     progress.update(1)
                     if time.perf_counter() - last_postfix > _POSTFIX_EVERY:
                         progress.set_postfix_str(_source_figures(resolver), refresh=False)
                         last_postfix = time.perf_counter()
-            stats = resolver.stats()
+            return resolver.stats()
+
+    try:
+        # In an event loop of its own that Ctrl-C stops cleanly (see run_interruptibly).
+        stats = run_interruptibly(batch())
     except KeyboardInterrupt:
         if progress is not None:
             progress.close()
