@@ -362,3 +362,30 @@ def test_store_counter_is_atomic(tmp_path: Path) -> None:
     assert store.counter("n") == 3
     assert store.counter("other") == 0
     store.close()
+
+
+def test_summary_says_which_source_was_paused(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Issue 10.10: a source that keeps failing is paused, and the summary says so."""
+    listing = tmp_path / "ids.txt"
+    listing.write_text("".join(f"10.5555/{n}\n" for n in range(60)))  # 12 calls of 5
+    run = cli("resolve", "--input", str(listing), TABLE_LOG=str(tmp_path / "no" / "such" / "log"))
+    assert run.returncode == 1
+    assert len(run.stdout.splitlines()) == 60
+    assert "paperfuse:   table: paused for the rest of this run after 5 failures" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_a_reader_that_stops_early_ends_the_run_quietly(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """``paperfuse resolve ... | head -1``: a closed pipe is no traceback."""
+    listing = tmp_path / "ids.txt"
+    listing.write_text("".join(f"10.5555/{n}\n" for n in range(3000)))
+    command = [sys.executable, "-m", "paperfuse.cli", "resolve", "--input", str(listing)]
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=cli.env
+    ) as process:
+        assert process.stdout is not None
+        process.stdout.readline()
+        process.stdout.close()  # the reader goes away
+        _, stderr = process.communicate(timeout=120)
+    assert b"Traceback" not in stderr
+    assert b"BrokenPipeError" not in stderr

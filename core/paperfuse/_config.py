@@ -94,23 +94,21 @@ class Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     def check_sources(self, installed: Collection[str]) -> list[str]:
         """Refuse settings of a source that no installed plugin registers (a typo).
 
+        ``installed`` names the sources there are (and those of plugins that
+        are disabled or failed to load, whose settings are kept for them).
         Raises :class:`ConfigError` naming the key and the nearest installed
-        name; returns the warnings for names that came from the environment only.
+        name; returns warnings for names that came from the environment only.
         """
         warnings = []
         for name in sorted(set(self.sources) - set(installed)):
             nearest = difflib.get_close_matches(name, sorted(installed), n=1)
-            hint = f"did you mean {nearest[0]!r}?" if nearest else "no source of that name"
-            known = ", ".join(sorted(installed)) or "none"
-            if name in self.sources_from_environment:
-                warnings.append(
-                    f"PAPERFUSE_{name.upper()}_* names no installed source ({hint}"
-                    f" installed: {known}); its settings are not used"
-                )
-            else:
-                raise ConfigError(
-                    f"sources.{name}", f"no installed source ({hint} installed: {known})"
-                )
+            problem = f"no installed source is named {name!r}"
+            if nearest:
+                problem += f"; did you mean {nearest[0]!r}?"
+            problem += f" (sources: {', '.join(sorted(installed)) or 'none'})"
+            if name not in self.sources_from_environment:
+                raise ConfigError(f"sources.{name}", problem)
+            warnings.append(f"PAPERFUSE_{name.upper()}_*: {problem}; these settings are not used")
         return warnings
 
     def source(self, name: str) -> SourceSettings:

@@ -275,7 +275,9 @@ class Resolver:
             raise RuntimeError("a paperfuse Resolver serves one event loop; make one per loop")
         self._loop = loop
         if self._runtimes is None:
-            for warning in self.config.check_sources(self.host.sources):
+            # Settings kept for a disabled or broken plugin are no typo.
+            absent = {name for name, p in self.host.plugins.items() if p.status != "loaded"}
+            for warning in self.config.check_sources({*self.host.sources, *absent}):
                 log.warning("configuration: %s", warning)
             self._runtimes = {
                 name: SourceRuntime(self, cls) for name, cls in sorted(self.host.sources.items())

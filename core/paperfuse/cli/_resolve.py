@@ -213,4 +213,6 @@ def _summary(counts: Counter[str], stats: dict[str, Any], seconds: float) -> str
                 f"paperfuse:   {name}: {figures.requests:,} requests,"
                 f" {figures.cache_hits:,} answers from the cache"
             )
+        if figures.paused:
+            lines.append(f"paperfuse:   {name}: {figures.paused}")
     return "\n".join(lines)
