@@ -392,3 +392,59 @@ def test_a_crossref_contributor_with_a_mistyped_affiliation_keeps_its_name(
     )
     assert author is not None
     assert (author.given, author.family, author.affiliations) == ("Ada", "Lovelace", ())
+
+
+_LIBRARY_SCRIPT = """
+import sys, time
+sys.path.insert(0, sys.argv[1])
+import paperfuse
+from fakes import fake_source, make_resolver
+
+def answer(identifiers):
+    with open(sys.argv[2], "a") as log:
+        log.write("asked\\n")
+    time.sleep(2)  # a long step inside the task, as parsing a large answer is
+    return {}
+
+busy = fake_source("busy", ["doi"], answer=answer, batch_size=1)
+with make_resolver(busy, config=paperfuse.Config(use_cache=False)) as resolver:
+    try:
+        for work in resolver.resolve_many(["10.5555/1", "10.5555/2"]):
+            print(work.status, flush=True)
+    except KeyboardInterrupt:
+        print("interrupted", flush=True)
+"""
+
+
+def test_ctrl_c_in_a_library_batch_unwinds_cleanly(tmp_path: Path) -> None:
+    """Issue 10.18: Ctrl-C left "Task exception was never retrieved ... KeyboardInterrupt"."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "batch.py"
+    script.write_text(_LIBRARY_SCRIPT)
+    log = tmp_path / "asked.log"
+    log.touch()
+    tests = Path(__file__).parent
+    process = subprocess.Popen(
+        [sys.executable, str(script), str(tests), str(log)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.3)  # inside the source's two-second step
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert "interrupted" in stdout
+    assert process.returncode == 0, stderr
+    assert "never retrieved" not in stderr, stderr
+    assert "Traceback" not in stderr, stderr

@@ -12,7 +12,6 @@ stop the other inputs.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import importlib
 import logging
 from collections import deque
@@ -200,16 +199,14 @@ class Resolver:
 
     def close(self) -> None:
         """Synchronous :meth:`aclose`; also closes the resolver's own event loop."""
+        from ._interrupt import end_leftover_tasks
+
         if self._own_loop is not None:
             loop, self._own_loop = self._own_loop, None
             try:
                 loop.run_until_complete(self.aclose())
                 # Let what was cancelled (an interrupted batch) finish cancelling.
-                pending = asyncio.all_tasks(loop)
-                for task in pending:
-                    task.cancel()
-                if pending:
-                    loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+                end_leftover_tasks(loop)
                 loop.run_until_complete(loop.shutdown_asyncgens())
             finally:
                 loop.close()
@@ -238,17 +235,11 @@ class Resolver:
 
     def _run(self, coro: Any) -> Any:
         """Run ``coro`` on the resolver's own loop; on Ctrl-C, cancel it cleanly first."""
+        from ._interrupt import run_in
+
         if self._own_loop is None:
             self._own_loop = asyncio.new_event_loop()
-        task = self._own_loop.create_task(coro)
-        try:
-            return self._own_loop.run_until_complete(task)
-        except BaseException:
-            if not task.done():  # interrupted (KeyboardInterrupt): unwind the work in order
-                task.cancel()
-                with contextlib.suppress(BaseException):
-                    self._own_loop.run_until_complete(task)
-            raise
+        return run_in(self._own_loop, coro)
 
     def _busy_besides(self, runtime: SourceRuntime) -> bool:
         """Whether a source other than ``runtime`` is still working."""

@@ -13,7 +13,6 @@ from typing import IO, Any
 import click
 
 from ._batch import Input, InputFeed, Output, count_inputs, read_inputs
-from ._interrupt import run_interruptibly
 
 __all__ = ["resolve"]
 
@@ -155,6 +154,8 @@ def resolve(
             return resolver.stats()
 
     try:
+        from .._interrupt import run_interruptibly
+
         # In an event loop of its own that Ctrl-C stops cleanly (see run_interruptibly).
         stats = run_interruptibly(batch())
     except KeyboardInterrupt:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import threading
 from collections.abc import Coroutine
 from types import FrameType
 from typing import Any, TypeVar
 
-__all__ = ["run_interruptibly"]
+__all__ = ["end_leftover_tasks", "run_in", "run_interruptibly"]
 
 T = TypeVar("T")
 
@@ -22,17 +23,6 @@ _CLEANUP_WAIT = 1.0
 def run_interruptibly(main: Coroutine[Any, Any, T]) -> T:
     """Run ``main`` in a new event loop; Ctrl-C cancels it, then raises ``KeyboardInterrupt``.
 
-    Left to Python, Ctrl-C raises ``KeyboardInterrupt`` wherever the main
-    thread is. Inside an asyncio task's step (a source parsing its answer, a
-    merge) that ends the task with the exception: its work is left half done,
-    nothing retrieves the exception, and Python prints "Task exception was
-    never retrieved ... KeyboardInterrupt" on the way out. Here the first
-    Ctrl-C only cancels ``main``, which unwinds in order (closing the
-    resolver, which cancels its tasks), and ``KeyboardInterrupt`` is raised
-    once it has; a second Ctrl-C is raised at once, a way out of work that
-    does not end. This is how :class:`asyncio.Runner` (Python 3.11) treats
-    SIGINT, done here for Python 3.10 too.
-
     Tasks still running when ``main`` ends are cancelled and waited for, as
     :func:`asyncio.run` does, but again while any is left (within a bound):
     on Python 3.10, ``asyncio.wait_for`` and the shielded clean-up of an HTTP
@@ -41,6 +31,32 @@ def run_interruptibly(main: Coroutine[Any, Any, T]) -> T:
     """
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
+    try:
+        return run_in(loop, main)
+    finally:
+        try:
+            end_leftover_tasks(loop)
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        finally:
+            asyncio.set_event_loop(None)
+            loop.close()
+
+
+def run_in(loop: asyncio.AbstractEventLoop, main: Coroutine[Any, Any, T]) -> T:
+    """Run ``main`` to its end in ``loop``; Ctrl-C cancels it, then raises ``KeyboardInterrupt``.
+
+    Left to Python, Ctrl-C raises ``KeyboardInterrupt`` wherever the main
+    thread is. Inside an asyncio task's step (a source parsing its answer, a
+    merge) that ends the task with the exception: its work is left half done,
+    nothing retrieves the exception, and Python prints "Task exception was
+    never retrieved ... KeyboardInterrupt" on the way out. Here the first
+    Ctrl-C only cancels ``main``, which unwinds in order, and
+    ``KeyboardInterrupt`` is raised once it has; a second Ctrl-C is raised at
+    once, a way out of work that does not end. This is how
+    :class:`asyncio.Runner` (Python 3.11) treats SIGINT, done here for Python
+    3.10 too. Outside the main thread, or where the program handles SIGINT
+    itself, the signal is left alone.
+    """
     task = loop.create_task(main)
     interrupts = 0
 
@@ -59,25 +75,23 @@ def run_interruptibly(main: Coroutine[Any, Any, T]) -> T:
     )
     previous = signal.signal(signal.SIGINT, on_sigint) if handled else None
     try:
-        try:
-            return loop.run_until_complete(task)
-        except asyncio.CancelledError:
-            if interrupts:
-                raise KeyboardInterrupt from None
-            raise
-        finally:
-            if previous is not None:
-                signal.signal(signal.SIGINT, previous)
+        return loop.run_until_complete(task)
+    except asyncio.CancelledError:
+        if interrupts:
+            raise KeyboardInterrupt from None
+        raise
+    except BaseException:
+        if not task.done():  # interrupted from outside: unwind the work in order first
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                loop.run_until_complete(task)
+        raise
     finally:
-        try:
-            _end_leftover_tasks(loop)
-            loop.run_until_complete(loop.shutdown_asyncgens())
-        finally:
-            asyncio.set_event_loop(None)
-            loop.close()
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
 
 
-def _end_leftover_tasks(loop: asyncio.AbstractEventLoop) -> None:
+def end_leftover_tasks(loop: asyncio.AbstractEventLoop) -> None:
     """Cancel the tasks still running and wait for them, again while some are left."""
     for _ in range(_CLEANUP_ROUNDS):
         pending = asyncio.all_tasks(loop)
