@@ -151,11 +151,11 @@ def test_sigint_ends_cleanly_and_the_rerun_asks_nothing_twice(
 ) -> None:
     seed = random.randrange(1 << 30)
     rng = random.Random(seed)
-    inputs = _dois("int", 40)
+    inputs = _dois("int", 80)
     server.handler = upstream.table(delay=0.05)
     listing, out = _listing(tmp_path, inputs), tmp_path / "out.jsonl"
     received: set[str] = set()
-    for _ in range(3):  # the unclean ending was intermittent
+    for _ in range(5):  # the unclean ending was intermittent
         started = time.monotonic()
         process = cli.start("resolve", "-i", str(listing), "-o", str(out))
         # Answers to this process: a late reply to the last one does not count.
