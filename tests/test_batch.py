@@ -221,7 +221,7 @@ def _asked(cli) -> list[str]:  # type: ignore[no-untyped-def]
 def test_input_file_output_file_summary_and_rerun(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     listing = tmp_path / "ids.txt"
     listing.write_text("10.5555/a\n\n10.5555/b\nnot an id 12\n1234.1234\n10.5555/missing\n")
-    out = tmp_path / "out" / "records.jsonl"
+    out = tmp_path / "records.jsonl"
     first = cli("resolve", "--input", str(listing), "--output", str(out))
     assert first.returncode == 1
     assert first.stdout == ""

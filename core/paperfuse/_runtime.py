@@ -242,7 +242,7 @@ class SourceRuntime:
             try:
                 result = await self._invoke(call, self.instance.lookup(batch))  # type: ignore[union-attr]
                 outcomes = self._read_lookup(batch, result, call.requests)
-                self._failures = 0
+                self._count_answers(result, outcomes)
             except Exception as e:  # attributed to the source, never raised
                 outcome = self._failure(e, call.requests)
                 outcomes = {i.key: outcome for i in batch}
@@ -314,7 +314,17 @@ class SourceRuntime:
             return Outcome("error", f"{self._describe(error)}{where}", requests)
         return Outcome("error", f"plugin error: {self._describe(error)}", requests)
 
-    def _count_failure(self, error: BaseException, outcome: Outcome) -> None:
+    def _count_answers(self, result: Any, outcomes: dict[tuple[Any, ...], Outcome]) -> None:
+        """Count a call that returned: one that answered anything starts the count again;
+        one whose every answer failed (a source reporting errors per identifier) failed."""
+        if not outcomes or any(o.status != "error" for o in outcomes.values()):
+            self._failures = 0
+            return
+        values = result.values() if isinstance(result, Mapping) else ()
+        errors = [v for v in values if isinstance(v, SourceError)]
+        self._count_failure(errors[-1] if errors else None, next(iter(outcomes.values())))
+
+    def _count_failure(self, error: BaseException | None, outcome: Outcome) -> None:
         """Count a failed call; pause the source after too many in a row, or when asked to."""
         if outcome.status != "error" or self.paused is not None:
             return

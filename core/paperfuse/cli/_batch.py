@@ -302,9 +302,11 @@ class Output:
     def open(self) -> IO[str]:
         """Open the file for writing; a usage error (exit 2) when that cannot be."""
         target = self.partial if self.atomic else self.path
+        folder = self.path.parent
+        if not folder.is_dir():  # a typo in a path makes no folders
+            what = "is not a folder" if folder.exists() else "does not exist"
+            raise click.UsageError(f"cannot write --output {self.path}: {folder} {what}")
         try:
-            if self.atomic:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
             self._file = open(target, "w", encoding="utf-8")  # noqa: SIM115 - closed in commit
         except OSError as e:
             reason = e.strerror or str(e)
