@@ -72,14 +72,25 @@ def connect(path: Path | str) -> sqlite3.Connection:
     connection = sqlite3.connect(
         path, timeout=LOCK_WAIT, check_same_thread=False, isolation_level=None
     )
-    try:
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute("PRAGMA synchronous=NORMAL")
-        connection.executescript(_SCHEMA)
-    except BaseException:
-        connection.close()
-        raise
-    return connection
+    # Two processes making a new file at once can be refused a lock at once, with
+    # no wait (SQLite's busy handler is not asked where waiting could deadlock):
+    # try again until the lock wait is spent.
+    deadline = time.monotonic() + LOCK_WAIT
+    while True:
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")
+            connection.executescript(_SCHEMA)
+            return connection
+        except sqlite3.OperationalError as e:
+            if _is_locked(e) and time.monotonic() < deadline:
+                time.sleep(0.02)
+                continue
+            connection.close()
+            raise
+        except BaseException:
+            connection.close()
+            raise
 
 
 def _is_locked(error: BaseException) -> bool:
