@@ -8,7 +8,6 @@ on top of the answers of tests/fixtures/oab/.
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from pathlib import Path
@@ -23,6 +22,7 @@ from werkzeug import Request, Response
 
 import paperfuse
 import paperfuse_oab
+from mutations import JSON_VALUES, mutated_json
 from paperfuse import Config, SourceSettings, Work
 from paperfuse_oab import find_answer_to_work
 
@@ -193,50 +193,11 @@ def test_metadata_that_is_nested_too_deep_keeps_the_free_copy(httpserver: HTTPSe
 
 # -- properties -----------------------------------------------------------------------------------
 
-JSON_VALUES = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=20),
-    lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4)
-    ),
-    max_leaves=20,
-)
 METADATA_KEYS = sorted({*load()["metadata"], "pmid", "pmcid", "crossref_type", "affiliation"})
 
 
-def paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """Every place in a JSON value: keys of objects and indices of arrays, nested."""
-    found = [prefix]
-    if isinstance(value, dict):
-        for key, child in value.items():
-            found += paths(child, (*prefix, key))
-    elif isinstance(value, list):
-        for index, child in enumerate(value):
-            found += paths(child, (*prefix, index))
-    return found
-
-
-def replaced(value: Any, path: tuple[Any, ...], new: Any) -> Any:
-    if not path:
-        return new
-    copied = copy.copy(value)
-    copied[path[0]] = replaced(value[path[0]], path[1:], new)
-    return copied
-
-
-@st.composite
-def mutated_answer(draw: st.DrawFn) -> Any:
-    data = load(draw(st.sampled_from(ANSWERS)))
-    for _ in range(draw(st.integers(1, 4))):
-        data = replaced(data, draw(st.sampled_from(paths(data))), draw(JSON_VALUES))
-    return data
-
-
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(mutated_answer())
+@given(mutated_json([load(name) for name in ANSWERS]))
 def test_mutated_recorded_answers_map_to_sane_records(data: Any) -> None:
     work = find_answer_to_work(data)
     if work is not None:

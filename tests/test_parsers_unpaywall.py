@@ -28,6 +28,7 @@ from werkzeug import Request, Response
 
 import paperfuse
 import paperfuse_unpaywall
+from mutations import JSON_VALUES, mutated_json
 from paperfuse import Config, SourceSettings, Work
 from paperfuse_unpaywall import doi_object_to_work, snapshot_records
 
@@ -435,55 +436,14 @@ def test_a_snapshot_line_that_cannot_be_read_back_is_a_bad_response(tmp_path: Pa
 
 # -- properties -----------------------------------------------------------------------------------
 
-JSON_VALUES = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=20),
-    lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4)
-    ),
-    max_leaves=20,
-)
 KEYS = sorted(
     {key for name in DOI_OBJECTS for key in load(name)}
     | {"raw_author_name", "raw_affiliation_strings", "author_position", "affiliation", "ORCID"}
 )
 
 
-def paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """Every place in a JSON value: keys of objects and indices of arrays, nested."""
-    found = [prefix]
-    if isinstance(value, dict):
-        for key, child in value.items():
-            found += paths(child, (*prefix, key))
-    elif isinstance(value, list):
-        for index, child in enumerate(value):
-            found += paths(child, (*prefix, index))
-    return found
-
-
-def replaced(value: Any, path: tuple[Any, ...], new: Any) -> Any:
-    if not path:
-        return new
-    head, rest = path[0], path[1:]
-    copied = copy.copy(value)
-    copied[head] = replaced(value[head], rest, new)
-    return copied
-
-
-@st.composite
-def mutated_doi_object(draw: st.DrawFn) -> Any:
-    data = load(draw(st.sampled_from(DOI_OBJECTS)))
-    for _ in range(draw(st.integers(1, 4))):
-        path = draw(st.sampled_from(paths(data)))
-        data = replaced(data, path, draw(JSON_VALUES))
-    return data
-
-
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(mutated_doi_object())
+@given(mutated_json([load(name) for name in DOI_OBJECTS]))
 def test_mutated_recorded_doi_objects_map_to_sane_records(data: Any) -> None:
     work = doi_object_to_work(data)
     if work is not None:

@@ -25,6 +25,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from mutations import json_paths
 from paperfuse import BadResponse, Identification, Work, encode_json, identify
 from paperfuse_arxiv import parse_feed
 from paperfuse_oab import find_answer_to_work
@@ -171,17 +172,6 @@ def mutated(draw: st.DrawFn, bodies: list[bytes]) -> bytes:
     return bytes(data)
 
 
-def _paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [path]
-    if isinstance(value, dict):
-        for key, item in value.items():
-            found += _paths(item, (*path, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found += _paths(item, (*path, index))
-    return found
-
-
 #: Field names the mappings read: a retyped body may give any of them any value.
 KNOWN_KEYS = [
     "doi", "title", "year", "z_authors", "given", "family", "name", "ORCID", "sequence",
@@ -196,7 +186,7 @@ def retyped(draw: st.DrawFn, bodies: list[bytes]) -> Any:
     """A recorded JSON body with some values replaced by, or set to, values of other types."""
     data = json.loads(draw(st.sampled_from(bodies)))
     for _ in range(draw(st.integers(1, 6))):
-        paths = _paths(data)
+        paths = json_paths(data)
         if draw(st.booleans()):  # give a field the mappings read a value of any type
             holders = [p for p in paths if isinstance(_at(data, p), dict)]
             if holders:
