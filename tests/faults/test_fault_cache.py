@@ -11,7 +11,6 @@ with one warning while resolution goes on, the daily budget kept in memory.
 from __future__ import annotations
 
 import asyncio
-import json
 import sqlite3
 import time
 from pathlib import Path
@@ -31,20 +30,6 @@ pytestmark = pytest.mark.faults
 COMMIT_WITHIN = 1.0
 
 
-def _dois(prefix: str, count: int) -> list[str]:
-    return [f"10.5555/{prefix}-{n}" for n in range(count)]
-
-
-def _listing(tmp_path: Path, inputs: list[str]) -> Path:
-    path = tmp_path / "inputs.txt"
-    path.write_text("".join(f"{text}\n" for text in inputs))
-    return path
-
-
-def _records(data: bytes) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in data.decode().splitlines() if line.strip()]
-
-
 def _warnings(stderr: bytes) -> list[str]:
     return [line for line in stderr.decode().splitlines() if "warning" in line.lower()]
 
@@ -53,7 +38,7 @@ def _check_run(run: Any, inputs: list[str], resolved: int | None = None) -> list
     """One line per input; no traceback; ``resolved`` of them resolved (all by default)."""
     stderr = run.stderr.decode()
     assert "Traceback" not in stderr, stderr
-    records = _records(run.stdout)
+    records = upstream.records(run.stdout)
     assert [r["input"] for r in records] == inputs, stderr
     statuses = [r["status"] for r in records]
     wanted = len(inputs) if resolved is None else resolved
@@ -84,7 +69,7 @@ def test_an_answer_is_committed_while_the_resolver_stays_open(
 ) -> None:
     server.handler = upstream.table()
     cfg = upstream.config(server.url, tmp_path / "cache")
-    first, second = _dois("open", 2)
+    first, second = upstream.dois("open", 2)
 
     if mode == "resolve":
         resolver = _resolver(cfg)
@@ -122,15 +107,15 @@ def test_an_answer_is_committed_while_the_resolver_stays_open(
 def test_two_processes_share_one_cache_at_once(
     server: HostileServer, cli: CLI, tmp_path: Path
 ) -> None:
-    inputs = _dois("shared", 30)
+    inputs = upstream.dois("shared", 30)
     server.handler = upstream.table(delay=0.02)
-    listing = _listing(tmp_path, inputs)
+    listing = upstream.listing(tmp_path, inputs)
     processes = [cli.start("resolve", "-i", str(listing)) for _ in range(2)]
     for process in processes:
         stdout, stderr = process.communicate(timeout=60)
         assert process.returncode == 0, stderr.decode()
         assert _warnings(stderr) == []
-        assert [r["input"] for r in _records(stdout)] == inputs
+        assert [r["input"] for r in upstream.records(stdout)] == inputs
     asked = len(upstream.unpaywall_asked(server))
     third = cli.run("resolve", "-i", str(listing))
     _check_run(third, inputs)
@@ -142,7 +127,7 @@ def test_two_processes_share_one_cache_at_once(
 def test_a_corrupt_cache_file_is_set_aside_and_the_run_goes_on(
     server: HostileServer, cli: CLI, tmp_path: Path
 ) -> None:
-    inputs = _dois("corrupt", 3)
+    inputs = upstream.dois("corrupt", 3)
     server.handler = upstream.table()
     folder = tmp_path / "cache"
     folder.mkdir()
@@ -159,7 +144,7 @@ def test_a_locked_cache_is_not_taken_for_corrupt(
     server: HostileServer, cli: CLI, tmp_path: Path
 ) -> None:
     """Another process holds the cache locked for longer than paperfuse waits."""
-    seeded, fresh = _dois("seeded", 3), _dois("fresh", 2)
+    seeded, fresh = upstream.dois("seeded", 3), upstream.dois("fresh", 2)
     server.handler = upstream.table()
     _check_run(cli.run("resolve", *seeded), seeded)
     path = tmp_path / "cache" / "paperfuse.sqlite3"
@@ -194,7 +179,7 @@ def test_an_unusable_cache_folder_turns_the_cache_off_with_one_warning(
     folder = blocker / "cache" if where == "under a regular file" else blocker
     settings = tmp_path / "config.toml"
     settings.write_text("[sources.unpaywall]\ndaily_budget = 3\n")
-    inputs = _dois("nocache", 5)
+    inputs = upstream.dois("nocache", 5)
     server.handler = upstream.table()
     run = cli.run(
         "resolve", *inputs, PAPERFUSE_CACHE_DIR=str(folder), PAPERFUSE_CONFIG=str(settings)
@@ -211,7 +196,7 @@ def test_an_unusable_cache_folder_turns_the_cache_off_with_one_warning(
 
 
 def test_a_missing_cache_folder_is_made(server: HostileServer, cli: CLI, tmp_path: Path) -> None:
-    inputs = _dois("missing", 3)
+    inputs = upstream.dois("missing", 3)
     server.handler = upstream.table()
     folder = tmp_path / "not" / "yet" / "there"
     run = cli.run("resolve", *inputs, PAPERFUSE_CACHE_DIR=str(folder))

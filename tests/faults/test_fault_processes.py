@@ -22,7 +22,6 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 import upstream
@@ -35,23 +34,9 @@ pytestmark = pytest.mark.faults
 GRACE = 0.5
 
 
-def _dois(prefix: str, count: int) -> list[str]:
-    return [f"10.5555/{prefix}-{n}" for n in range(count)]
-
-
-def _listing(tmp_path: Path, inputs: list[str]) -> Path:
-    path = tmp_path / "inputs.txt"
-    path.write_text("".join(f"{text}\n" for text in inputs))
-    return path
-
-
-def _records(data: bytes) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in data.decode().splitlines() if line.strip()]
-
-
 def _check_complete(output: Path, inputs: list[str]) -> None:
     """The output file holds exactly one resolved line per input, in input order."""
-    records = _records(output.read_bytes())
+    records = upstream.records(output.read_bytes())
     assert [r["input"] for r in records] == inputs
     assert {r["status"] for r in records} == {"resolved"}, [r.get("error") for r in records]
 
@@ -60,7 +45,7 @@ def _explain(run: subprocess.CompletedProcess[bytes]) -> str:
     """What a run printed, and the reasons of its results that did not resolve."""
     reasons = [
         f"{r['input']}: {r.get('error')} {[s.get('error') for s in r['sources']]}"
-        for r in _records(run.stdout)
+        for r in upstream.records(run.stdout)
         if r["status"] != "resolved"
     ]
     return "\n".join([run.stderr.decode(errors="replace"), *reasons])
@@ -91,9 +76,9 @@ def test_sigkill_at_a_random_moment_then_rerun_loses_nothing_and_asks_nothing_tw
 ) -> None:
     seed = random.randrange(1 << 30)
     rng = random.Random(seed)
-    inputs = _dois("kill", 40)
+    inputs = upstream.dois("kill", 40)
     server.handler = upstream.table(delay=0.05)
-    listing, out = _listing(tmp_path, inputs), tmp_path / "out.jsonl"
+    listing, out = upstream.listing(tmp_path, inputs), tmp_path / "out.jsonl"
     process = cli.start("resolve", "-i", str(listing), "-o", str(out))
     wanted = rng.randint(3, 30)
     assert server.wait_for(lambda: len(upstream.unpaywall_answers(server)) >= wanted)
@@ -118,11 +103,11 @@ def test_sigkill_while_the_last_inputs_hang_keeps_every_answer_received(
 ) -> None:
     """Answers received before the kill are in the cache and in the .partial file."""
     seed = random.randrange(1 << 30)
-    inputs = _dois("hang", 12)
+    inputs = upstream.dois("hang", 12)
     answered = random.Random(seed).randint(2, 9)
     hanging = set(inputs[answered:])
     server.handler = upstream.table(hang=lambda doi: doi in hanging)
-    listing, out = _listing(tmp_path, inputs), tmp_path / "out.jsonl"
+    listing, out = upstream.listing(tmp_path, inputs), tmp_path / "out.jsonl"
     process = cli.start("resolve", "-i", str(listing), "-o", str(out))
     assert server.wait_for(lambda: len(upstream.unpaywall_answers(server)) >= answered)
     time.sleep(1.0)  # the run waits on the hanging requests, its answers long received
@@ -151,9 +136,9 @@ def test_sigint_ends_cleanly_and_the_rerun_asks_nothing_twice(
 ) -> None:
     seed = random.randrange(1 << 30)
     rng = random.Random(seed)
-    inputs = _dois("int", 80)
+    inputs = upstream.dois("int", 80)
     server.handler = upstream.table(delay=0.05)
-    listing, out = _listing(tmp_path, inputs), tmp_path / "out.jsonl"
+    listing, out = upstream.listing(tmp_path, inputs), tmp_path / "out.jsonl"
     received: set[str] = set()
     for _ in range(5):  # the unclean ending was intermittent
         started = time.monotonic()
@@ -180,13 +165,13 @@ def test_sigint_ends_cleanly_and_the_rerun_asks_nothing_twice(
 def test_the_summary_says_a_failing_source_was_paused(
     server: HostileServer, cli: CLI, tmp_path: Path
 ) -> None:
-    inputs = _dois("down", 16)
+    inputs = upstream.dois("down", 16)
     # Retry-After 0: the retries of a process (no testing mode there) cost no time.
     server.handler = lambda request: Respond(503, b"busy", {"Retry-After": "0"})
-    listing = _listing(tmp_path, inputs)
+    listing = upstream.listing(tmp_path, inputs)
     run = cli.run("resolve", "-i", str(listing), PAPERFUSE_UNPAYWALL_MAX_CONCURRENCY="1")
     assert run.returncode == 1
-    assert len(_records(run.stdout)) == len(inputs)
+    assert len(upstream.records(run.stdout)) == len(inputs)
     summary = [line for line in run.stderr.decode().splitlines() if "unpaywall" in line]
     assert any("paused" in line for line in summary), run.stderr.decode()
 
@@ -202,7 +187,7 @@ def test_invalid_utf8_on_stdin_costs_only_its_line(
     server.handler = upstream.table()
     run = cli.run("resolve", "--input", "-", input=b"\n".join(BAD_UTF8) + b"\n")
     _clean_stderr(run.stderr)
-    records = _records(run.stdout)
+    records = upstream.records(run.stdout)
     assert [r["status"] for r in records] == ["resolved", "invalid", "resolved"], run.stderr
     assert records[1].get("error")
     assert run.returncode == 1
@@ -219,7 +204,7 @@ def test_invalid_utf8_in_arguments_costs_only_its_line(
         env=cli.env,
     )
     _clean_stderr(run.stderr)
-    records = _records(run.stdout)
+    records = upstream.records(run.stdout)
     assert [r["status"] for r in records] == ["resolved", "invalid", "resolved"], run.stderr
     identify = subprocess.run(
         [os.fsencode(sys.executable), b"-m", b"paperfuse.cli", b"identify", b"\xff"],
@@ -260,7 +245,7 @@ def test_a_hostile_input_file_costs_only_its_bad_lines(
     run = cli.run(*args)
     _clean_stderr(run.stderr)
     assert run.returncode in (0, 1), run.stderr.decode()
-    records = _records(run.stdout)
+    records = upstream.records(run.stdout)
     assert records, "no line at all"
     if lines is not None:
         assert len(records) == lines
@@ -290,7 +275,7 @@ def test_a_special_output_file_is_written_directly_or_refused(
     kind: str, server: HostileServer, cli: CLI, tmp_path: Path
 ) -> None:
     server.handler = upstream.table()
-    inputs = _dois("special", 3)
+    inputs = upstream.dois("special", 3)
     path = _special(tmp_path, kind)
     received = bytearray()
     reader = os.open(path, os.O_RDONLY | os.O_NONBLOCK) if kind == "fifo" else None
@@ -328,7 +313,7 @@ def test_a_special_output_file_is_written_directly_or_refused(
         return  # refused as a usage error: allowed
     assert process.returncode == 0, stderr.decode()
     if kind == "fifo":
-        assert [r["input"] for r in _records(bytes(received))] == inputs
+        assert [r["input"] for r in upstream.records(bytes(received))] == inputs
 
 
 @pytest.mark.parametrize("where", ["under a regular file", "in a missing folder", "in /proc"])

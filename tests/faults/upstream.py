@@ -440,3 +440,20 @@ class CLI:
             stderr=subprocess.PIPE,
             env={**self.env, **env},
         )
+
+
+def dois(prefix: str, count: int) -> list[str]:
+    """``count`` distinct DOIs of the test prefix."""
+    return [f"10.5555/{prefix}-{n}" for n in range(count)]
+
+
+def listing(tmp_path: Path, inputs: Sequence[str]) -> Path:
+    """An input file of ``inputs``, one a line."""
+    path = tmp_path / "inputs.txt"
+    path.write_text("".join(f"{text}\n" for text in inputs))
+    return path
+
+
+def records(data: bytes) -> list[dict[str, Any]]:
+    """The JSON Lines records of a command's output."""
+    return [json.loads(line) for line in data.decode().splitlines() if line.strip()]
