@@ -25,17 +25,21 @@ from ._errors import (
 )
 from ._formats import BibTeXFormat, CSLJSONFormat, JSONFormat, OutputFormat
 from ._records import (
+    SAME_WORK_RELATIONS,
     Author,
     Candidate,
     FieldProvenance,
+    Funder,
     Identification,
     Identifier,
     Ids,
     OALocation,
     OtherValue,
     Query,
+    Relation,
     SourceReport,
     SourceStats,
+    Update,
     Work,
     decode_work,
     encode_json,
@@ -92,6 +96,7 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "DEFAULT_RANKING",
+    "SAME_WORK_RELATIONS",
     "Author",
     "BadResponse",
     "BibTeXFormat",
@@ -101,6 +106,7 @@ __all__ = [
     "ConfigError",
     "DefaultOARanking",
     "FieldProvenance",
+    "Funder",
     "Identification",
     "Identifier",
     "IdentifierScheme",
@@ -121,6 +127,7 @@ __all__ = [
     "Politeness",
     "Query",
     "RateLimited",
+    "Relation",
     "Resolver",
     "Source",
     "SourceContext",
@@ -130,6 +137,7 @@ __all__ = [
     "SourceSettings",
     "SourceStats",
     "SourceUnavailable",
+    "Update",
     "Work",
     "__version__",
     "aresolve",

@@ -18,10 +18,13 @@ from ._records import FieldProvenance, Ids, OtherValue, Work
 
 __all__ = ["DEFAULT_RANKING", "MergePolicy", "merge"]
 
-#: Version-of-record sources first: venue, dates, publisher, authors, title.
-_RECORD_FIRST = ("unpaywall", "unpaywall-snapshot", "oab", "arxiv")
+#: Version-of-record sources first: the DOI's registration agencies, then the
+#: aggregators, then the preprint server: venue, dates, publisher, authors, title.
+_RECORD_FIRST = ("crossref", "datacite", "unpaywall", "unpaywall-snapshot", "oab", "arxiv")
 #: Preprint server first: what only it documents well.
-_PREPRINT_FIRST = ("arxiv", "unpaywall", "unpaywall-snapshot", "oab")
+_PREPRINT_FIRST = ("arxiv", "crossref", "datacite", "unpaywall", "unpaywall-snapshot", "oab")
+#: Types of a preprint's record: a version of record's values come first.
+_PREPRINT_TYPES = frozenset({"posted-content", "preprint"})
 
 #: The default ranking of sources per field, best first. ``default`` applies
 #: to every field not named.
@@ -37,7 +40,9 @@ DEFAULT_RANKING: dict[str, tuple[str, ...]] = {
 }
 
 #: Fields that are combined from every source rather than chosen.
-UNION_FIELDS = ("categories", "issn", "oa_locations")
+UNION_FIELDS = ("categories", "issn", "oa_locations", "isbn", "funders", "updates", "relations")
+#: Flags that hold when any source raises them (a retraction one source knows of).
+_ANY_TRUE_FIELDS = ("retracted",)
 #: Mappings combined key by key (each source keeps its own keys in ``extra``).
 _MAPPING_FIELDS = ("extra",)
 #: Fields the merge leaves alone: the resolver sets them.
@@ -129,7 +134,10 @@ def merge(partials: Sequence[tuple[str, Work]], policy: MergePolicy | None = Non
     """
     policy = policy or MergePolicy()
     by_source: dict[str, Work] = {}
-    for source, work in partials:
+    # A source that answered for a preprint and its published version: the
+    # version of record's values come first, the preprint's fill the gaps.
+    ordered = sorted(partials, key=lambda pair: pair[1].type in _PREPRINT_TYPES)
+    for source, work in ordered:
         by_source[source] = _fill(by_source[source], work) if source in by_source else work
     provenance: dict[str, FieldProvenance] = {}
     fields: dict[str, Any] = {}
@@ -140,6 +148,11 @@ def merge(partials: Sequence[tuple[str, Work]], policy: MergePolicy | None = Non
         values = {s: getattr(w, field) for s, w in by_source.items()}
         if field in _MAPPING_FIELDS:
             fields[field] = _combine(field, values, policy)
+            continue
+        if field in _ANY_TRUE_FIELDS and any(v is True for v in values.values()):
+            raised = [s for s in policy.order(field, list(values)) if values[s] is True]
+            fields[field] = True
+            provenance[field] = FieldProvenance(source=raised[0])
             continue
         if field in UNION_FIELDS:
             combined = _union(field, values, policy)

@@ -168,6 +168,65 @@ class Author(_Record):
         )
 
 
+class Funder(_Record):
+    """A funder of the work: its name, its Funder Registry DOI, the award numbers."""
+
+    name: str
+    doi: str | None = None
+    awards: tuple[str, ...] = ()
+
+
+class Update(_Record):
+    """A notice that changes a work: a retraction, a correction, an erratum, a withdrawal.
+
+    ``direction`` is ``updated-by`` on the work that the notice changes and
+    ``update-to`` on the notice itself; ``type`` is the registration agency's
+    word in lower case (``retraction``, ``correction``, ``erratum``,
+    ``withdrawal``, ``expression_of_concern``...); ``doi`` the other side's
+    DOI; ``date`` as precise as given; ``source`` who reported it
+    (``publisher``, ``retraction-watch``).
+    """
+
+    direction: Literal["updated-by", "update-to"]
+    type: str
+    doi: str | None = None
+    date: str | None = None
+    source: str | None = None
+    label: str | None = None
+
+
+class Relation(_Record):
+    """A link from the work to another: ``is-preprint-of`` a DOI, ``is-version-of``...
+
+    ``type`` is the relation in lower-case-hyphen form (DataCite's
+    ``IsVersionOf`` is ``is-version-of``); ``scheme`` and ``value`` name the
+    other side as :func:`paperfuse.identify` would (``doi``, ``arxiv``,
+    ``pmid``, ``url``). Relations of :data:`SAME_WORK_RELATIONS` name other
+    versions of the same work, which the resolver asks about too.
+    """
+
+    type: str
+    scheme: str
+    value: str
+
+
+#: Relations whose other side is another version of the same work (a preprint of
+#: it, its published version, an identical copy): followed like its identifiers.
+SAME_WORK_RELATIONS = frozenset(
+    {
+        "is-preprint-of",
+        "has-preprint",
+        "is-version-of",
+        "has-version",
+        "is-identical-to",
+        "is-previous-version-of",
+        "is-new-version-of",
+        "is-variant-form-of",
+        "is-original-form-of",
+    }
+)
+
+
 class OALocation(_Record):
     """One place where a free copy of the work can be read.
 
@@ -281,6 +340,19 @@ class Work(_Record):
     sources: tuple[SourceReport, ...] = ()
     candidates: tuple[Candidate, ...] = ()
     extra: dict[str, Any] = {}
+    subtitle: str | None = None
+    container_short: str | None = None
+    article_number: str | None = None
+    language: str | None = None
+    isbn: tuple[str, ...] = ()
+    editors: tuple[Author, ...] = ()
+    funders: tuple[Funder, ...] = ()
+    license: str | None = None
+    updates: tuple[Update, ...] = ()
+    retracted: bool | None = None
+    relations: tuple[Relation, ...] = ()
+    references_count: int | None = None
+    cited_by_count: int | None = None
 
 
 _encoder = msgspec.json.Encoder(order="deterministic")

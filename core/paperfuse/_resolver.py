@@ -37,6 +37,7 @@ from ._merge import MergePolicy, merge
 from ._oa import DefaultOARanking, OARankingPolicy, rank_oa
 from ._plugins import PluginHost
 from ._records import (
+    SAME_WORK_RELATIONS,
     FieldProvenance,
     Identification,
     Identifier,
@@ -55,6 +56,9 @@ __all__ = ["Resolver"]
 
 log = logging.getLogger("paperfuse")
 
+#: The settings name of doi.org, which says which agency registered a DOI
+#: (``PAPERFUSE_DOI_URL``); it is no source, but is configured like one.
+_DOI_ORG = "doi"
 #: Identifier schemes that OA location URLs may reveal.
 _REVEALED_BY_URL = frozenset({"doi", "arxiv", "pmid", "pmcid"})
 #: Hosts whose URLs name an identifier, with the scheme they name (mostly).
@@ -72,6 +76,9 @@ class _Item:
     def __init__(self, text: str) -> None:
         self.text = text
         self.known: dict[tuple[Any, ...], tuple[Identifier, int]] = {}
+        # Identifiers of other versions of the work (a preprint's published DOI):
+        # asked even of a source that has answered for this work already.
+        self.versions: set[tuple[Any, ...]] = set()
         self.asked: dict[str, set[tuple[Any, ...]]] = {}
         self.found_by: set[str] = set()
         self.partials: list[tuple[str, Work]] = []
@@ -124,6 +131,7 @@ class Resolver:
         self._http: Any = None
         self._log_filter: RedactingFilter | None = None
         self._runtimes: dict[str, SourceRuntime] | None = None
+        self._agencies: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._own_loop: asyncio.AbstractEventLoop | None = None
 
@@ -260,6 +268,28 @@ class Resolver:
             )
         return self._http
 
+    def _registration_agencies(self) -> Any:
+        """The resolver's registry of DOI registration agencies, made on first use."""
+        if self._agencies is None:
+            from ._agency import DOI_RA_URL, RegistrationAgencies
+            from ._http import Pacer, SourceClient
+            from ._store import SourceStore
+
+            settings = self.config.source(_DOI_ORG)
+            client = SourceClient(
+                name=_DOI_ORG,
+                http=self._http_client(),
+                pacer=Pacer(
+                    0.1 if settings.min_interval is None else settings.min_interval,
+                    settings.max_concurrency or 2,
+                ),
+                secrets=self.config.secrets,
+                timeout=settings.timeout or self.config.timeout,
+            )
+            store = SourceStore(self.store, "doi-ra")
+            self._agencies = RegistrationAgencies(client, store, settings.url or DOI_RA_URL)
+        return self._agencies
+
     def _sources(self) -> dict[str, SourceRuntime]:
         loop = asyncio.get_running_loop()
         if self._loop is not None and self._loop is not loop:
@@ -268,7 +298,8 @@ class Resolver:
         if self._runtimes is None:
             # Settings kept for a disabled or broken plugin are no typo.
             absent = {name for name, p in self.host.plugins.items() if p.status != "loaded"}
-            for warning in self.config.check_sources({*self.host.sources, *absent}):
+            known = {*self.host.sources, *absent, _DOI_ORG}
+            for warning in self.config.check_sources(known):
                 log.warning("configuration: %s", warning)
             self._runtimes = {
                 name: SourceRuntime(self, cls) for name, cls in sorted(self.host.sources.items())
@@ -337,8 +368,7 @@ class Resolver:
             work = self._with_normalized_ids(work)
             item.found_by.add(name)
             item.partials.append((name, work))
-            for identifier in self._revealed(work):
-                item.learn(identifier, 1)
+            self._learn_revealed(item, work, 1)
 
     async def _expand(self, item: _Item, sources: dict[str, SourceRuntime]) -> None:
         """Ask sources for the item's identifiers, following what they reveal."""
@@ -347,9 +377,10 @@ class Resolver:
 
         def dispatch() -> None:
             for name, runtime in sources.items():
-                if name in item.found_by or name in busy or runtime.skip_reason is not None:
+                if name in busy or runtime.skip_reason is not None:
                     continue
-                chosen = self._next_identifier(item, runtime)
+                versions_only = name in item.found_by
+                chosen = self._next_identifier(item, runtime, versions_only=versions_only)
                 if chosen is None:
                     continue
                 identifier, depth = chosen
@@ -368,16 +399,31 @@ class Resolver:
                     work = self._with_normalized_ids(outcome.payload)
                     item.found_by.add(name)
                     item.partials.append((name, work))
-                    for identifier in self._revealed(work):
-                        item.learn(identifier, depth + 1)
+                    self._learn_revealed(item, work, depth + 1)
                     outcome = outcome._replace(payload=None)
                 item.outcomes.setdefault(name, []).append(outcome)
             dispatch()
 
+    def _learn_revealed(self, item: _Item, work: Work, depth: int) -> None:
+        """Note what a partial work reveals: its identifiers, and its other versions'."""
+        for identifier in self._revealed(work):
+            item.learn(identifier, depth)
+        for relation in work.relations:
+            if relation.type in SAME_WORK_RELATIONS and relation.value:
+                value = self._normalize(relation.scheme, relation.value)
+                identifier = Identifier(scheme=relation.scheme, value=value)
+                if identifier.key not in item.known:
+                    item.versions.add(identifier.key)
+                item.learn(identifier, depth)
+
     def _next_identifier(
-        self, item: _Item, runtime: SourceRuntime
+        self, item: _Item, runtime: SourceRuntime, *, versions_only: bool = False
     ) -> tuple[Identifier, int] | None:
-        """The source's most preferred identifier of the item not yet asked."""
+        """The source's most preferred identifier of the item not yet asked.
+
+        ``versions_only``: among the identifiers of other versions of the work
+        only (for a source that has answered for the work already).
+        """
         asked = item.asked.get(runtime.name, set())
         for scheme in runtime.cls.schemes:
             options = [
@@ -386,6 +432,7 @@ class Resolver:
                 if identifier.scheme == scheme
                 and key not in asked
                 and depth < self.config.max_rounds
+                and (not versions_only or key in item.versions)
             ]
             if options:
                 return max(options, key=lambda option: option[0].confidence)

@@ -115,6 +115,7 @@ class SourceRuntime:
             politeness=politeness,
             client=self.client,
             store=SourceStore(resolver.store, cls.name),
+            agencies=resolver._registration_agencies(),
         )
         try:
             self.instance = cls(context)

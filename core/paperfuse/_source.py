@@ -16,6 +16,7 @@ from ._errors import SourceError
 from ._records import Identifier, Query, Work
 
 if TYPE_CHECKING:
+    from ._agency import RegistrationAgencies
     from ._config import Config, SourceSettings
     from ._http import SourceClient
     from ._store import SourceStore
@@ -53,7 +54,9 @@ class SourceContext:
     whole configuration (for the contact email); ``base_url`` the service
     root to which it appends its documented paths; ``client`` the polite HTTP
     client the resolver made for it (rate limits, retries, User-Agent, daily
-    budget); ``store`` its own part of the embedded store.
+    budget); ``store`` its own part of the embedded store; ``agencies`` the
+    resolver's registry of DOI registration agencies (see
+    :meth:`registration_agency`).
     """
 
     def __init__(
@@ -66,6 +69,7 @@ class SourceContext:
         politeness: Politeness,
         client: SourceClient | None = None,
         store: SourceStore | None = None,
+        agencies: RegistrationAgencies | None = None,
     ) -> None:
         self.name = name
         self.config = config
@@ -74,6 +78,7 @@ class SourceContext:
         self.politeness = politeness
         self._client = client
         self._store = store
+        self._agencies = agencies
 
     @property
     def client(self) -> SourceClient:
@@ -88,6 +93,18 @@ class SourceContext:
         if self._store is None:
             raise RuntimeError(f"source {self.name!r} was created without a store")
         return self._store
+
+    async def registration_agency(self, doi: str) -> str | None:
+        """The lower-case name of the agency that registered ``doi``, or None if unknown.
+
+        ``crossref``, ``datacite``, ``medra``, ``jalc``...: asked of doi.org
+        once per prefix and kept for good. A source of one agency answers
+        "not found" for another agency's DOIs without asking its service;
+        when the agency is unknown (None), it asks.
+        """
+        if self._agencies is None:
+            return None
+        return await self._agencies.of(doi)
 
     @property
     def email(self) -> str | None:
