@@ -61,7 +61,7 @@ def _paperfuse(
         env={
             **os.environ,
             "PYTHONPATH": str(plugin_path),
-            "PAPERFUSE_DISABLED_PLUGINS": "arxiv,unpaywall,oab",  # only the fake source answers
+            "PAPERFUSE_DISABLED_PLUGINS": "arxiv,unpaywall,oab,datacite",  # only the fake answers
             **env,
         },
         timeout=60,
