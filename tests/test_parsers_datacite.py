@@ -136,7 +136,8 @@ def test_lipics_conference_paper_with_container_and_editors() -> None:
         None,
         "93-105",
     )
-    assert (work.published, work.year) == ("2013", 2013)  # Issued says only the year
+    # Issued says only the year 2013; the Available date says the day.
+    assert (work.published, work.year) == ("2013-11-13", 2013)
     assert work.publisher == "Schloss Dagstuhl – Leibniz-Zentrum für Informatik"
     assert work.issn == ("1868-8969",)
     assert work.isbn == ("978-3-939897-55-2",)
@@ -312,6 +313,39 @@ def test_resource_types_in_crossrefs_vocabulary(general: Any, specific: Any, exp
         ([{"date": "2011-13-01", "dateType": "Issued"}], 2011, "2011"),
         ([{"date": "2010-01-01/2011-12-31", "dateType": "Issued"}], 2011, "2010-01-01"),
         ([{"date": "2011-05-01", "dateType": "Available"}], 2011, "2011"),
+        (
+            [
+                {"date": "2011", "dateType": "Issued"},
+                {"date": "2011-05", "dateType": "Available"},
+                {"date": "2011-05-03T10:00:00Z", "dateType": "Available"},
+            ],
+            2011,
+            "2011-05-03",
+        ),
+        (
+            [
+                {"date": "2011", "dateType": "Issued"},
+                {"date": "2012-01-01", "dateType": "Available"},
+            ],
+            2011,
+            "2011",
+        ),
+        (
+            [
+                {"date": "2011", "dateType": "Issued"},
+                {"date": "2011-03-01", "dateType": "Submitted"},
+            ],
+            2011,
+            "2011",  # a submission to a publisher is no publication
+        ),
+        (
+            [
+                {"date": "2011-02", "dateType": "Issued"},
+                {"date": "2011-05-01", "dateType": "Available"},
+            ],
+            2011,
+            "2011-02",
+        ),
         ([{"date": 2011, "dateType": "Issued"}], 2011, "2011"),
         ([{"date": "99999-01-01", "dateType": "Issued"}], 2011, "2011"),
         ("x", 2011, "2011"),
@@ -409,6 +443,16 @@ def test_arxiv_doi_and_stated_identifiers_go_into_ids() -> None:
     assert (work.ids.doi, work.ids.arxiv) == ("10.48550/arxiv.1710.08557", "1710.08557")
     assert (work.ids.pmid, work.ids.pmcid) == ("29618526", "PMC5832410")
     assert work.type == "posted-content"  # arXiv's DOIs are preprints, whatever the type says
+    dated = attributes(ZENODO) | {
+        "doi": "10.48550/arXiv.1710.08557",
+        "dates": [
+            {"date": "2017-10-24T00:21:32Z", "dateType": "Submitted", "dateInformation": "v1"},
+            {"date": "2017", "dateType": "Issued"},
+        ],
+    }
+    posted = attributes_to_work(dated)
+    assert posted is not None
+    assert posted.published == "2017-10-24"  # an arXiv preprint is published when posted
     stated = mapped(
         ZENODO,
         alternateIdentifiers=[

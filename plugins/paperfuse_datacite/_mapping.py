@@ -489,9 +489,17 @@ def _abstract(value: Any) -> str | None:
 # -- dates and type ---------------------------------------------------------------------------
 
 
-def _dates(value: Any) -> tuple[str | None, list[dict[str, str]]]:
-    """The Issued date, and every dated event (type, date, information) for ``extra``."""
+def _dates(value: Any, doi: str) -> tuple[str | None, list[dict[str, str]]]:
+    """The publication date, and every dated event (type, date, information) for ``extra``.
+
+    The Issued date, as precise as given; when it gives only the year (or the
+    month), a date that says the same and more refines it: the Available date,
+    and for arXiv's DOIs the Submitted date (when the first version was posted,
+    arXiv's publication date).
+    """
     issued = None
+    refining = ("Available", "Submitted") if doi.startswith(_ARXIV_PREFIX) else ("Available",)
+    finer: list[str] = []
     events: list[dict[str, str]] = []
     for item in _items(value):
         date = _date(item.get("date")) if isinstance(item, dict) else None
@@ -500,12 +508,18 @@ def _dates(value: Any) -> tuple[str | None, list[dict[str, str]]]:
             continue
         if kind == "Issued" and issued is None:
             issued = date
+        elif kind in refining:
+            finer.append(date)
         event = {"dateType": kind, "date": date}
         information = _get(item, "dateInformation")
         if information:
             event["dateInformation"] = information
         if len(events) < 50:
             events.append(event)
+    if issued is not None and len(issued) < 10:
+        same = [d for d in finer if d.startswith(issued) and len(d) > len(issued)]
+        if same:
+            issued = max(same, key=len)
     return issued, events
 
 
@@ -564,7 +578,7 @@ def attributes_to_work(
     if not doi.startswith("10."):
         return None
     title, subtitle = _titles(attributes.get("titles"))
-    issued, events = _dates(attributes.get("dates"))
+    issued, events = _dates(attributes.get("dates"), doi)
     year = _year(attributes.get("publicationYear"))
     published = issued or (str(year) if year else None)
     if year is None and published:

@@ -71,7 +71,7 @@ class DataCiteSource(Source):
         if response.status_code == 404:
             return None
         if response.status_code != 200:
-            raise self._bad(response, f"HTTP {response.status_code}: {self._message(response)}")
+            raise self._refused(response)
         try:
             answer = msgspec.json.decode(response.content)
         except msgspec.DecodeError:
@@ -83,8 +83,8 @@ class DataCiteSource(Source):
             raise self._bad(response, "not a DataCite DOI record")
         return work
 
-    def _message(self, response: Any) -> str:
-        """The first error title of a JSON:API error body, else the start of the body."""
+    def _refused(self, response: Any) -> BadResponse:
+        """A 4xx other than 404: its JSON:API error title, else the start of the body."""
         try:
             data = msgspec.json.decode(response.content)
         except (msgspec.DecodeError, RecursionError):
@@ -92,10 +92,21 @@ class DataCiteSource(Source):
         errors = data.get("errors") if isinstance(data, dict) else None
         first = errors[0] if isinstance(errors, list) and errors else None
         title = first.get("title") if isinstance(first, dict) else None
-        text = title if isinstance(title, str) else response.text
-        return redact(" ".join(text[:1000].split()), [self.context.email], limit=200)
+        if not isinstance(title, str) or not title.strip():
+            return self._bad(response, f"HTTP {response.status_code}")
+        text = redact(" ".join(title[:1000].split()), [self.context.email], limit=200)
+        return BadResponse(
+            f"HTTP {response.status_code}: {text}",
+            source=self.name,
+            request=self._request(response),
+        )
 
     def _bad(self, response: Any, what: str) -> BadResponse:
         excerpt = redact(" ".join(response.text[:1000].split()), [self.context.email], limit=120)
-        request = self.context.client.describe(response.request.method, response.request.url)
-        return BadResponse(f"{what}: {excerpt!r}", source=self.name, request=request)
+        return BadResponse(
+            f"{what}: {excerpt!r}", source=self.name, request=self._request(response)
+        )
+
+    def _request(self, response: Any) -> str:
+        """The request that got ``response``, safe to show (the email masked)."""
+        return self.context.client.describe(response.request.method, response.request.url)
