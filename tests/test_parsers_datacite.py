@@ -475,6 +475,8 @@ def test_clean_text_of_markup() -> None:
     assert clean_text("a < b and c > d") == "a < b and c > d"
     assert clean_text("x <script>alert(1)</script> y") == "x y"
     assert clean_text("Tom &amp; Jerry") == "Tom & Jerry"
+    assert clean_text("&lt;p&gt;Escaped &lt;i&gt;markup&lt;/i&gt;&lt;/p&gt;") == "Escaped markup"
+    assert clean_text("<b>\x01bell\x00</b> and \x7f") == "bell and"
     assert clean_text("   ") is None
     assert clean_text(5) is None
     assert clean_text(["one", "two"]) == "one two"

@@ -78,6 +78,7 @@ _ISSN = re.compile(r"^(\d{4})-?(\d{3}[\dX])$", re.IGNORECASE)
 _ISBN = re.compile(r"^(?:97[89][- ]?)?\d[\d -]{7,15}[\dX]$", re.IGNORECASE)
 _RELATION = re.compile(r"^[A-Z][A-Za-z]{1,60}$")
 _WORD_START = re.compile(r"(?<!^)(?=[A-Z])")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")
 #: Elements whose content is no text of the abstract, and those that end a line.
 _DROPPED = ("script", "style", "head", "title")
@@ -168,11 +169,16 @@ def clean_text(value: Any) -> str | None:
 
     Markup goes through lxml's HTML parser (no network, no entities loaded,
     recovering from broken markup), block elements become spaces and scripts
-    are dropped; text without tags only has its entities decoded.
+    are dropped; markup that arrives escaped (``&lt;p&gt;``) is read as
+    markup; text without tags only has its entities decoded. Control
+    characters are left out.
     """
     text = value if isinstance(value, str) else " ".join(_strings(value))
-    if not text or not text.strip():
+    text = _CONTROL.sub("", text)
+    if not text.strip():
         return None
+    if not _TAG.search(text):
+        text = html.unescape(text)
     if _TAG.search(text):
         try:
             root = lxml.html.fragment_fromstring(text, create_parent="div", parser=_HTML)
@@ -187,9 +193,7 @@ def clean_text(value: Any) -> str | None:
             text = root.text_content()
         else:
             text = _TAG.sub(" ", text)
-    else:
-        text = html.unescape(text)
-    return _text(text)
+    return _text(_CONTROL.sub("", text))  # entities may have named some
 
 
 # -- people ---------------------------------------------------------------------------------
