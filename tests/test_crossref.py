@@ -25,6 +25,7 @@ from typing import Any
 
 import httpx
 import pytest
+import stamina
 from hypothesis import HealthCheck, given, settings
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
@@ -359,6 +360,20 @@ def test_failures_are_attributed_to_crossref_and_the_others_stay(
     assert work.status == "resolved"
     assert (work.title, work.publisher) == ("From elsewhere", "Elsewhere Press")
     assert report(work, "other").status == "ok"
+
+
+def test_429_and_5xx_are_retried_honouring_retry_after(httpserver: HTTPServer) -> None:
+    answers = [
+        Response("slow down", status=429, headers={"Retry-After": "0"}),
+        Response("oops", status=502),
+        Response(recorded(ELIFE), content_type="application/json"),
+    ]
+    replay(httpserver, lambda request: answers.pop(0))
+    with stamina.set_testing(True, attempts=3), resolver(config(httpserver)) as r:
+        work = r.resolve("10.7554/elife.01567")
+    assert work.status == "resolved"
+    assert report(work).status == "ok"
+    assert len(requests(httpserver)) == 3
 
 
 def test_a_long_retry_after_pauses_crossref_for_the_rest(httpserver: HTTPServer) -> None:

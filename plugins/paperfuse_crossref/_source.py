@@ -3,6 +3,7 @@ and politeness that follows what the service says of itself."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Mapping, Sequence
@@ -134,8 +135,10 @@ class CrossrefSource(Source):
     async def lookup(self, identifiers: Sequence[Identifier]) -> Mapping[Identifier, LookupResult]:
         results: dict[Identifier, LookupResult] = {}
         asked: list[Identifier] = []
-        for identifier in identifiers:
-            agency = await self.context.registration_agency(identifier.value)
+        agencies = await asyncio.gather(
+            *(self.context.registration_agency(i.value) for i in identifiers)
+        )
+        for identifier, agency in zip(identifiers, agencies, strict=True):
             if agency is not None and agency != "crossref":
                 results[identifier] = None  # another agency's DOI: Crossref does not hold it
             else:
