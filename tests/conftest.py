@@ -27,6 +27,6 @@ def _isolated_environment(
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
     # A safety net: a built-in source that a test forgot to point at its local
     # server reaches a closed local port, never the internet.
-    for source in ("ARXIV", "UNPAYWALL", "OAB", "DOI", "DATACITE"):
+    for source in ("ARXIV", "UNPAYWALL", "OAB", "DOI", "CROSSREF", "DATACITE"):
         monkeypatch.setenv(f"PAPERFUSE_{source}_URL", "http://127.0.0.1:9")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))

@@ -61,7 +61,8 @@ def _paperfuse(
         env={
             **os.environ,
             "PYTHONPATH": str(plugin_path),
-            "PAPERFUSE_DISABLED_PLUGINS": "arxiv,unpaywall,oab,datacite",  # only the fake answers
+            # only the fake source answers
+            "PAPERFUSE_DISABLED_PLUGINS": "arxiv,unpaywall,oab,crossref,datacite",
             **env,
         },
         timeout=60,
