@@ -25,6 +25,7 @@ from werkzeug import Request, Response
 
 import paperfuse
 import paperfuse_arxiv
+import paperfuse_crossref
 import paperfuse_datacite
 from fakes import fake_source, make_resolver
 from paperfuse import Config, Politeness, Relation, SourceSettings, Work
@@ -57,20 +58,22 @@ def agency_answer(prefix: str, agency: str) -> bytes:
     return json.dumps([{"DOI": prefix, "RA": agency}]).encode()
 
 
-def config(
-    server: HTTPServer, tmp_path: Path, email: str | None = EMAIL, arxiv: bool = False
-) -> Config:
-    """DataCite, doi.org (and arXiv) at the local server, without pauses between requests."""
+def config(server: HTTPServer, tmp_path: Path, email: str | None = EMAIL, *also: str) -> Config:
+    """DataCite, doi.org (and the ``also`` sources) at the local server, without pauses."""
     url = server.url_for("").rstrip("/")
-    names = ("datacite", "doi", "arxiv") if arxiv else ("datacite", "doi")
-    sources = {name: SourceSettings(url=url, min_interval=0.0) for name in names}
+    sources = {
+        name: SourceSettings(url=url, min_interval=0.0) for name in ("datacite", "doi", *also)
+    }
     return Config(email=email, cache_dir=str(tmp_path), sources=sources)
 
 
-def resolver(cfg: Config, *others: type[paperfuse.Source], arxiv: bool = False) -> Any:
+PLUGINS = {"arxiv": paperfuse_arxiv, "crossref": paperfuse_crossref}
+
+
+def resolver(cfg: Config, *others: type[paperfuse.Source], also: tuple[str, ...] = ()) -> Any:
+    """A resolver with DataCite, the ``others`` sources and the ``also`` built-in plugins."""
     plugins: dict[str, Any] = {"datacite": paperfuse_datacite}
-    if arxiv:
-        plugins["arxiv"] = paperfuse_arxiv
+    plugins |= {name: PLUGINS[name] for name in also}
     return make_resolver(*others, config=cfg, plugins=plugins)
 
 
@@ -247,6 +250,43 @@ def test_a_doi_of_unknown_agency_is_asked(httpserver: HTTPServer, tmp_path: Path
     assert work.status == "resolved"
     assert report(work).status == "ok"
     assert asked(httpserver) == ["/dois/10.4230/lipics.tqc.2013.93"]
+
+
+def test_the_other_agencys_404_leaves_the_work_resolved(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    """With Crossref's source installed too and the agency unknown, both are asked;
+    Crossref's 404 (its plain-text body, written here as Crossref documents it) is its
+    "not found", and DataCite's record makes the work."""
+    httpserver.expect_request("/ra/10.4230").respond_with_data("oops", status=500)
+    httpserver.expect_request(re.compile(r"^/works.*")).respond_with_data(
+        "Resource not found.", status=404, content_type="text/plain"
+    )
+    serve_datacite(httpserver)
+    cfg = config(httpserver, tmp_path, EMAIL, "crossref")
+    with resolver(cfg, also=("crossref",)) as r:
+        work = r.resolve("10.4230/lipics.tqc.2013.93")
+    assert work.status == "resolved"
+    assert (report(work, "crossref").status, report(work).status) == ("not_found", "ok")
+    assert work.title == "The Minimum Size of Qubit Unextendible Product Bases"
+    assert asked(httpserver, "/works") == ["/works/10.4230/lipics.tqc.2013.93"]
+
+
+def test_with_both_agencies_each_doi_costs_one_agency_one_request(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    serve_doi_org(httpserver)
+    httpserver.expect_request(re.compile(r"^/works.*")).respond_with_data(
+        "Resource not found.", status=404, content_type="text/plain"
+    )
+    serve_datacite(httpserver)
+    cfg = config(httpserver, tmp_path, EMAIL, "crossref")
+    with resolver(cfg, also=("crossref",)) as r:
+        dryad, elife = r.resolve_many(["10.5061/dryad.8515", "10.7554/eLife.01567"])
+    assert (report(dryad).status, report(dryad, "crossref").status) == ("ok", "not_found")
+    assert (report(elife).status, report(elife, "crossref").status) == ("not_found", "not_found")
+    assert asked(httpserver) == ["/dois/10.5061/dryad.8515"]
+    assert asked(httpserver, "/works") == ["/works/10.7554/elife.01567"]
 
 
 def test_a_doi_with_reserved_characters_is_sent_escaped(
@@ -480,7 +520,7 @@ def test_an_arxiv_doi_resolves_through_datacite_and_arxiv_together(
         agency_answer("10.1186", "Crossref"), content_type="application/json"
     )
     serve_datacite(httpserver, {ARXIV_DOI: arxiv_answer()})
-    with resolver(config(httpserver, tmp_path, arxiv=True), arxiv=True) as r:
+    with resolver(config(httpserver, tmp_path, EMAIL, "arxiv"), also=("arxiv",)) as r:
         work = r.resolve("10.48550/arXiv.1710.08557")
     assert work.status == "resolved", [s.error for s in work.sources]
     assert (report(work, "datacite").status, report(work, "arxiv").status) == ("ok", "ok")
