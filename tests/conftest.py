@@ -29,4 +29,6 @@ def _isolated_environment(
     # server reaches a closed local port, never the internet.
     for source in ("ARXIV", "UNPAYWALL", "OAB", "DOI", "CROSSREF", "DATACITE"):
         monkeypatch.setenv(f"PAPERFUSE_{source}_URL", "http://127.0.0.1:9")
+    # The same for doi.org where a test builds its Config in code, without the environment.
+    monkeypatch.setattr("paperfuse._agency.DOI_RA_URL", "http://127.0.0.1:9")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
