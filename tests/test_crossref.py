@@ -440,6 +440,10 @@ def intervals(cfg: Config, *inputs: str) -> list[float]:
     return asyncio.run(run())
 
 
+async def _politeness(r: paperfuse.Resolver) -> paperfuse.Politeness:
+    return r._sources()["crossref"].instance.context.politeness  # type: ignore[union-attr]
+
+
 def test_default_politeness_is_the_public_pool() -> None:
     assert CrossrefSource.politeness.min_interval == 0.2
     assert CrossrefSource.politeness.max_concurrency == 1
@@ -457,6 +461,9 @@ def test_a_contact_email_or_a_token_asks_at_the_polite_pools_pace(
 ) -> None:
     cfg = config(httpserver, email=email, min_interval=None, api_key=token)
     assert intervals(cfg) == [pytest.approx(interval)]
+    with resolver(cfg) as r:
+        politeness = asyncio.run(_politeness(r))
+    assert politeness.max_concurrency == (1 if interval == 0.2 else 3)
     configured = config(httpserver, email=email, min_interval=0.7, api_key=token)
     assert intervals(configured) == [pytest.approx(0.7)]
 

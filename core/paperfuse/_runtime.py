@@ -62,11 +62,12 @@ class SourceRuntime:
         self.name = cls.name
         self.cls = cls
         settings = config.source(cls.name)
+        documented = _documented_politeness(cls, config, settings)
         politeness = Politeness(
-            min_interval=_pick(settings.min_interval, cls.politeness.min_interval),
-            max_concurrency=_pick(settings.max_concurrency, cls.politeness.max_concurrency),
-            daily_budget=_pick(settings.daily_budget, cls.politeness.daily_budget),
-            max_linger=_pick(settings.max_linger, cls.politeness.max_linger),
+            min_interval=_pick(settings.min_interval, documented.min_interval),
+            max_concurrency=_pick(settings.max_concurrency, documented.max_concurrency),
+            daily_budget=_pick(settings.daily_budget, documented.daily_budget),
+            max_linger=_pick(settings.max_linger, documented.max_linger),
         )
         self.max_linger = politeness.max_linger
         self._others_busy = resolver._busy_besides
@@ -429,6 +430,16 @@ if sys.version_info >= (3, 11):
 
 else:  # pragma: no cover - Python 3.10
     _within = asyncio.wait_for
+
+
+def _documented_politeness(cls: type[Source], config: Any, settings: Any) -> Politeness:
+    """``cls.politeness_for(...)``, or its class figures when the plugin's method fails."""
+    try:
+        documented = cls.politeness_for(config, settings)
+    except Exception as e:  # a broken plugin is reported, never raised
+        log.warning("source %s: politeness_for failed (%s); its declared figures hold", cls.name, e)
+        return cls.politeness
+    return documented if isinstance(documented, Politeness) else cls.politeness
 
 
 def _pick(value: Any, default: Any) -> Any:

@@ -140,6 +140,17 @@ class Source:
     def __init__(self, context: SourceContext) -> None:
         self.context = context
 
+    @classmethod
+    def politeness_for(cls, config: Config, settings: SourceSettings) -> Politeness:
+        """The service's documented politeness for this configuration.
+
+        By default :attr:`politeness`. A service whose limits depend on who
+        asks (a polite pool for callers who give a contact email, a higher
+        rate with an API key) overrides this. Figures set in ``settings``
+        still win over what this returns.
+        """
+        return cls.politeness
+
     def unavailable_reason(self) -> str | None:
         """Why this source cannot be asked at all (e.g. a missing email), or ``None``.
 

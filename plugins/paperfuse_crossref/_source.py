@@ -14,6 +14,7 @@ import msgspec
 
 from paperfuse import (
     BadResponse,
+    Config,
     Identifier,
     LookupResult,
     Politeness,
@@ -22,6 +23,7 @@ from paperfuse import (
     Source,
     SourceContext,
     SourceError,
+    SourceSettings,
     SourceUnavailable,
     Work,
     redact,
@@ -35,9 +37,10 @@ log = logging.getLogger("paperfuse")
 
 #: Largest body read: a page of full works with their reference lists.
 _MAX_BODY = 32 * 1024 * 1024
-#: The polite pool's interval (10 requests a second), used when a contact email or a
-#: Metadata Plus token is set and configuration names no interval of its own.
+#: The polite pool's interval (10 requests a second) and connections (3), for callers
+#: who give a contact email or a Metadata Plus token; configuration may set others.
 POLITE_INTERVAL = 0.1
+POLITE_CONCURRENCY = 3
 #: Longest interval the rate-limit headers may impose between two requests: a
 #: header that asks for more (or a broken one) must not stall a run for hours.
 MAX_HEADER_INTERVAL = 10.0
@@ -67,7 +70,7 @@ class CrossrefSource(Source):
     searches_titles = True
     batch_size = 40
     #: The public pool's limits (5 requests a second, one at a time); with a contact
-    #: email the interval becomes the polite pool's (see :data:`POLITE_INTERVAL`).
+    #: email or a Plus token, the polite pool's (see :meth:`politeness_for`).
     politeness = Politeness(min_interval=0.2, max_concurrency=1)
     base_url = "https://api.crossref.org"
     description = "Crossref REST API: metadata of record, relations and updates of Crossref DOIs"
@@ -81,10 +84,14 @@ class CrossrefSource(Source):
         except RuntimeError:  # created without a client (as some tests do): nothing to pace
             self._pacer = None
         self._floor = context.politeness.min_interval
-        if (context.email or self._token) and settings.min_interval is None:
-            self._floor = min(self._floor, POLITE_INTERVAL)
-        if self._pacer is not None:
-            self._pacer.min_interval = self._floor
+
+    @classmethod
+    def politeness_for(cls, config: Config, settings: SourceSettings) -> Politeness:
+        """The polite pool (10 requests a second, 3 at a time) for callers who give a
+        contact email or a Metadata Plus token; the public pool otherwise."""
+        if config.email or settings.api_key:
+            return Politeness(min_interval=POLITE_INTERVAL, max_concurrency=POLITE_CONCURRENCY)
+        return cls.politeness
 
     # -- requests ----------------------------------------------------------------------
 
