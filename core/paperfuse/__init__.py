@@ -47,6 +47,7 @@ from ._records import (
 )
 from ._redact import redact
 from ._source import LookupResult, Politeness, Source, SourceContext
+from ._values import YEARS, plausible_year, storable
 from ._version import __version__
 
 # The heavier parts load on first use (PEP 562), so that `paperfuse --help`
@@ -97,6 +98,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "DEFAULT_RANKING",
     "SAME_WORK_RELATIONS",
+    "YEARS",
     "Author",
     "BadResponse",
     "BibTeXFormat",
@@ -150,10 +152,12 @@ __all__ = [
     "identify",
     "load_config",
     "merge",
+    "plausible_year",
     "rank_oa",
     "redact",
     "resolve",
     "resolve_many",
+    "storable",
     "to_builtins",
 ]
 

@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import calendar
 import html
-import math
 import re
 from typing import Any
 
 import msgspec
 
-from paperfuse import Author, Funder, Ids, Relation, Update, Work, identify
+from paperfuse import YEARS, Author, Funder, Ids, Relation, Update, Work, identify, storable
 
 from ._jats import abstract_text
 
@@ -48,12 +47,8 @@ _RELATION_SCHEMES = {
 #: Most entries read from one list (authors, funders, relations, updates...):
 #: a record with more is cut there rather than holding the cache hostage.
 _MAX_ENTRIES = 2_000
-_YEARS = range(1000, 3001)
 _BARE_DOI = re.compile(r"^10\.[0-9]{4,9}/\S+$")
 _COUNTS = range(0, 2**63)
-_INT64 = range(-(2**63), 2**63)
-_MAX_DEPTH = 6
-_DROP = object()
 
 
 # -- values ---------------------------------------------------------------------------------
@@ -109,7 +104,7 @@ def _date_parts(value: Any) -> tuple[int, ...]:
         return ()
     numbers = [_part(p) for p in parts[0][:3]]
     year = numbers[0] if numbers else None
-    if year is None or year not in _YEARS:
+    if year is None or year not in YEARS:
         return ()
     month = numbers[1] if len(numbers) > 1 else None
     if month is None or not 1 <= month <= 12:
@@ -137,26 +132,6 @@ def _published(data: dict[str, Any]) -> tuple[int, ...]:
     earliest = min(dates, key=lambda d: (*d, 0, 0)[:3])
     within = [d for d in dates if d[: len(earliest)] == earliest]
     return min(within, key=lambda d: (-len(d), d))
-
-
-def _plain(value: Any, depth: int = 0) -> Any:
-    """``value`` with what no encoder takes left out: ints beyond 64 bits, floats that
-    are not finite, nesting deeper than a few levels; ``_DROP`` when nothing is left."""
-    if value is None or isinstance(value, (bool, str)):
-        return value
-    if isinstance(value, int):
-        return value if value in _INT64 else _DROP
-    if isinstance(value, float):
-        return value if math.isfinite(value) else _DROP
-    if depth >= _MAX_DEPTH:
-        return _DROP
-    if isinstance(value, list):
-        items = (_plain(item, depth + 1) for item in value[:_MAX_ENTRIES])
-        return [item for item in items if item is not _DROP]
-    if isinstance(value, dict):
-        pairs = ((k, _plain(v, depth + 1)) for k, v in list(value.items())[:_MAX_ENTRIES])
-        return {k: v for k, v in pairs if isinstance(k, str) and v is not _DROP}
-    return _DROP
 
 
 def _list(data: dict[str, Any], key: str) -> list[Any]:
@@ -379,7 +354,7 @@ def _extra(data: dict[str, Any], licences: list[dict[str, Any]]) -> dict[str, An
             extra["event"] = {k: v for k, v in kept.items() if v}
     score = data.get("score")
     numeric = isinstance(score, (int, float)) and not isinstance(score, bool)
-    if numeric and _plain(score) is not _DROP:
+    if numeric and storable(score) is not None:
         extra["score"] = score
     return extra
 

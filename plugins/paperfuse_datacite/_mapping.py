@@ -22,7 +22,7 @@ import lxml.etree
 import lxml.html
 import msgspec
 
-from paperfuse import Author, Funder, Ids, Relation, Work, identify
+from paperfuse import YEARS, Author, Funder, Ids, Relation, Work, identify, plausible_year
 
 __all__ = ["attributes_to_work", "clean_text", "doi_record_to_work", "relation_type"]
 
@@ -70,7 +70,6 @@ _CONTAINER_RELATIONS = ("IsPartOf", "IsPublishedIn")
 _MAX_ITEMS = 2000
 _MAX_RELATIONS = 500
 _MAX_SUBJECTS = 100
-_YEARS = range(1000, 3001)
 _COUNTS = range(0, 2**53)
 _DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?(?![\d])")
 _ORCID = re.compile(r"(\d{4}-\d{4}-\d{4}-\d{3}[\dX])\s*/?\s*$", re.IGNORECASE)
@@ -113,16 +112,6 @@ def _count(value: Any) -> int | None:
     return value if value in _COUNTS else None
 
 
-def _year(value: Any) -> int | None:
-    """A year, as a number or as text of ASCII digits; None when it is no plausible year."""
-    if isinstance(value, str):
-        text = value.strip()
-        value = int(text) if text.isascii() and text.isdigit() and len(text) <= 4 else None
-    if isinstance(value, bool) or not isinstance(value, int):
-        return None
-    return value if value in _YEARS else None
-
-
 def _date(value: Any) -> str | None:
     """``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``, as precise as the value is; None if no date.
 
@@ -133,7 +122,7 @@ def _date(value: Any) -> str | None:
     if not text:
         return None
     match = _DATE.match(text.split("/", 1)[0])
-    if not match or int(match[1]) not in _YEARS:
+    if not match or int(match[1]) not in YEARS:
         return None
     year, month, day = match[1], match[2], match[3]
     if month is None:
@@ -583,7 +572,7 @@ def attributes_to_work(
         return None
     title, subtitle = _titles(attributes.get("titles"))
     issued, events = _dates(attributes.get("dates"), doi)
-    year = _year(attributes.get("publicationYear"))
+    year = plausible_year(attributes.get("publicationYear"))
     published = issued or (str(year) if year else None)
     if year is None and published:
         year = int(published[:4])

@@ -14,14 +14,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from paperfuse import Author, Ids, OALocation, Work, identify
+from paperfuse import Author, Ids, OALocation, Work, identify, plausible_year
 
 __all__ = ["find_answer_to_work", "is_find_answer"]
 
 #: Keys by which an answer of any generation is recognised.
 _ANSWER_KEYS = ("url", "metadata", "data")
 #: Years paperfuse believes, and the integers any encoder takes.
-_YEARS = range(1000, 3001)
 _INT64 = range(-(2**63), 2**63)
 
 
@@ -43,15 +42,6 @@ def _str(data: dict[str, Any], key: str) -> str | None:
         return None
     value = " ".join(value.split())
     return value or None
-
-
-def _year(data: dict[str, Any]) -> int | None:
-    """The year, as a number or as text of ASCII digits; None when it is no plausible year."""
-    text = _str(data, "year")
-    if not text or not text.isascii() or not text.isdigit() or len(text) > 4:
-        return None
-    year = int(text)
-    return year if year in _YEARS else None
 
 
 def _title(text: str | None) -> str | None:
@@ -132,7 +122,7 @@ def find_answer_to_work(data: Any, source: str = "oab") -> Work | None:
         title=_title(_str(metadata, "title")),
         authors=tuple(a for a in map(_author, authors) if a) if isinstance(authors, list) else (),
         published=_str(metadata, "published"),
-        year=_year(metadata),
+        year=plausible_year(metadata.get("year")),
         venue=_str(metadata, "journal"),
         volume=_str(metadata, "volume"),
         issue=_str(metadata, "issue"),

@@ -10,12 +10,11 @@ is always something the cache and the output can encode: no integer beyond
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import msgspec
 
-from paperfuse import Author, Identifier, Ids, OALocation, Work, identify
+from paperfuse import Author, Identifier, Ids, OALocation, Work, identify, plausible_year, storable
 
 __all__ = ["doi_object_to_work", "search_result_to_work"]
 
@@ -35,14 +34,9 @@ _EXTRA_FIELDS: dict[str, type] = {
 }
 #: Objects kept whole under ``extra["unpaywall"]``, cleaned by :func:`_plain`.
 _EXTRA_OBJECTS = ("first_oa_location", "oa_locations_embargoed")
-#: Years paperfuse believes; any other is a bad value of the field.
-_YEARS = range(1000, 3001)
 #: What msgpack and JSON encoders take, and how deep a kept object may nest.
-_INT64 = range(-(2**63), 2**63)
-_MAX_DEPTH = 6
 #: Unpaywall's author positions (the 2025 shape) as Crossref's sequence.
 _SEQUENCE = {"first": "first", "middle": "additional", "last": "additional"}
-_DROP = object()
 
 
 def _text(value: Any) -> str | None:
@@ -66,37 +60,6 @@ def _bool(data: dict[str, Any], key: str) -> bool | None:
     return value if isinstance(value, bool) else None
 
 
-def _year(data: dict[str, Any], key: str) -> int | None:
-    """A year, as a number or as text of ASCII digits; None when it is no plausible year."""
-    value = data.get(key)
-    if isinstance(value, str):
-        text = value.strip()
-        value = int(text) if text.isascii() and text.isdigit() and len(text) <= 4 else None
-    if isinstance(value, bool) or not isinstance(value, int):
-        return None
-    return value if value in _YEARS else None
-
-
-def _plain(value: Any, depth: int = 0) -> Any:
-    """``value`` with what no encoder takes left out: ints beyond 64 bits, floats that
-    are not finite, nesting deeper than a few levels; ``_DROP`` when nothing is left."""
-    if value is None or isinstance(value, (bool, str)):
-        return value
-    if isinstance(value, int):
-        return value if value in _INT64 else _DROP
-    if isinstance(value, float):
-        return value if math.isfinite(value) else _DROP
-    if depth >= _MAX_DEPTH:
-        return _DROP
-    if isinstance(value, list):
-        items = (_plain(item, depth + 1) for item in value)
-        return [item for item in items if item is not _DROP]
-    if isinstance(value, dict):
-        pairs = ((key, _plain(item, depth + 1)) for key, item in value.items())
-        return {key: item for key, item in pairs if isinstance(key, str) and item is not _DROP}
-    return _DROP
-
-
 def _extra(data: dict[str, Any]) -> dict[str, Any]:
     """The facts kept under ``extra["unpaywall"]``, each of its documented type."""
     extra: dict[str, Any] = {}
@@ -107,8 +70,8 @@ def _extra(data: dict[str, Any]) -> dict[str, Any]:
                 continue
             extra[key] = value
     for key in _EXTRA_OBJECTS:
-        value = _plain(data.get(key))
-        if value and value is not _DROP:
+        value = storable(data.get(key))
+        if value:
             extra[key] = value
     return extra
 
@@ -214,7 +177,7 @@ def doi_object_to_work(data: Any, source: str = "unpaywall") -> Work | None:
         if isinstance(authors, list)
         else (),
         published=_str(data, "published_date"),
-        year=_year(data, "year"),
+        year=plausible_year(data.get("year")),
         venue=_str(data, "journal_name"),
         publisher=_str(data, "publisher"),
         issn=tuple(i.strip() for i in issns.split(",") if i.strip()) if issns else (),
@@ -238,7 +201,7 @@ def search_result_to_work(result: Any, source: str = "unpaywall") -> Work | None
     if work is None:
         return None
     score = result.get("score")
-    if isinstance(score, bool) or not isinstance(score, (int, float)) or _plain(score) is _DROP:
+    if isinstance(score, bool) or not isinstance(score, (int, float)) or storable(score) is None:
         return work
     extra = {**work.extra.get("unpaywall", {}), "search_score": score}
     return msgspec.structs.replace(work, extra={"unpaywall": extra})
