@@ -20,9 +20,33 @@ __all__ = ["DEFAULT_RANKING", "MergePolicy", "merge"]
 
 #: Version-of-record sources first: the DOI's registration agencies, then the
 #: aggregators, then the preprint server: venue, dates, publisher, authors, title.
-_RECORD_FIRST = ("crossref", "datacite", "unpaywall", "unpaywall-snapshot", "oab", "arxiv")
+_RECORD_FIRST = (
+    "crossref",
+    "datacite",
+    "pubmed",
+    "europepmc",
+    "unpaywall",
+    "unpaywall-snapshot",
+    "oab",
+    "arxiv",
+)
 #: Preprint server first: what only it documents well.
-_PREPRINT_FIRST = ("arxiv", "crossref", "datacite", "unpaywall", "unpaywall-snapshot", "oab")
+_PREPRINT_FIRST = (
+    "arxiv",
+    "pubmed",
+    "crossref",
+    "datacite",
+    "europepmc",
+    "unpaywall",
+    "unpaywall-snapshot",
+    "oab",
+)
+#: PubMed first: its indexing (MeSH, publication types) is its own.
+_PUBMED_FIRST = (
+    "pubmed",
+    "europepmc",
+    *(s for s in _RECORD_FIRST if s not in ("pubmed", "europepmc")),
+)
 #: Types of a preprint's record: a version of record's values come first.
 _PREPRINT_TYPES = frozenset({"posted-content", "preprint"})
 
@@ -30,17 +54,31 @@ _PREPRINT_TYPES = frozenset({"posted-content", "preprint"})
 #: to every field not named.
 DEFAULT_RANKING: dict[str, tuple[str, ...]] = {
     "default": _RECORD_FIRST,
-    "abstract": _PREPRINT_FIRST,
+    # PubMed's structured abstracts first, then the preprint server's.
+    "abstract": ("pubmed", *(s for s in _PREPRINT_FIRST if s != "pubmed")),
     "comment": _PREPRINT_FIRST,
     "journal_ref": _PREPRINT_FIRST,
     "primary_category": _PREPRINT_FIRST,
     "updated": _PREPRINT_FIRST,
     "ids.arxiv": _PREPRINT_FIRST,
     "ids.arxiv_version": _PREPRINT_FIRST,
+    "ids.pmid": _PUBMED_FIRST,
+    "ids.pmcid": _PUBMED_FIRST,
+    "publication_types": _PUBMED_FIRST,
 }
 
 #: Fields that are combined from every source rather than chosen.
-UNION_FIELDS = ("categories", "issn", "oa_locations", "isbn", "funders", "updates", "relations")
+UNION_FIELDS = (
+    "categories",
+    "issn",
+    "oa_locations",
+    "isbn",
+    "funders",
+    "updates",
+    "relations",
+    "mesh",
+    "keywords",
+)
 #: Flags that hold when any source raises them (a retraction one source knows of).
 _ANY_TRUE_FIELDS = ("retracted",)
 #: Mappings combined key by key (each source keeps its own keys in ``extra``).

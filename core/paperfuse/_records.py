@@ -353,6 +353,9 @@ class Work(_Record):
     relations: tuple[Relation, ...] = ()
     references_count: int | None = None
     cited_by_count: int | None = None
+    mesh: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    publication_types: tuple[str, ...] = ()
 
 
 _encoder = msgspec.json.Encoder(order="deterministic")
