@@ -73,7 +73,7 @@ def cli(server: HostileServer, tmp_path: Path) -> CLI:
         "PAPERFUSE_UNPAYWALL_URL": server.url,
         "PAPERFUSE_EMAIL": EMAIL,
         "PAPERFUSE_CACHE_DIR": str(tmp_path / "cache"),
-        "PAPERFUSE_DISABLED_PLUGINS": "arxiv,oab,datacite",
+        "PAPERFUSE_DISABLED_PLUGINS": "arxiv,oab,datacite,idconv",
         "PAPERFUSE_UNPAYWALL_MIN_INTERVAL": "0",
         "PAPERFUSE_UNPAYWALL_MAX_CONCURRENCY": "2",
     }
