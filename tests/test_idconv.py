@@ -13,6 +13,7 @@ say so where they are used.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +22,7 @@ from typing import Any
 import msgspec
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
@@ -28,8 +30,8 @@ import paperfuse
 import paperfuse_idconv
 from fakes import SourcesPlugin, fake_source
 from mutations import mutated_json
-from paperfuse import Config, SourceSettings, Work
-from paperfuse_idconv import IdConverterSource, answer_records, record_to_work
+from paperfuse import Config, Identifier, SourceSettings, Work
+from paperfuse_idconv import IdConverterSource, answer_records, normalised, record_to_work
 
 FIXTURES = Path(__file__).parent / "fixtures" / "idconv"
 OLDER = "rcrossref_idconv_doi_10.1038_ng.590.json"
@@ -182,6 +184,41 @@ def test_records_of_both_shapes_become_ids_only() -> None:
     assert record_to_work({"requested-id": "10.1/x", "doi": "10.1/x"}, "doi")[1] is None
 
 
+@pytest.mark.parametrize(
+    ("scheme", "value", "expected"),
+    [
+        ("pmid", "20495566", "20495566"),
+        ("pmid", 20495566, "20495566"),
+        ("pmid", " 020495566 ", "20495566"),
+        ("pmid", 10**40, None),
+        ("pmid", -3, None),
+        ("pmid", 0, None),
+        ("pmid", True, None),
+        ("pmid", 2.0495566e7, None),
+        ("pmid", "٢٠٤٩", None),  # Arabic-Indic digits are no PMID
+        ("pmid", ["20495566"], None),
+        ("pmcid", "PMC2883744", "PMC2883744"),
+        ("pmcid", "pmc2883744", "PMC2883744"),
+        ("pmcid", "2883744", "PMC2883744"),
+        ("pmcid", "PMC2883744.2", None),
+        ("pmcid", "PMC" + "9" * 40, None),
+        ("pmcid", {"id": 1}, None),
+        ("doi", "10.1038/NG.590", "10.1038/ng.590"),
+        ("doi", "https://doi.org/10.1038/ng.590", "10.1038/ng.590"),
+        ("doi", "not a doi", None),
+        ("doi", 10.1038, None),
+        ("mid", "NIHMS198092", None),
+    ],
+)
+def test_identifiers_are_read_strictly(scheme: str, value: Any, expected: str | None) -> None:
+    assert normalised(scheme, value) == expected
+    record = {"requested-id": "x", scheme: value, "status": "ok"}
+    other = "doi" if scheme != "doi" else "pmid"
+    record[other] = ARTICLE[other]
+    _, work = record_to_work(record, other)
+    assert work is None or getattr(work.ids, scheme, None) == expected
+
+
 # -- batches grouped by type ---------------------------------------------------------------
 
 
@@ -324,7 +361,7 @@ def _sample_answers() -> list[Any]:
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
 @given(
     answer=mutated_json(_sample_answers()),
-    scheme=__import__("hypothesis").strategies.sampled_from(["pmid", "pmcid", "doi"]),
+    scheme=st.sampled_from(["pmid", "pmcid", "doi"]),
 )
 def test_mutated_answers_never_break_the_mapping(answer: Any, scheme: str) -> None:
     records = answer_records(answer)
@@ -338,3 +375,33 @@ def test_mutated_answers_never_break_the_mapping(answer: Any, scheme: str) -> No
         assert work.ids.pmcid is None or work.ids.pmcid[3:].isdigit()
         assert work.ids.doi is None or work.ids.doi == work.ids.doi.lower()
         msgspec.json.encode(work)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(data=mutated_json([*_sample_answers(), json.loads(recorded(MISMATCH))]))
+def test_mutated_answers_are_records_or_bad_responses(httpserver: HTTPServer, data: Any) -> None:
+    """Mutated recorded (and built) answers through the source: ids or the converter's
+    bad response, never a plugin's own exception."""
+    httpserver.clear()
+    body = json.dumps(data).encode()
+    httpserver.expect_request(PATH).respond_with_data(body, content_type="application/json")
+
+    async def ask() -> list[Any]:
+        async with resolver(config(httpserver)) as r:
+            source = r._sources()["idconv"].instance
+            assert source is not None
+            batch = [
+                Identifier(scheme="pmcid", value="PMC2883744"),
+                Identifier(scheme="pmid", value="20495566"),
+                Identifier(scheme="doi", value="10.1038/ng.590"),
+            ]
+            return list((await source.lookup(batch)).values())
+
+    for value in asyncio.run(ask()):
+        assert value is None or isinstance(value, (Work, paperfuse.BadResponse)), value
+        if isinstance(value, Work):
+            paperfuse.encode_json(value)
