@@ -15,6 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -282,6 +285,29 @@ def test_the_environment_sets_the_root(
         work = r.resolve("10.1038/ng.590")
     assert work.ids.pmid == "20495566"
     assert len(requests(httpserver)) == 1
+
+
+def test_cli_resolves_a_pmcid_to_its_ids(httpserver: HTTPServer) -> None:
+    """``paperfuse resolve PMC2883744`` with the converter at a local server (answer built)."""
+    serve(httpserver)
+    run = subprocess.run(
+        [sys.executable, "-m", "paperfuse.cli", "resolve", "PMC2883744"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={
+            **os.environ,
+            "PAPERFUSE_EMAIL": EMAIL,
+            "PAPERFUSE_IDCONV_URL": httpserver.url_for("").rstrip("/"),
+            "PAPERFUSE_DISABLED_PLUGINS": "arxiv,oab,unpaywall,crossref,datacite",
+        },
+    )
+    record = json.loads(run.stdout)
+    assert record["ids"]["pmid"] == "20495566", run.stderr
+    assert record["ids"]["doi"] == "10.1038/ng.590"
+    assert EMAIL not in run.stdout + run.stderr
+    (asked,) = requests(httpserver)
+    assert asked.args["email"] == EMAIL
 
 
 # -- failures ---------------------------------------------------------------------------------
