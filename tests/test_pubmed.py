@@ -365,3 +365,34 @@ def test_the_plugin_is_registered_by_its_entry_point() -> None:
 
     names = {ep.name: ep.value for ep in entry_points(group="paperfuse")}
     assert names["pubmed"] == "paperfuse_pubmed"
+
+
+def test_pubmed_url_comes_from_the_environment(httpserver: HTTPServer) -> None:
+    replay(httpserver)
+    url = httpserver.url_for("").rstrip("/")
+    cfg = paperfuse.load_config(env={"PAPERFUSE_PUBMED_URL": url}, email=EMAIL)
+    with resolver(cfg) as r:
+        work = r.resolve("PMID:22663011")
+    assert work.status == "resolved"
+    assert len(requests(httpserver)) == 1
+
+
+def test_a_key_paces_the_source_at_ten_requests_a_second(httpserver: HTTPServer) -> None:
+    async def interval(cfg: Config) -> float:
+        async with resolver(cfg) as r:
+            return r._sources()["pubmed"].pacer.min_interval  # type: ignore[no-any-return]
+
+    assert asyncio.run(interval(config(httpserver, min_interval=None))) == 0.34
+    keyed = config(httpserver, min_interval=None, api_key=KEY)
+    assert asyncio.run(interval(keyed)) == pytest.approx(0.1)
+    assert asyncio.run(interval(config(httpserver, min_interval=0.7, api_key=KEY))) == 0.7
+
+
+def test_every_pmid_of_a_rate_limited_batch_gets_the_error(httpserver: HTTPServer) -> None:
+    replay(httpserver, lambda request: Response(RATE_LIMITED, content_type="application/json"))
+    with resolver(config(httpserver)) as r:
+        works = list(r.resolve_many(f"PMID:{1_000_000 + i}" for i in range(400)))
+    assert len(requests(httpserver)) == 2  # one request per batch of 200, not one per PMID
+    assert all(w.title is None for w in works)
+    assert all(report(w).status == "error" for w in works)
+    assert all("rate limit" in (report(w).error or "") for w in works)
