@@ -21,7 +21,7 @@ from paperfuse.cli import _batch, main
 @pytest.fixture(autouse=True)
 def _no_sources(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """No source at all: reading inputs is under test, and nothing is ever asked."""
-    monkeypatch.setenv("PAPERFUSE_DISABLED_PLUGINS", "arxiv,unpaywall,oab,crossref,datacite,idconv")
+    monkeypatch.setenv("PAPERFUSE_PLUGINS", "")  # an empty allow-list: no plugin loads
     logger = logging.getLogger("paperfuse")
     handlers, level, show = list(logger.handlers), logger.level, warnings.showwarning
     yield
