@@ -62,7 +62,7 @@ def _paperfuse(
             **os.environ,
             "PYTHONPATH": str(plugin_path),
             # only the fake source answers
-            "PAPERFUSE_DISABLED_PLUGINS": "arxiv,unpaywall,oab,crossref,datacite",
+            "PAPERFUSE_DISABLED_PLUGINS": "arxiv,unpaywall,oab,crossref,datacite,europepmc",
             **env,
         },
         timeout=60,

@@ -21,7 +21,9 @@ from paperfuse.cli import _batch, main
 @pytest.fixture(autouse=True)
 def _no_sources(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """No source at all: reading inputs is under test, and nothing is ever asked."""
-    monkeypatch.setenv("PAPERFUSE_DISABLED_PLUGINS", "arxiv,unpaywall,oab,crossref,datacite")
+    monkeypatch.setenv(
+        "PAPERFUSE_DISABLED_PLUGINS", "arxiv,unpaywall,oab,crossref,datacite,europepmc"
+    )
     logger = logging.getLogger("paperfuse")
     handlers, level, show = list(logger.handlers), logger.level, warnings.showwarning
     yield
