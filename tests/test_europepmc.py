@@ -117,6 +117,7 @@ def test_a_pmid_resolves_from_a_recorded_answer(httpserver: HTTPServer, tmp_path
     assert work.ids.doi == "10.1158/0008-5472.can-09-4563"
     assert work.title.startswith("Comprehensive analysis of missense variations")
     assert (work.pages, work.year, work.type) == ("4880-4890", 2010, "journal-article")
+    assert (work.container_short, work.volume, work.issue) == ("Cancer Res", "70", "12")
     (location,) = work.oa_locations
     assert location.url == "https://europepmc.org/articles/PMC3040717"
     assert location.host_type == "repository"
@@ -250,6 +251,7 @@ def test_failures_are_attributed_to_europepmc(
     assert message in error
     assert "plugin error" not in error
     assert EMAIL not in error
+    assert "email=***" in error or status != 200
     assert work.title == "From elsewhere"
 
 
@@ -279,6 +281,24 @@ def test_a_title_search_gives_candidates_to_the_matcher(
     assert request.args["resultType"] == "core"
     assert work.status == "resolved"
     assert work.ids.pmid == "40437959"
+
+
+def test_a_citation_is_asked_as_its_words(httpserver: HTTPServer, tmp_path: Path) -> None:
+    serve(httpserver, replay(EMPTY))
+    citation = 'Kwok C, Xu X. "Co-Designed" (2025) Health Promot J Austr 36:e70059. AND OR'
+
+    async def ask() -> Any:
+        async with resolver(config(httpserver, tmp_path)) as r:
+            source = r._sources()["europepmc"].instance
+            assert source is not None
+            return await source.search(Query(kind="citation", text=citation))
+
+    assert asyncio.run(ask()) == []
+    query = asked(httpserver)[0].args["query"]
+    assert '"' not in query
+    assert ":" not in query
+    assert "(" not in query
+    assert query.startswith("Kwok C Xu X Co Designed 2025 Health")
 
 
 def test_search_failures_are_attributed(httpserver: HTTPServer, tmp_path: Path) -> None:
@@ -331,6 +351,21 @@ def test_every_recorded_result_maps() -> None:
         assert_sane(work)
 
 
+def test_a_lite_result_gives_its_journal_fields_too() -> None:
+    """A lite answer (the recorded PMID look-up) has flat journal fields, no journalInfo."""
+    (data,) = results(LITE)
+    work = mapped(data)
+    assert (work.container_short, work.volume, work.issue) == ("Cancer Res", "70", "12")
+    assert work.issn == ("0008-5472", "1538-7445")
+    assert work.publication_types == (
+        "research support, non-u.s. gov't",
+        "research-article",
+        "journal article",
+        "research support, n.i.h., extramural",
+    )
+    assert (work.venue, work.cited_by_count) == (None, 133)
+
+
 def test_a_preprint_is_posted_content() -> None:
     """A recorded result with its source changed to PPR in test code (the corpus holds
     no preprint)."""
@@ -363,6 +398,10 @@ def test_a_retracted_publication_is_retracted() -> None:
     data["pubTypeList"] = {"pubType": ["Retracted Publication", "Journal Article"]}
     assert mapped(data).retracted is True
     assert mapped(by_pmid("40437959")).retracted is None
+    data = dict(by_pmid("40437959"))
+    link = {"type": "Retraction in", "id": "1", "source": "MED"}
+    data["commentCorrectionList"] = {"commentCorrection": [link]}
+    assert mapped(data).retracted is True
 
 
 @pytest.mark.parametrize(

@@ -234,11 +234,17 @@ def _authors(data: dict[str, Any]) -> tuple[Author, ...]:
 # -- journal --------------------------------------------------------------------------------
 
 
-def _issns(journal: dict[str, Any]) -> tuple[str, ...]:
+def _split(value: Any) -> list[str]:
+    """A lite answer's ``;``-separated list (``"0008-5472; 1538-7445; "``)."""
+    return value.split(";")[:_MAX_ENTRIES] if isinstance(value, str) else []
+
+
+def _issns(data: dict[str, Any], journal: dict[str, Any]) -> tuple[str, ...]:
+    """The print and electronic ISSNs (a lite answer's ``journalIssn`` when no journal)."""
     info = journal.get("journal")
-    if not isinstance(info, dict):
-        return ()
-    return _texts([info.get("issn"), info.get("essn")])
+    if isinstance(info, dict):
+        return _texts([info.get("issn"), info.get("essn")])
+    return _texts(_split(data.get("journalIssn")))
 
 
 def _journal_text(journal: dict[str, Any], key: str) -> str | None:
@@ -420,7 +426,7 @@ def result_to_record(data: Any, source: str = "europepmc") -> Work | None:
     journal = data.get("journalInfo")
     journal = journal if isinstance(journal, dict) else {}
     published = _published(data, journal)
-    types = _texts(_list(data, "pubTypeList", "pubType"))
+    types = _texts(_list(data, "pubTypeList", "pubType")) or _texts(_split(data.get("pubType")))
     oa = _oa_locations(data, ids)
     extra = _extra(data, journal)
     return Work(
@@ -431,11 +437,13 @@ def result_to_record(data: Any, source: str = "europepmc") -> Work | None:
         published=published,
         year=int(published[:4]) if published else None,
         venue=_journal_text(journal, "title"),
-        container_short=_journal_text(journal, "isoabbreviation"),
-        volume=_number_text(journal.get("volume")),
-        issue=_number_text(journal.get("issue")),
+        # A lite answer has no journalInfo: its journalTitle is the abbreviation.
+        container_short=_journal_text(journal, "isoabbreviation")
+        or (None if journal else _text(data.get("journalTitle"))),
+        volume=_number_text(journal.get("volume") if journal else data.get("journalVolume")),
+        issue=_number_text(journal.get("issue") if journal else data.get("issue")),
         pages=_number_text(data.get("pageInfo")),
-        issn=_issns(journal),
+        issn=_issns(data, journal),
         type=_TYPES.get(data["source"]) if isinstance(data.get("source"), str) else None,
         language=_text(data.get("language")),
         license=_licence(data.get("license")),
