@@ -15,7 +15,10 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -536,3 +539,29 @@ def test_query_term_is_not_fooled_by_syntax() -> None:
     term = query_term(Identifier(scheme="doi", value='10.1/") OR (X:"'))
     assert term is not None
     assert re.fullmatch(r'DOI:"(?:[^"\\]|\\.)*"', term)
+
+
+# -- end to end -----------------------------------------------------------------------------
+
+
+def test_cli_resolves_a_pmid_against_a_local_replay(httpserver: HTTPServer) -> None:
+    """The installed entry point, ``PAPERFUSE_EUROPEPMC_URL`` as the service root."""
+    serve(httpserver, replay(LITE))
+    run = subprocess.run(
+        [sys.executable, "-m", "paperfuse.cli", "resolve", "PMID:20516115"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={
+            **os.environ,
+            "PAPERFUSE_EMAIL": EMAIL,
+            "PAPERFUSE_EUROPEPMC_URL": httpserver.url_for("").rstrip("/"),
+            "PAPERFUSE_PLUGINS": "europepmc",
+        },
+    )
+    assert run.returncode == 0, run.stderr
+    record = json.loads(run.stdout)
+    assert record["ids"]["pmcid"] == "PMC3040717"
+    assert record["ids"]["doi"] == "10.1158/0008-5472.can-09-4563"
+    assert record["best_oa_location"]["host_type"] == "repository"
+    assert EMAIL not in run.stdout + run.stderr
