@@ -411,6 +411,7 @@ def test_a_retracted_publication_is_retracted() -> None:
     ("text", "expected"),
     [
         ("2010 Jun 1", "2010-06-01"),
+        ("2010-06-15", "2010-06-15"),
         ("2025 Jul", "2025-07"),
         ("2025", "2025"),
         ("2025 Feb 30", "2025-02"),

@@ -121,16 +121,14 @@ def _published(data: dict[str, Any], journal: dict[str, Any]) -> str | None:
 
     ``dateOfPublication`` says how precise the date is ("2025 Jul");
     ``printPublicationDate`` fills in a day it does not know ("2025-07-01"), so it
-    is used only where it agrees with the text or the text is missing.
+    is used only when the text is missing or unreadable.
     """
-    text = _text_date(journal.get("dateOfPublication"))
-    printed = _iso_date(journal.get("printPublicationDate"))
-    if text and printed and printed.startswith(text) and len(text) == 10:
-        return text
+    given = journal.get("dateOfPublication")
+    text = _iso_date(given) or _text_date(given)
     if text:
         return text
     for value in (
-        printed,
+        _iso_date(journal.get("printPublicationDate")),
         _iso_date(data.get("electronicPublicationDate")),
         _iso_date(data.get("firstPublicationDate")),
     ):
