@@ -27,7 +27,17 @@ def _isolated_environment(
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
     # A safety net: a built-in source that a test forgot to point at its local
     # server reaches a closed local port, never the internet.
-    for source in ("ARXIV", "UNPAYWALL", "OAB", "DOI", "CROSSREF", "DATACITE", "IDCONV", "PUBMED"):
+    for source in (
+        "ARXIV",
+        "UNPAYWALL",
+        "OAB",
+        "DOI",
+        "CROSSREF",
+        "DATACITE",
+        "IDCONV",
+        "PUBMED",
+        "EUROPEPMC",
+    ):
         monkeypatch.setenv(f"PAPERFUSE_{source}_URL", "http://127.0.0.1:9")
     # The same for doi.org where a test builds its Config in code, without the environment.
     monkeypatch.setattr("paperfuse._agency.DOI_RA_URL", "http://127.0.0.1:9")

@@ -194,7 +194,7 @@ def cli(tmp_path: Path):  # type: ignore[no-untyped-def]
     env = {
         **os.environ,
         "PYTHONPATH": str(plugins),
-        "PAPERFUSE_DISABLED_PLUGINS": "arxiv,unpaywall,oab,crossref,pubmed",
+        "PAPERFUSE_DISABLED_PLUGINS": "arxiv,unpaywall,oab,crossref,pubmed,europepmc",
         "PAPERFUSE_CACHE_DIR": str(tmp_path / "cache"),
         "TABLE_LOG": str(log),
     }

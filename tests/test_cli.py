@@ -62,7 +62,9 @@ def _paperfuse(
             **os.environ,
             "PYTHONPATH": str(plugin_path),
             # only the fake source answers
-            "PAPERFUSE_DISABLED_PLUGINS": "arxiv,unpaywall,oab,crossref,datacite,idconv,pubmed",
+            "PAPERFUSE_DISABLED_PLUGINS": (
+                "arxiv,unpaywall,oab,crossref,datacite,idconv,pubmed,europepmc"
+            ),
             **env,
         },
         timeout=60,
