@@ -129,3 +129,25 @@ def test_gzip_body_is_decoded(httpserver: HTTPServer) -> None:
     )
     response = _run(lambda http: _client(http).get(httpserver.url_for("/gz")))
     assert response.json() == {"ok": True}
+
+
+@pytest.mark.parametrize(
+    ("body", "what"),
+    [(b"<html>busy</html>", "malformed JSON"), (b"[" * 100_000, "JSON nested too deep")],
+)
+def test_a_body_that_is_no_json_is_the_sources_bad_response(body: bytes, what: str) -> None:
+    secret = "probe@example.org"
+    client = SourceClient(
+        name="demo", http=httpx.AsyncClient(), pacer=Pacer(0.0, 1), secrets=(secret,)
+    )
+    request = httpx.Request("GET", f"http://127.0.0.1:9/x?email={secret}")
+    with pytest.raises(BadResponse) as raised:
+        client.decode_json(httpx.Response(200, content=body, request=request))
+    assert str(raised.value).startswith(f"{what}: ")
+    assert (raised.value.source, raised.value.request) == (
+        "demo",
+        "GET http://127.0.0.1:9/x?email=***",
+    )
+    echoed = httpx.Response(200, content=f"unknown {secret}".encode(), request=request)
+    assert secret not in str(client.bad_response(echoed, f"refused {secret}"))
+    assert client.decode_json(httpx.Response(200, content=b'{"a": 1}', request=request)) == {"a": 1}

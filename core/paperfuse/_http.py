@@ -29,6 +29,7 @@ from datetime import timezone
 from typing import Any
 
 import httpx
+import msgspec
 import stamina
 
 from ._errors import BadResponse, RateLimited, SourceError, SourceUnavailable
@@ -425,6 +426,25 @@ class SourceClient:
     def describe(self, method: str, url: str | httpx.URL) -> str:
         """A short description of a request, safe to show (secrets masked)."""
         return redact(f"{method} {url}", self.secrets)
+
+    def bad_response(self, response: httpx.Response, what: str) -> BadResponse:
+        """The error for an answer that cannot be read: ``what`` was wrong, the start of
+        the body (secrets masked before it is cut) and the request that got it."""
+        excerpt = redact(" ".join(response.text[:1000].split()), self.secrets, limit=120)
+        request = self.describe(response.request.method, response.request.url)
+        return BadResponse(
+            f"{redact(what, self.secrets)}: {excerpt!r}", source=self.name, request=request
+        )
+
+    def decode_json(self, response: httpx.Response) -> Any:
+        """The JSON body of ``response``; :class:`BadResponse` when it is not JSON or is
+        nested too deep to read."""
+        try:
+            return msgspec.json.decode(response.content)
+        except msgspec.DecodeError:
+            raise self.bad_response(response, "malformed JSON") from None
+        except RecursionError:
+            raise self.bad_response(response, "JSON nested too deep") from None
 
     async def get(self, url: str, **kwargs: Any) -> httpx.Response:
         """A paced, retried GET; see :meth:`request`."""

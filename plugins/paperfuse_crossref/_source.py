@@ -10,10 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
-import msgspec
-
 from paperfuse import (
-    BadResponse,
     Config,
     Identifier,
     LookupResult,
@@ -26,7 +23,6 @@ from paperfuse import (
     SourceSettings,
     SourceUnavailable,
     Work,
-    redact,
 )
 
 from ._mapping import work_to_record
@@ -219,7 +215,7 @@ class CrossrefSource(Source):
         message = data.get("message") if isinstance(data, dict) else None
         work = work_to_record(message, self.name)
         if work is None:
-            raise self._bad(response, "not a Crossref work")
+            raise self.context.client.bad_response(response, "not a Crossref work")
         return work
 
     # -- search ----------------------------------------------------------------------------
@@ -248,22 +244,11 @@ class CrossrefSource(Source):
         message = data.get("message") if isinstance(data, dict) else None
         items = message.get("items") if isinstance(message, dict) else None
         if not isinstance(items, list):
-            raise self._bad(response, "not a Crossref list of works")
+            raise self.context.client.bad_response(response, "not a Crossref list of works")
         return items
 
     def _json(self, response: Any) -> Any:
         """The JSON body of a 200 answer; an attributed error for anything else."""
         if response.status_code != 200:
-            raise self._bad(response, f"HTTP {response.status_code}")
-        try:
-            return msgspec.json.decode(response.content)
-        except msgspec.DecodeError:
-            raise self._bad(response, "malformed JSON") from None
-        except RecursionError:
-            raise self._bad(response, "JSON nested too deep") from None
-
-    def _bad(self, response: Any, what: str) -> BadResponse:
-        secrets = (self.context.email, self._token)
-        excerpt = redact(" ".join(response.text[:1000].split()), secrets, limit=120)
-        request = self.context.client.describe(response.request.method, response.request.url)
-        return BadResponse(f"{what}: {excerpt!r}", source=self.name, request=request)
+            raise self.context.client.bad_response(response, f"HTTP {response.status_code}")
+        return self.context.client.decode_json(response)

@@ -72,15 +72,10 @@ class DataCiteSource(Source):
             return None
         if response.status_code != 200:
             raise self._refused(response)
-        try:
-            answer = msgspec.json.decode(response.content)
-        except msgspec.DecodeError:
-            raise self._bad(response, "malformed JSON") from None
-        except RecursionError:
-            raise self._bad(response, "JSON nested too deep") from None
+        answer = self.context.client.decode_json(response)
         work = doi_record_to_work(answer)
         if work is None:
-            raise self._bad(response, "not a DataCite DOI record")
+            raise self.context.client.bad_response(response, "not a DataCite DOI record")
         return work
 
     def _refused(self, response: Any) -> BadResponse:
@@ -93,18 +88,12 @@ class DataCiteSource(Source):
         first = errors[0] if isinstance(errors, list) and errors else None
         title = first.get("title") if isinstance(first, dict) else None
         if not isinstance(title, str) or not title.strip():
-            return self._bad(response, f"HTTP {response.status_code}")
+            return self.context.client.bad_response(response, f"HTTP {response.status_code}")
         text = redact(" ".join(title[:1000].split()), [self.context.email], limit=200)
         return BadResponse(
             f"HTTP {response.status_code}: {text}",
             source=self.name,
             request=self._request(response),
-        )
-
-    def _bad(self, response: Any, what: str) -> BadResponse:
-        excerpt = redact(" ".join(response.text[:1000].split()), [self.context.email], limit=120)
-        return BadResponse(
-            f"{what}: {excerpt!r}", source=self.name, request=self._request(response)
         )
 
     def _request(self, response: Any) -> str:

@@ -7,10 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
-import msgspec
-
 from paperfuse import (
-    BadResponse,
     Identifier,
     LookupResult,
     Politeness,
@@ -20,7 +17,6 @@ from paperfuse import (
     SourceError,
     SourceUnavailable,
     Work,
-    redact,
 )
 
 from ._mapping import result_to_record
@@ -110,7 +106,7 @@ class EuropePMCSource(Source):
         results = data.get("resultList") if isinstance(data, dict) else None
         items = results.get("result") if isinstance(results, dict) else None
         if not isinstance(items, list):
-            raise self._bad(response, "not a Europe PMC result list")
+            raise self.context.client.bad_response(response, "not a Europe PMC result list")
         cursor = data.get("nextCursorMark")
         return items, (cursor if isinstance(cursor, str) and cursor else None)
 
@@ -231,15 +227,5 @@ class EuropePMCSource(Source):
     def _json(self, response: Any) -> Any:
         """The JSON body of a 200 answer; an attributed error for anything else."""
         if response.status_code != 200:
-            raise self._bad(response, f"HTTP {response.status_code}")
-        try:
-            return msgspec.json.decode(response.content)
-        except msgspec.DecodeError:
-            raise self._bad(response, "malformed JSON") from None
-        except RecursionError:
-            raise self._bad(response, "JSON nested too deep") from None
-
-    def _bad(self, response: Any, what: str) -> BadResponse:
-        excerpt = redact(" ".join(response.text[:1000].split()), (self.context.email,), limit=120)
-        request = self.context.client.describe(response.request.method, response.request.url)
-        return BadResponse(f"{what}: {excerpt!r}", source=self.name, request=request)
+            raise self.context.client.bad_response(response, f"HTTP {response.status_code}")
+        return self.context.client.decode_json(response)

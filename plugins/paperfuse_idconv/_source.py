@@ -9,7 +9,6 @@ from urllib.parse import unquote
 import msgspec
 
 from paperfuse import (
-    BadResponse,
     Config,
     Identifier,
     LookupResult,
@@ -19,7 +18,6 @@ from paperfuse import (
     SourceError,
     SourceSettings,
     SourceUnavailable,
-    redact,
 )
 
 from ._mapping import SCHEMES, answer_records, normalised, record_to_work
@@ -97,7 +95,7 @@ class IdConverterSource(Source):
         data = self._json(response)
         records = answer_records(data)
         if records is None:
-            raise self._bad(response, "not an ID converter answer")
+            raise self.context.client.bad_response(response, "not an ID converter answer")
         found: dict[str, Any] = {}
         for record in records:
             key, work = record_to_work(record, scheme)
@@ -122,20 +120,15 @@ class IdConverterSource(Source):
         except msgspec.DecodeError:
             data = None
             if response.status_code == 200:
-                raise self._bad(response, "malformed JSON") from None
+                raise self.context.client.bad_response(response, "malformed JSON") from None
         except RecursionError:
-            raise self._bad(response, "JSON nested too deep") from None
+            raise self.context.client.bad_response(response, "JSON nested too deep") from None
         if isinstance(data, dict) and data.get("status") == "error":
             message = data.get("message")
             text = unquote(message) if isinstance(message, str) else "no message"
-            raise self._bad(response, f"HTTP {response.status_code}, refused: {text[:200]}")
+            raise self.context.client.bad_response(
+                response, f"HTTP {response.status_code}, refused: {text[:200]}"
+            )
         if response.status_code != 200:
-            raise self._bad(response, f"HTTP {response.status_code}")
+            raise self.context.client.bad_response(response, f"HTTP {response.status_code}")
         return data
-
-    def _bad(self, response: Any, what: str) -> BadResponse:
-        secrets = (self.context.email, self.context.settings.api_key)
-        what = redact(what, secrets)
-        excerpt = redact(" ".join(response.text[:1000].split()), secrets, limit=120)
-        request = self.context.client.describe(response.request.method, response.request.url)
-        return BadResponse(f"{what}: {excerpt!r}", source=self.name, request=request)

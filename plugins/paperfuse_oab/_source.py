@@ -135,7 +135,7 @@ class OABSource(Source):
         if data is None:
             return None
         if not is_find_answer(data):
-            raise self._bad(response, "not an answer of the find API")
+            raise self.context.client.bad_response(response, "not an answer of the find API")
         work = find_answer_to_work(data, self.name)
         if work is None:
             return None  # the service looked and found nothing
@@ -175,13 +175,8 @@ class OABSource(Source):
         if status == 410:
             raise self._gone(f"HTTP 410: {self._message(response)}")
         if status != 200:
-            raise self._bad(response, f"HTTP {status}")
-        try:
-            return msgspec.json.decode(response.content)
-        except msgspec.DecodeError:
-            raise self._bad(response, "malformed JSON") from None
-        except RecursionError:
-            raise self._bad(response, "JSON nested too deep") from None
+            raise self.context.client.bad_response(response, f"HTTP {status}")
+        return self.context.client.decode_json(response)
 
     def _secrets(self) -> list[str | None]:
         return [self.context.settings.api_key, self.context.email]
@@ -197,11 +192,6 @@ class OABSource(Source):
         if not isinstance(text, str) or not text.strip():
             text = response.text[:1000] or "the service has shut down"
         return redact(" ".join(text[:1000].split()), self._secrets(), limit=200)
-
-    def _bad(self, response: Any, what: str) -> BadResponse:
-        excerpt = redact(" ".join(response.text[:1000].split()), self._secrets(), limit=120)
-        described = self.context.client.describe(response.request.method, response.request.url)
-        return BadResponse(f"{what}: {excerpt!r}", source=self.name, request=described)
 
 
 def _union_ids(first: Work, second: Work) -> Any:

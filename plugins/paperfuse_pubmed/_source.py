@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import msgspec
 import stamina
 
 from paperfuse import (
@@ -29,7 +28,6 @@ from paperfuse import (
     SourceSettings,
     SourceUnavailable,
     Work,
-    redact,
 )
 
 from ._xml import is_rate_limit_body, parse_articles
@@ -124,7 +122,7 @@ class PubMedSource(Source):
         if is_rate_limit_body(response.content):
             raise _RateLimitBody(response)
         if response.status_code != 200:
-            raise self._bad(response, f"HTTP {response.status_code}")
+            raise self.context.client.bad_response(response, f"HTTP {response.status_code}")
         return response
 
     # -- look-ups ---------------------------------------------------------------------------
@@ -187,12 +185,7 @@ class PubMedSource(Source):
 
     def _search_ids(self, response: Any) -> list[str]:
         """The PMIDs of an ``esearch`` JSON answer, in rank order."""
-        try:
-            data = msgspec.json.decode(response.content)
-        except msgspec.DecodeError:
-            raise self._bad(response, "malformed JSON") from None
-        except RecursionError:
-            raise self._bad(response, "JSON nested too deep") from None
+        data = self.context.client.decode_json(response)
         result = data.get("esearchresult") if isinstance(data, dict) else None
         ids = result.get("idlist") if isinstance(result, dict) else None
         if not isinstance(ids, list):
@@ -200,20 +193,11 @@ class PubMedSource(Source):
             what = (
                 f"E-utilities error: {error}" if isinstance(error, str) else "not an esearch result"
             )
-            raise self._bad(response, what)
+            raise self.context.client.bad_response(response, what)
         pmids = [i for i in ids if isinstance(i, str) and i.isascii() and i.isdigit()]
         return list(dict.fromkeys(p.lstrip("0") for p in pmids if p.lstrip("0")))[:200]
 
     # -- failures ---------------------------------------------------------------------------
 
-    def _secrets(self) -> tuple[str | None, ...]:
-        return (self.context.email, self.context.settings.api_key)
-
     def _describe(self, response: Any) -> str:
         return self.context.client.describe(response.request.method, response.request.url)
-
-    def _bad(self, response: Any, what: str) -> BadResponse:
-        excerpt = redact(" ".join(response.text[:1000].split()), self._secrets(), limit=120)
-        return BadResponse(
-            f"{what}: {excerpt!r}", source=self.name, request=self._describe(response)
-        )

@@ -10,7 +10,6 @@ from urllib.parse import quote
 import msgspec
 
 from paperfuse import (
-    BadResponse,
     Identifier,
     LookupResult,
     Politeness,
@@ -73,7 +72,7 @@ class UnpaywallSource(Source):
         data = self._json(response)
         work = doi_object_to_work(data, self.name)
         if work is None:
-            raise self._bad(response, "not a DOI object")
+            raise self.context.client.bad_response(response, "not a DOI object")
         return work
 
     async def search(self, query: Query) -> Sequence[Work]:
@@ -90,7 +89,7 @@ class UnpaywallSource(Source):
         data = self._json(response)
         results = data.get("results") if isinstance(data, dict) else None
         if not isinstance(results, list):
-            raise self._bad(response, "a search answer without results")
+            raise self.context.client.bad_response(response, "a search answer without results")
         works = (search_result_to_work(result, self.name) for result in results)
         return [work for work in works if work is not None]
 
@@ -106,13 +105,8 @@ class UnpaywallSource(Source):
                 request=self._described(response),
             )
         if status != 200:
-            raise self._bad(response, f"HTTP {status}")
-        try:
-            return msgspec.json.decode(response.content)
-        except msgspec.DecodeError:
-            raise self._bad(response, "malformed JSON") from None
-        except RecursionError:
-            raise self._bad(response, "JSON nested too deep") from None
+            raise self.context.client.bad_response(response, f"HTTP {status}")
+        return self.context.client.decode_json(response)
 
     def _message(self, response: Any) -> str:
         try:
@@ -126,9 +120,3 @@ class UnpaywallSource(Source):
 
     def _described(self, response: Any) -> str:
         return self.context.client.describe(response.request.method, response.request.url)
-
-    def _bad(self, response: Any, what: str) -> BadResponse:
-        excerpt = redact(" ".join(response.text[:1000].split()), [self.context.email], limit=120)
-        return BadResponse(
-            f"{what}: {excerpt!r}", source=self.name, request=self._described(response)
-        )
