@@ -23,8 +23,42 @@ _NOT_KEY_RE = re.compile(r"[^a-z0-9]+")
 _WORD_RE = re.compile(r"[^\W_]+")
 # Words a title often starts with that say nothing of the work.
 _STOP_WORDS = frozenset(
-    """a an and as at by for from in into of on or the to with via towards toward
-    about over under is are be can do does how what when where which why""".split()
+    [
+        "a",
+        "an",
+        "and",
+        "as",
+        "at",
+        "by",
+        "for",
+        "from",
+        "in",
+        "into",
+        "of",
+        "on",
+        "or",
+        "the",
+        "to",
+        "with",
+        "via",
+        "towards",
+        "toward",
+        "about",
+        "over",
+        "under",
+        "is",
+        "are",
+        "be",
+        "can",
+        "do",
+        "does",
+        "how",
+        "what",
+        "when",
+        "where",
+        "which",
+        "why",
+    ]
 )
 
 
