@@ -23,7 +23,7 @@ from ._errors import (
     SourceGone,
     SourceUnavailable,
 )
-from ._formats import BibTeXFormat, CSLJSONFormat, JSONFormat, OutputFormat
+from ._formats import CSLJSONFormat, JSONFormat, OutputFormat
 from ._records import (
     SAME_WORK_RELATIONS,
     Author,
@@ -53,6 +53,9 @@ from ._version import __version__
 # The heavier parts load on first use (PEP 562), so that `paperfuse --help`
 # and a plugin's import stay fast; to the caller they are ordinary names.
 _LAZY = {
+    "BibLaTeXFormat": "_bibtex",
+    "BibTeXFormat": "_bibtex",
+    "RISFormat": "_ris",
     "Config": "_config",
     "SourceSettings": "_config",
     "config_path": "_config",
@@ -74,12 +77,14 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
+    from ._bibtex import BibLaTeXFormat, BibTeXFormat
     from ._config import Config, SourceSettings, config_path, load_config
     from ._identifiers import IdentifierScheme, builtin_schemes, identify
     from ._merge import DEFAULT_RANKING, MergePolicy, merge
     from ._oa import DefaultOARanking, OARankingPolicy, rank_oa
     from ._plugins import PluginHost, PluginInfo, PluginWarning
     from ._resolver import Resolver
+    from ._ris import RISFormat
     from .hookspecs import hookimpl
 
 
@@ -101,6 +106,7 @@ __all__ = [
     "YEARS",
     "Author",
     "BadResponse",
+    "BibLaTeXFormat",
     "BibTeXFormat",
     "CSLJSONFormat",
     "Candidate",
@@ -128,6 +134,7 @@ __all__ = [
     "PluginWarning",
     "Politeness",
     "Query",
+    "RISFormat",
     "RateLimited",
     "Relation",
     "Resolver",

@@ -30,9 +30,11 @@ import msgspec
 import pluggy
 
 from . import hookspecs
+from ._bibtex import BibLaTeXFormat, BibTeXFormat
 from ._errors import PluginError
-from ._formats import BibTeXFormat, CSLJSONFormat, JSONFormat, OutputFormat
+from ._formats import CSLJSONFormat, JSONFormat, OutputFormat
 from ._identifiers import IdentifierScheme, builtin_schemes
+from ._ris import RISFormat
 from ._source import Politeness, Source
 
 __all__ = ["PluginHost", "PluginInfo", "PluginWarning"]
@@ -68,7 +70,7 @@ class _CoreFormatsAndSchemes:
 
     @hookspecs.hookimpl
     def paperfuse_register_formats(self) -> Iterable[type[OutputFormat]]:
-        return (JSONFormat, BibTeXFormat, CSLJSONFormat)
+        return (JSONFormat, BibTeXFormat, BibLaTeXFormat, RISFormat, CSLJSONFormat)
 
 
 class PluginHost:

@@ -1,0 +1,419 @@
+"""BibTeX and BibLaTeX: a work as the entry LaTeX users and reference managers read.
+
+Each work becomes one entry, written by bibtexparser's writer (so quoting and
+braces are a parser's business, not string formatting). Text fields are
+LaTeX-encoded by pylatexenc (``Müller`` is ``M{\\"u}ller``, ``&`` is ``{\\&}``);
+identifiers that LaTeX reads verbatim (``doi``, ``url``, ``eprint``) are
+written exactly as the record holds them. Titles keep their math (``$K$``),
+turn HTML markup into LaTeX (``<i>`` is ``\\textit``) and brace words that
+carry capitals after their first letter (``{DNA}``, ``{mRNA}``), as Zotero
+does, so that a bibliography style that lower-cases titles leaves them alone.
+
+The entry type follows the record's type (Crossref's vocabulary): a journal
+article is an ``@article``, a chapter an ``@incollection``, a preprint an
+``@misc`` (BibTeX) or ``@online`` (BibLaTeX) with its arXiv eprint fields.
+BibTeX's standard styles stop on an entry that lacks a field its type
+requires (an ``@article`` without a journal); such a work is written as an
+``@misc``, which requires none. BibLaTeX keeps the type, since biblatex's
+styles print what there is.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator
+from typing import ClassVar
+from urllib.parse import quote
+
+import bibtexparser
+from bibtexparser.model import Entry, Field
+from pylatexenc.latexencode import UnicodeToLatexEncoder
+
+from ._citekeys import CitationKeys
+from ._formats import OutputFormat
+from ._records import Author, Work
+
+__all__ = ["BibLaTeXFormat", "BibTeXFormat"]
+
+_ENCODER = UnicodeToLatexEncoder(
+    unknown_char_policy="keep",
+    unknown_char_warning=False,
+    replacement_latex_protection="braces-almost-all",
+)
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+_SPACE_RE = re.compile(r"\s+")
+_WORD_RE = re.compile(r"[^\W_]+")
+# A `$...$` span (what may be math) or an HTML/XML tag (what may be markup).
+_RICH_RE = re.compile(
+    r"\$(?:[^$\\]|\\.)+\$|</?([A-Za-z][\w.-]*:)?([A-Za-z][\w.-]*)(?:\s[^<>]*)?/?>"
+)
+_DASHES_RE = re.compile(r"\s*[-‐‑‒–—]+\s*")
+_ISO_DATE_RE = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+
+#: HTML and JATS markup that has a LaTeX counterpart; other tags are dropped, their text kept.
+_MARKUP = {
+    "i": "\\textit",
+    "em": "\\textit",
+    "italic": "\\textit",
+    "b": "\\textbf",
+    "strong": "\\textbf",
+    "bold": "\\textbf",
+    "sub": "\\textsubscript",
+    "sup": "\\textsuperscript",
+    "scp": "\\textsc",
+    "sc": "\\textsc",
+    "u": "\\underline",
+    "underline": "\\underline",
+    "tt": "\\texttt",
+    "code": "\\texttt",
+    "monospace": "\\texttt",
+}
+
+#: Entry types by the record's (Crossref) type: (BibTeX, BibLaTeX).
+_ENTRY_TYPES = {
+    "journal-article": ("article", "article"),
+    "proceedings-article": ("inproceedings", "inproceedings"),
+    "book-chapter": ("incollection", "incollection"),
+    "book-section": ("incollection", "incollection"),
+    "book-part": ("incollection", "incollection"),
+    "book-track": ("incollection", "incollection"),
+    "reference-entry": ("incollection", "incollection"),
+    "book": ("book", "book"),
+    "monograph": ("book", "book"),
+    "edited-book": ("book", "book"),
+    "reference-book": ("book", "book"),
+    "book-set": ("book", "book"),
+    "proceedings": ("proceedings", "proceedings"),
+    "dissertation": ("phdthesis", "thesis"),
+    "report": ("techreport", "report"),
+    "report-component": ("techreport", "report"),
+    "report-series": ("techreport", "report"),
+    "dataset": ("misc", "dataset"),
+    "software": ("misc", "software"),
+    "posted-content": ("misc", "online"),
+}
+
+
+def _clean(text: str | None) -> str:
+    """``text`` on one line, lone surrogates as U+FFFD; "" for None."""
+    if not text:
+        return ""
+    return _SPACE_RE.sub(" ", _SURROGATE_RE.sub("\ufffd", text)).strip()
+
+
+def latex(text: str | None) -> str:
+    """Plain ``text`` as LaTeX: special characters escaped, accents as commands."""
+    return _ENCODER.unicode_to_latex(_clean(text))
+
+
+def _protected(text: str) -> str:
+    """Plain ``text`` as LaTeX, each word with a capital after its first letter braced."""
+    out: list[str] = []
+    end = 0
+    for match in _WORD_RE.finditer(text):
+        word = match.group()
+        if any(c.isupper() for c in word[1:]):
+            out.append(_ENCODER.unicode_to_latex(text[end : match.start()]))
+            out.append("{" + _ENCODER.unicode_to_latex(word) + "}")
+            end = match.end()
+    out.append(_ENCODER.unicode_to_latex(text[end:]))
+    return "".join(out)
+
+
+def _is_math(span: str) -> bool:
+    """Whether a ``$...$`` span is math rather than two prices (``$30 ... $50``)."""
+    inner = span[1:-1]
+    if inner != inner.strip() or inner.count("{") != inner.count("}"):
+        return False
+    return not inner[0].isdigit() or any(c in inner for c in "\\^_{")
+
+
+def rich_latex(text: str | None, *, protect: bool = False) -> str:
+    """``text`` holding math and HTML markup as LaTeX.
+
+    ``$...$`` math is kept as is (braced when ``protect``, so that no style
+    changes its case); known tags become LaTeX commands, unknown ones are
+    dropped; the rest is encoded, with case protection when ``protect``.
+    """
+    text = _clean(text)
+    encode = _protected if protect else _ENCODER.unicode_to_latex
+    out: list[str] = []
+    open_tags: list[str] = []
+    pos = scan = 0
+    while match := _RICH_RE.search(text, scan):
+        span = match.group()
+        if span.startswith("$") and not _is_math(span):
+            scan = match.start() + 1  # a lone dollar: look for math or markup after it
+            continue
+        out.append(encode(html.unescape(text[pos : match.start()])))
+        if span.startswith("$"):
+            out.append("{" + span + "}" if protect else span)
+        else:
+            tag = match.group(2).lower()
+            if span.startswith("</"):
+                while tag in open_tags:
+                    out.append("}")
+                    if open_tags.pop() == tag:
+                        break
+            elif tag in _MARKUP and not span.endswith("/>"):
+                out.append(_MARKUP[tag] + "{")
+                open_tags.append(tag)
+        pos = scan = match.end()
+    out.append(encode(html.unescape(text[pos:])))
+    out.append("}" * len(open_tags))
+    return "".join(out)
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for char in text:
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        if depth < 0:
+            return False
+    return depth == 0 and not text.endswith("\\")
+
+
+def _verbatim(text: str | None) -> str | None:
+    """An identifier or URL as written, or None when BibTeX cannot hold it verbatim."""
+    text = _clean(text)
+    return text if text and _balanced(text) else None
+
+
+def doi_url(doi: str) -> str:
+    """The doi.org link of ``doi``, with what a URL cannot hold percent-encoded."""
+    return "https://doi.org/" + quote(doi, safe="/:;()[]._-~+,=!*'@$&")
+
+
+def landing_url(work: Work, *, pdf: bool = False) -> str | None:
+    """The link to cite: the DOI's, the arXiv abstract page, a landing page.
+
+    With ``pdf``, the PDF of the best free copy when there is nothing else.
+    """
+    if _clean(work.ids.doi):
+        return doi_url(_clean(work.ids.doi))
+    if _verbatim(work.ids.arxiv):
+        return f"https://arxiv.org/abs/{_verbatim(work.ids.arxiv)}"
+    location = work.best_oa_location
+    candidates = list(work.ids.urls)
+    if location:
+        candidates.append(location.url_for_landing_page)
+        if location.url != location.url_for_pdf:
+            candidates.append(location.url)
+        if pdf:
+            candidates.extend((location.url_for_pdf, location.url))
+    return next((url for url in map(_verbatim, candidates) if url), None)
+
+
+def _name_part(text: str) -> str:
+    """A name part as LaTeX, braced when BibTeX would read a comma or "and" in it."""
+    encoded = latex(text)
+    if "," in encoded or re.search(r"\sand\s", encoded, re.IGNORECASE):
+        return "{" + encoded + "}"
+    return encoded
+
+
+def bibtex_name(author: Author) -> str:
+    """``Family, Given`` (particles stay with the family), or an organisation braced whole."""
+    if not author.family:
+        return "{" + latex(author.name) + "}"
+    family = _name_part(author.family)
+    return f"{family}, {_name_part(author.given)}" if author.given else family
+
+
+def _names(authors: tuple[Author, ...]) -> str:
+    return " and ".join(bibtex_name(a) for a in authors if _clean(a.name or a.family))
+
+
+def bibtex_pages(pages: str | None) -> str:
+    """Pages with an en dash as BibTeX writes it: ``54--58``."""
+    return latex(_DASHES_RE.sub("--", _clean(pages)))
+
+
+def _date(work: Work) -> tuple[str, ...]:
+    """(year, month, day) as far as known and consistent with the work's year."""
+    match = _ISO_DATE_RE.match(work.published or "")
+    if match and (work.year is None or match.group(1) == str(work.year)):
+        parts = tuple(p for p in match.groups() if p)
+        if len(parts) < 2 or 1 <= int(parts[1]) <= 12:
+            return parts if len(parts) < 3 or 1 <= int(parts[2]) <= 31 else parts[:2]
+        return parts[:1]
+    return (str(work.year),) if work.year else ()
+
+
+def is_preprint(work: Work) -> bool:
+    """Whether ``work`` is a preprint (Crossref's posted-content, or an arXiv record of no type)."""
+    return work.type == "posted-content" or (
+        work.type is None and bool(work.ids.arxiv) and not work.venue
+    )
+
+
+def record_type(work: Work) -> str:
+    """The work's type in Crossref's vocabulary; a work of no type with a venue is an article."""
+    if work.type:
+        return work.type
+    if is_preprint(work):
+        return "posted-content"
+    return "journal-article" if _clean(work.venue) else ""
+
+
+def _title(work: Work, *, with_subtitle: bool) -> str:
+    title = rich_latex(work.title, protect=True)
+    if with_subtitle and work.subtitle:
+        subtitle = rich_latex(work.subtitle, protect=True)
+        return f"{title}: {subtitle}" if title else subtitle
+    return title
+
+
+def _list(values: tuple[str, ...]) -> str:
+    return ", ".join(latex(v) for v in values if _clean(v))
+
+
+class BibTeXFormat(OutputFormat):
+    """A BibTeX entry per work, for BibTeX's styles, natbib and reference managers."""
+
+    name = "bibtex"
+    description = "a .bib bibliography: one BibTeX entry per resolved work"
+    bibliography: ClassVar[bool] = True
+    _BIBTEX_FORMAT = bibtexparser.BibtexFormat()
+    _BIBTEX_FORMAT.indent = "  "
+
+    def __init__(self) -> None:
+        # One key space per output, so that keys are unique within the batch.
+        self._keys = CitationKeys()
+
+    def render(self, work: Work) -> str:
+        entry_type, fields = self.entry(work)
+        block = Entry(
+            entry_type,
+            self._keys.key(work),
+            [Field(k, v, enclosing="no-enclosing" if k == "month" else None) for k, v in fields],
+        )
+        text = bibtexparser.write_string(
+            bibtexparser.Library([block]), bibtex_format=self._BIBTEX_FORMAT
+        )
+        return text.rstrip("\n")
+
+    def entry(self, work: Work) -> tuple[str, list[tuple[str, str]]]:
+        """The entry type and the (name, LaTeX value) fields of ``work``."""
+        entry_type = _ENTRY_TYPES.get(record_type(work), ("misc", "misc"))[0]
+        if not self._complete(entry_type, work):
+            entry_type = "misc"
+        return entry_type, [(k, v) for k, v in self._fields(entry_type, work) if v]
+
+    @staticmethod
+    def _complete(entry_type: str, work: Work) -> bool:
+        """Whether ``work`` has every field BibTeX's standard styles require for ``entry_type``."""
+        if entry_type == "misc":
+            return True
+        if not (work.title and work.year):
+            return False
+        venue, publisher = _clean(work.venue), _clean(work.publisher)
+        authors = bool(_names(work.authors))
+        return {
+            "article": authors and bool(venue),
+            "inproceedings": authors and bool(venue),
+            "incollection": authors and bool(venue) and bool(publisher),
+            "book": (authors or bool(_names(work.editors))) and bool(publisher),
+            "phdthesis": authors and bool(publisher),
+            "techreport": authors and bool(publisher),
+            "proceedings": True,
+        }.get(entry_type, True)
+
+    def _fields(self, entry_type: str, work: Work) -> Iterator[tuple[str, str]]:
+        venue = rich_latex(work.venue)
+        date = _date(work)
+        yield "author", _names(work.authors)
+        yield "editor", _names(work.editors)
+        yield "title", _title(work, with_subtitle=True)
+        if entry_type == "article":
+            yield "journal", venue
+        elif entry_type in ("inproceedings", "incollection"):
+            yield "booktitle", venue
+        elif entry_type == "misc" and not is_preprint(work):
+            yield "howpublished", venue
+        yield "year", date[0] if date else ""
+        yield "month", _MONTHS[int(date[1]) - 1] if len(date) > 1 else ""
+        yield "volume", latex(work.volume)
+        yield "number", latex(work.issue)
+        yield "pages", bibtex_pages(work.pages or work.article_number)
+        publisher = latex(work.publisher)
+        if entry_type == "phdthesis":
+            yield "school", publisher
+        elif entry_type == "techreport":
+            yield "institution", publisher
+        else:
+            yield "publisher", publisher
+        if is_preprint(work):
+            yield "note", latex(work.journal_ref)
+        yield from _identifiers(work, biblatex=False)
+        yield "language", latex(work.language)
+        yield "keywords", _list(work.keywords)
+        yield "abstract", rich_latex(work.abstract)
+
+
+class BibLaTeXFormat(BibTeXFormat):
+    """A BibLaTeX entry per work, for biblatex and biber: ``date``, ``journaltitle``, eprints."""
+
+    name = "biblatex"
+    description = "a .bib bibliography for biblatex: one BibLaTeX entry per resolved work"
+    bibliography: ClassVar[bool] = True
+
+    def entry(self, work: Work) -> tuple[str, list[tuple[str, str]]]:
+        entry_type = _ENTRY_TYPES.get(record_type(work), ("misc", "misc"))[1]
+        return entry_type, [(k, v) for k, v in self._fields(entry_type, work) if v]
+
+    def _fields(self, entry_type: str, work: Work) -> Iterator[tuple[str, str]]:
+        venue = rich_latex(work.venue)
+        yield "author", _names(work.authors)
+        yield "editor", _names(work.editors)
+        yield "title", _title(work, with_subtitle=False)
+        yield "subtitle", rich_latex(work.subtitle, protect=True)
+        if entry_type == "article":
+            yield "journaltitle", venue
+            yield "shortjournal", latex(work.container_short)
+        elif entry_type in ("inproceedings", "incollection"):
+            yield "booktitle", venue
+        elif entry_type not in ("book", "thesis", "report"):
+            yield "howpublished", venue
+        yield "date", "-".join(_date(work))
+        yield "volume", latex(work.volume)
+        yield "number", latex(work.issue)
+        yield "pages", bibtex_pages(work.pages)
+        yield "eid", latex(work.article_number)
+        publisher = latex(work.publisher)
+        if entry_type == "thesis":
+            yield "type", "phdthesis"
+            yield "institution", publisher
+        elif entry_type == "report":
+            yield "type", "techreport"
+            yield "institution", publisher
+        else:
+            yield "publisher", publisher
+        if is_preprint(work):
+            yield "note", latex(work.journal_ref)
+        yield from _identifiers(work, biblatex=True)
+        yield "language", latex(work.language)
+        yield "keywords", _list(work.keywords)
+        yield "abstract", rich_latex(work.abstract)
+
+
+def _identifiers(work: Work, *, biblatex: bool) -> Iterator[tuple[str, str]]:
+    """The eprint, identifier and link fields, verbatim where LaTeX reads them verbatim."""
+    ids = work.ids
+    arxiv = _verbatim(ids.arxiv)
+    if arxiv:
+        yield "eprint", arxiv
+        if biblatex:
+            yield "eprinttype", "arxiv"
+            yield "eprintclass", _verbatim(work.primary_category) or ""
+        else:
+            yield "archivePrefix", "arXiv"
+            yield "primaryClass", _verbatim(work.primary_category) or ""
+    yield "doi", _verbatim(ids.doi) or ""
+    yield "url", landing_url(work, pdf=biblatex) or ""
+    yield "issn", _list(work.issn)
+    yield "isbn", _list(work.isbn)
+    yield "pmid", _verbatim(ids.pmid) or ""
+    yield "pmcid", _verbatim(ids.pmcid) or ""

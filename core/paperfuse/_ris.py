@@ -1,0 +1,158 @@
+"""RIS: a work as the tagged record EndNote, Zotero, Mendeley and library systems import.
+
+Each work becomes one RIS record (``TY`` ... ``ER``), written by rispy. RIS is
+plain text, one value per line: values are put on one line and HTML markup is
+dropped (math is kept as written). Names are ``Family, Given``; an
+organisation is written whole. ``UR`` is the link to cite (the DOI's, else the
+landing page), ``L1`` the PDF of the best free copy.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator
+from typing import ClassVar
+
+import rispy
+
+from ._bibtex import is_preprint, landing_url, record_type
+from ._citekeys import CitationKeys
+from ._formats import OutputFormat
+from ._records import Author, Work
+
+__all__ = ["RISFormat"]
+
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+_SPACE_RE = re.compile(r"\s+")
+_TAG_RE = re.compile(r"</?(?:[A-Za-z][\w.-]*:)?[A-Za-z][\w.-]*(?:\s[^<>]*)?/?>")
+_PAGE_RANGE_RE = re.compile(r"\s*[-‐‑‒–—]+\s*")
+_ISO_DATE_RE = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")
+
+#: RIS reference types by the record's (Crossref) type.
+_TYPES = {
+    "journal-article": "JOUR",
+    "proceedings-article": "CPAPER",
+    "book-chapter": "CHAP",
+    "book-section": "CHAP",
+    "book-part": "CHAP",
+    "book-track": "CHAP",
+    "reference-entry": "CHAP",
+    "book": "BOOK",
+    "monograph": "BOOK",
+    "reference-book": "BOOK",
+    "book-set": "BOOK",
+    "edited-book": "EDBOOK",
+    "proceedings": "CONF",
+    "dissertation": "THES",
+    "report": "RPRT",
+    "report-component": "RPRT",
+    "report-series": "RPRT",
+    "dataset": "DATA",
+    "software": "COMP",
+    "standard": "STAND",
+    "posted-content": "UNPB",
+}
+_BOOKS = frozenset({"BOOK", "EDBOOK", "CHAP", "CONF", "CPAPER"})
+
+
+def _line(text: str | None) -> str:
+    """``text`` as one RIS value: one line, no markup, lone surrogates as U+FFFD."""
+    if not text:
+        return ""
+    text = html.unescape(_TAG_RE.sub("", _SURROGATE_RE.sub("\ufffd", text)))
+    return _SPACE_RE.sub(" ", text).strip()
+
+
+def ris_name(author: Author) -> str:
+    """``Family, Given``, or the whole name of an organisation."""
+    if not author.family:
+        return _line(author.name)
+    given = _line(author.given)
+    return f"{_line(author.family)}, {given}" if given else _line(author.family)
+
+
+def ris_type(work: Work) -> str:
+    """The RIS reference type (``TY``) of ``work``."""
+    return _TYPES.get(record_type(work), "GEN")
+
+
+class _Writer(rispy.RisWriter):
+    """rispy's writer without its numbered header line, and one ``UR`` per line.
+
+    rispy joins the URLs of ``UR`` with ``;``, which a URL may itself hold;
+    a line per URL is what RIS readers expect anyway.
+    """
+
+    DEFAULT_DELIMITER_MAPPING: ClassVar[dict[str, str]] = {}
+
+    def set_header(self, count: int) -> str:
+        return ""
+
+
+class RISFormat(OutputFormat):
+    """An RIS record per work, for EndNote, Zotero, Mendeley and library catalogues."""
+
+    name = "ris"
+    description = "an RIS file: one record per resolved work (EndNote, Zotero, Mendeley)"
+    bibliography: ClassVar[bool] = True
+
+    def __init__(self) -> None:
+        # The ID tag carries the citation key, unique within the batch.
+        self._keys = CitationKeys()
+
+    def render(self, work: Work) -> str:
+        return rispy.dumps([self.reference(work)], implementation=_Writer).rstrip("\n")
+
+    def reference(self, work: Work) -> dict[str, str | list[str]]:
+        """The record of ``work`` as rispy's dict (field names of rispy's default mapping)."""
+        return {k: v for k, v in self._fields(work) if v}
+
+    def _fields(self, work: Work) -> Iterator[tuple[str, str | list[str]]]:
+        kind = ris_type(work)
+        yield "type_of_reference", kind
+        yield "id", self._keys.key(work)
+        yield "authors", [n for n in map(ris_name, work.authors) if n]
+        yield "secondary_authors", [n for n in map(ris_name, work.editors) if n]
+        title = _line(work.title)
+        if work.subtitle:
+            title = f"{title}: {_line(work.subtitle)}" if title else _line(work.subtitle)
+        yield "primary_title", title
+        venue = _line(work.venue)
+        if kind == "JOUR":
+            yield "journal_name", venue
+        yield "secondary_title", venue
+        yield "alternate_title1", _line(work.container_short)
+        yield "volume", _line(work.volume)
+        yield "number", _line(work.issue)
+        start, _, end = _PAGE_RANGE_RE.sub("-", _line(work.pages)).partition("-")
+        yield "start_page", start or _line(work.article_number)
+        yield "end_page", end
+        yield "year", str(work.year) if work.year else ""
+        yield "date", _date(work)
+        yield "publisher", _line(work.publisher) or ("arXiv" if work.ids.arxiv else "")
+        numbers = work.isbn if kind in _BOOKS and work.isbn else work.issn or work.isbn
+        yield "issn", ", ".join(n for n in map(_line, numbers) if n)
+        yield "doi", _line(work.ids.doi)
+        yield "urls", [url for url in (landing_url(work),) if url]
+        location = work.best_oa_location
+        yield "file_attachments1", _line(location.url_for_pdf) if location else ""
+        if work.ids.arxiv:
+            category = f" [{work.primary_category}]" if work.primary_category else ""
+            yield "accession_number", _line(f"arXiv:{work.ids.arxiv}{category}")
+        yield "abstract", _line(work.abstract)
+        yield "language", _line(work.language)
+        keywords = dict.fromkeys(k for k in map(_line, (*work.keywords, *work.mesh)) if k)
+        yield "keywords", list(keywords)
+        notes = [_line(work.comment)]
+        if is_preprint(work) and work.journal_ref:
+            notes.append(_line(f"Journal reference: {work.journal_ref}"))
+        yield "notes", [n for n in notes if n]
+
+
+def _date(work: Work) -> str:
+    """RIS's ``YYYY/MM/DD`` as far as known, when it agrees with the work's year."""
+    match = _ISO_DATE_RE.match(work.published or "")
+    if not match or (work.year is not None and match.group(1) != str(work.year)):
+        return ""
+    return "/".join(p for p in match.groups() if p)
