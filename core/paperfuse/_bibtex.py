@@ -28,7 +28,7 @@ from urllib.parse import quote
 
 import bibtexparser
 from bibtexparser.model import Entry, Field
-from pylatexenc.latexencode import UnicodeToLatexEncoder
+from pylatexenc.latexencode import RULE_DICT, UnicodeToLatexConversionRule, UnicodeToLatexEncoder
 
 from ._citekeys import CitationKeys
 from ._formats import OutputFormat
@@ -36,7 +36,13 @@ from ._records import Author, Work
 
 __all__ = ["BibLaTeXFormat", "BibTeXFormat"]
 
+# Braces as commands: BibTeX counts the brace of `\{` as any other, so an
+# escaped brace would unbalance the field.
+_BRACES = UnicodeToLatexConversionRule(
+    RULE_DICT, {ord("{"): r"\textbraceleft", ord("}"): r"\textbraceright"}
+)
 _ENCODER = UnicodeToLatexEncoder(
+    conversion_rules=[_BRACES, "defaults"],
     unknown_char_policy="keep",
     unknown_char_warning=False,
     replacement_latex_protection="braces-almost-all",
@@ -44,15 +50,24 @@ _ENCODER = UnicodeToLatexEncoder(
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 _SPACE_RE = re.compile(r"\s+")
 _WORD_RE = re.compile(r"[^\W_]+")
-# A `$...$` span (what may be math) or an HTML/XML tag (what may be markup).
+# A `$...$` span (what may be math), an HTML/XML tag (what may be markup) or a
+# LaTeX command with its arguments.
 _RICH_RE = re.compile(
-    r"\$(?:[^$\\]|\\.)+\$|</?([A-Za-z][\w.-]*:)?([A-Za-z][\w.-]*)(?:\s[^<>]*)?/?>"
+    r"\$(?:[^$\\]|\\.)+\$"
+    r"|</?([A-Za-z][\w.-]*:)?([A-Za-z][\w.-]*)(?:\s+[\w:.-]+=(?:\"[^\"]*\"|'[^']*'))*\s*/?>"
+    r"|(\\(?:[A-Za-z]+|[^A-Za-z\s{}]))((?:\{[^{}]*\})*)"
 )
+_ARGUMENT_RE = re.compile(r"\{([^{}]*)\}")
 _DASHES_RE = re.compile(r"\s*[-‐‑‒–—]+\s*")
 _ISO_DATE_RE = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
-#: HTML and JATS markup that has a LaTeX counterpart; other tags are dropped, their text kept.
+#: Tags that are markup without a LaTeX counterpart: dropped, their text kept (as
+#: are the tags of any namespace: ``<mml:math>``, ``<jats:p>``).
+_DROPPED_TAGS = frozenset(
+    {"a", "span", "p", "div", "br", "title", "sec", "abstract", "small", "big", "font"}
+)
+#: HTML and JATS markup that has a LaTeX counterpart.
 _MARKUP = {
     "i": "\\textit",
     "em": "\\textit",
@@ -125,7 +140,7 @@ def _protected(text: str) -> str:
 def _is_math(span: str) -> bool:
     """Whether a ``$...$`` span is math rather than two prices (``$30 ... $50``)."""
     inner = span[1:-1]
-    if inner != inner.strip() or inner.count("{") != inner.count("}"):
+    if inner != inner.strip() or not _balanced(inner):
         return False
     return not inner[0].isdigit() or any(c in inner for c in "\\^_{")
 
@@ -144,22 +159,28 @@ def rich_latex(text: str | None, *, protect: bool = False) -> str:
     pos = scan = 0
     while match := _RICH_RE.search(text, scan):
         span = match.group()
-        if span.startswith("$") and not _is_math(span):
-            scan = match.start() + 1  # a lone dollar: look for math or markup after it
+        tag = (match.group(2) or "").lower()
+        if (span.startswith("$") and not _is_math(span)) or (
+            tag and not (match.group(1) or tag in _MARKUP or tag in _DROPPED_TAGS)
+        ):
+            scan = match.start() + 1  # text after all (a price, "x<y>z"): look further on
             continue
         out.append(encode(html.unescape(text[pos : match.start()])))
         if span.startswith("$"):
             out.append("{" + span + "}" if protect else span)
-        else:
-            tag = match.group(2).lower()
-            if span.startswith("</"):
-                while tag in open_tags:
-                    out.append("}")
-                    if open_tags.pop() == tag:
-                        break
-            elif tag in _MARKUP and not span.endswith("/>"):
-                out.append(_MARKUP[tag] + "{")
-                open_tags.append(tag)
+        elif match.group(3):
+            # A LaTeX command the source wrote (arXiv's titles and abstracts are
+            # LaTeX): kept, with the text of its arguments encoded.
+            arguments = _ARGUMENT_RE.sub(lambda m: "{" + encode(m.group(1)) + "}", match.group(4))
+            out.append(match.group(3) + arguments)
+        elif span.startswith("</"):
+            while tag in open_tags:
+                out.append("}")
+                if open_tags.pop() == tag:
+                    break
+        elif tag in _MARKUP and not span.endswith("/>"):
+            out.append(_MARKUP[tag] + "{")
+            open_tags.append(tag)
         pos = scan = match.end()
     out.append(encode(html.unescape(text[pos:])))
     out.append("}" * len(open_tags))
