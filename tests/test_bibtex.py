@@ -10,6 +10,7 @@ types, arXiv eprints) are named tests on works built here.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import bibtexparser
 import msgspec
@@ -527,3 +528,26 @@ def test_the_formats_are_bibliographies_registered_as_built_ins() -> None:
     formats = PluginHost(entry_points=False).formats
     assert formats["bibtex"] is BibTeXFormat
     assert formats["biblatex"] is BibLaTeXFormat
+
+
+# --- the documentation shows what paperfuse writes ----------------------------------
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+NATURE = dict(RECORDS)["crossref/skgif_10.1038_nature12373.json#0"]
+
+
+def documented(language: str) -> list[str]:
+    """The ```language blocks of docs/formats*.md (the format pages), without their fences."""
+    pattern = re.compile(rf"^```{language}\n(.*?)\n```$", re.DOTALL | re.MULTILINE)
+    return [
+        m for page in sorted(DOCS.glob("formats*.md")) for m in pattern.findall(page.read_text())
+    ]
+
+
+@pytest.mark.parametrize(
+    ("language", "format_type"), [("bibtex", BibTeXFormat), ("biblatex", BibLaTeXFormat)]
+)
+def test_the_docs_show_a_real_record_as_paperfuse_writes_it(
+    language: str, format_type: type[BibTeXFormat]
+) -> None:
+    assert format_type().render(NATURE) in documented(language)

@@ -8,6 +8,7 @@ preprints, PDFs, values that would break a line-based format) are named tests.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import msgspec
 import pytest
@@ -228,3 +229,11 @@ def test_a_record_holding_lone_surrogates_is_written() -> None:
 def test_ris_is_a_bibliography_registered_as_a_built_in() -> None:
     assert RISFormat.bibliography is True
     assert PluginHost(entry_points=False).formats["ris"] is RISFormat
+
+
+def test_the_docs_show_a_real_record_as_paperfuse_writes_it() -> None:
+    docs = Path(__file__).resolve().parent.parent / "docs"
+    nature = dict(RECORDS)["crossref/skgif_10.1038_nature12373.json#0"]
+    pattern = re.compile(r"^```ris\n(.*?)\n```$", re.DOTALL | re.MULTILINE)
+    blocks = [b for page in docs.glob("formats*.md") for b in pattern.findall(page.read_text())]
+    assert RISFormat().render(nature) in blocks
