@@ -551,3 +551,14 @@ def test_the_docs_show_a_real_record_as_paperfuse_writes_it(
     language: str, format_type: type[BibTeXFormat]
 ) -> None:
     assert format_type().render(NATURE) in documented(language)
+
+
+def test_a_jats_abstract_keeps_its_words_apart_and_its_math() -> None:
+    abstract = (
+        "<jats:title>Abstract</jats:title><jats:p>We show $p<q$ and $r>s$ "
+        "for x<y in <i>E. coli</i>.</jats:p>"
+    )
+    fields = _render(BibTeXFormat, _work(abstract=abstract))[1]
+    assert fields["abstract"] == (
+        "Abstract We show $p<q$ and $r>s$ for x{\\ensuremath{<}}y in \\textit{E. coli}."
+    )

@@ -237,3 +237,12 @@ def test_the_docs_show_a_real_record_as_paperfuse_writes_it() -> None:
     pattern = re.compile(r"^```ris\n(.*?)\n```$", re.DOTALL | re.MULTILINE)
     blocks = [b for page in docs.glob("formats*.md") for b in pattern.findall(page.read_text())]
     assert RISFormat().render(nature) in blocks
+
+
+def test_markup_is_dropped_but_math_is_kept() -> None:
+    abstract = (
+        "<jats:title>Abstract</jats:title><jats:p>We show $p<q$ and $r>s$ "
+        "for x<y &amp; <i>E. coli</i>.</jats:p>"
+    )
+    (read,) = _read(RISFormat().render(msgspec.structs.replace(ARTICLE, abstract=abstract)))
+    assert read["abstract"] == "Abstract We show $p<q$ and $r>s$ for x<y & E. coli."

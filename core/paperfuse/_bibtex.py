@@ -67,6 +67,8 @@ _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
 _DROPPED_TAGS = frozenset(
     {"a", "span", "p", "div", "br", "title", "sec", "abstract", "small", "big", "font"}
 )
+#: Tags that end a block of text: a space where they stood (``<jats:title>``, ``<p>``).
+_BLOCK_TAGS = frozenset({"p", "div", "br", "title", "sec", "abstract", "list-item", "label"})
 #: HTML and JATS markup that has a LaTeX counterpart.
 _MARKUP = {
     "i": "\\textit",
@@ -145,17 +147,10 @@ def _is_math(span: str) -> bool:
     return not inner[0].isdigit() or any(c in inner for c in "\\^_{")
 
 
-def rich_latex(text: str | None, *, protect: bool = False) -> str:
-    """``text`` holding math and HTML markup as LaTeX.
-
-    ``$...$`` math is kept as is (braced when ``protect``, so that no style
-    changes its case); known tags become LaTeX commands, unknown ones are
-    dropped; the rest is encoded, with case protection when ``protect``.
+def _tokens(text: str) -> Iterator[tuple[str, str, str]]:
+    """``text`` cut into (kind, text, detail): ``text``, ``math``, ``command``
+    (detail: its arguments), ``open``, ``close`` and ``drop`` (detail: the tag's name).
     """
-    text = _clean(text)
-    encode = _protected if protect else _ENCODER.unicode_to_latex
-    out: list[str] = []
-    open_tags: list[str] = []
     pos = scan = 0
     while match := _RICH_RE.search(text, scan):
         span = match.group()
@@ -165,26 +160,68 @@ def rich_latex(text: str | None, *, protect: bool = False) -> str:
         ):
             scan = match.start() + 1  # text after all (a price, "x<y>z"): look further on
             continue
-        out.append(encode(html.unescape(text[pos : match.start()])))
+        if match.start() > pos:
+            yield "text", text[pos : match.start()], ""
         if span.startswith("$"):
-            out.append("{" + span + "}" if protect else span)
+            yield "math", span, ""
         elif match.group(3):
-            # A LaTeX command the source wrote (arXiv's titles and abstracts are
-            # LaTeX): kept, with the text of its arguments encoded.
-            arguments = _ARGUMENT_RE.sub(lambda m: "{" + encode(m.group(1)) + "}", match.group(4))
-            out.append(match.group(3) + arguments)
+            yield "command", match.group(3), match.group(4)
         elif span.startswith("</"):
-            while tag in open_tags:
-                out.append("}")
-                if open_tags.pop() == tag:
-                    break
+            yield "close", span, tag
         elif tag in _MARKUP and not span.endswith("/>"):
-            out.append(_MARKUP[tag] + "{")
-            open_tags.append(tag)
+            yield "open", span, tag
+        else:
+            yield "drop", span, tag
         pos = scan = match.end()
-    out.append(encode(html.unescape(text[pos:])))
+    if pos < len(text):
+        yield "text", text[pos:], ""
+
+
+def rich_latex(text: str | None, *, protect: bool = False) -> str:
+    """``text`` holding math and HTML markup as LaTeX.
+
+    ``$...$`` math is kept as is (braced when ``protect``, so that no style
+    changes its case), and so are LaTeX commands the source wrote (arXiv's
+    titles and abstracts are LaTeX), with the text of their arguments encoded;
+    known tags become LaTeX commands, others are dropped; the rest is encoded,
+    with case protection when ``protect``.
+    """
+    encode = _protected if protect else _ENCODER.unicode_to_latex
+    out: list[str] = []
+    open_tags: list[str] = []
+    for kind, value, detail in _tokens(_clean(text)):
+        if kind == "text":
+            out.append(encode(html.unescape(value)))
+        elif kind == "math":
+            out.append("{" + value + "}" if protect else value)
+        elif kind == "command":
+            arguments = _ARGUMENT_RE.sub(lambda m: "{" + encode(m.group(1)) + "}", detail)
+            out.append(value + arguments)
+        elif kind == "open":
+            out.append(_MARKUP[detail] + "{")
+            open_tags.append(detail)
+        elif kind == "close":
+            while detail in open_tags:
+                out.append("}")
+                if open_tags.pop() == detail:
+                    break
+        elif detail in _BLOCK_TAGS:
+            out.append(" ")
     out.append("}" * len(open_tags))
-    return "".join(out)
+    return _SPACE_RE.sub(" ", "".join(out)).strip()
+
+
+def plain_text(text: str | None) -> str:
+    """``text`` on one line without its markup (math and LaTeX commands kept as written)."""
+    out: list[str] = []
+    for kind, value, detail in _tokens(_clean(text)):
+        if kind == "text":
+            out.append(html.unescape(value))
+        elif kind in ("math", "command"):
+            out.append(value + detail)
+        elif detail in _BLOCK_TAGS:
+            out.append(" ")
+    return _SPACE_RE.sub(" ", "".join(out)).strip()
 
 
 def _balanced(text: str) -> bool:
@@ -301,6 +338,7 @@ class BibTeXFormat(OutputFormat):
     _BIBTEX_FORMAT.indent = "  "
 
     def __init__(self) -> None:
+        super().__init__()
         # One key space per output, so that keys are unique within the batch.
         self._keys = CitationKeys()
 

@@ -9,23 +9,19 @@ landing page), ``L1`` the PDF of the best free copy.
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Iterator
 from typing import ClassVar
 
 import rispy
 
-from ._bibtex import is_preprint, landing_url, record_type
+from ._bibtex import is_preprint, landing_url, plain_text, record_type
 from ._citekeys import CitationKeys
 from ._formats import OutputFormat
 from ._records import Author, Work
 
 __all__ = ["RISFormat"]
 
-_SURROGATE_RE = re.compile("[\ud800-\udfff]")
-_SPACE_RE = re.compile(r"\s+")
-_TAG_RE = re.compile(r"</?(?:[A-Za-z][\w.-]*:)?[A-Za-z][\w.-]*(?:\s[^<>]*)?/?>")
 _PAGE_RANGE_RE = re.compile(r"\s*[-‐‑‒–—]+\s*")
 _ISO_DATE_RE = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")
 
@@ -58,10 +54,7 @@ _BOOKS = frozenset({"BOOK", "EDBOOK", "CHAP", "CONF", "CPAPER"})
 
 def _line(text: str | None) -> str:
     """``text`` as one RIS value: one line, no markup, lone surrogates as U+FFFD."""
-    if not text:
-        return ""
-    text = html.unescape(_TAG_RE.sub("", _SURROGATE_RE.sub("\ufffd", text)))
-    return _SPACE_RE.sub(" ", text).strip()
+    return plain_text(text)
 
 
 def ris_name(author: Author) -> str:
@@ -98,6 +91,7 @@ class RISFormat(OutputFormat):
     bibliography: ClassVar[bool] = True
 
     def __init__(self) -> None:
+        super().__init__()
         # The ID tag carries the citation key, unique within the batch.
         self._keys = CitationKeys()
 
