@@ -17,6 +17,8 @@ import msgspec
 import pybtex.database
 import pytest
 from fixture_records import fixture_records
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pybtex.plugin import find_plugin
 
 from paperfuse import (
@@ -562,3 +564,61 @@ def test_a_jats_abstract_keeps_its_words_apart_and_its_math() -> None:
     assert fields["abstract"] == (
         "Abstract We show $p<q$ and $r>s$ for x{\\ensuremath{<}}y in \\textit{E. coli}."
     )
+
+
+# --- any text at all --------------------------------------------------------------
+
+# Pieces of text that have broken .bib files: braces (escaped or not), LaTeX
+# specials, markup, math, commas and "and" in names, an entry's start.
+_PIECES = st.sampled_from(
+    [*"aZ 09{}\\$%#&_<>@,=\"'~^\n-–é日", "and", " and ", "<i>", "</i>", "$x$", "\\emph{", "@misc{"]
+)
+_TEXT = st.lists(_PIECES, max_size=12).map("".join)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    title=_TEXT,
+    given_name=_TEXT,
+    family=_TEXT,
+    organisation=_TEXT,
+    venue=_TEXT,
+    pages=_TEXT,
+    doi=_TEXT,
+    record_type=st.sampled_from(["journal-article", "posted-content", "book", "report", None]),
+)
+def test_any_text_gives_an_entry_both_parsers_read_and_pybtex_formats(
+    title: str,
+    given_name: str,
+    family: str,
+    organisation: str,
+    venue: str,
+    pages: str,
+    doi: str,
+    record_type: str | None,
+) -> None:
+    doi = "".join(doi.split())  # a DOI holds no white space
+    work = Work(
+        type=record_type,
+        title=title or None,
+        authors=(
+            Author(name=f"{given_name} {family}", given=given_name or None, family=family or None),
+            Author(name=organisation or "H1"),
+        ),
+        venue=venue or None,
+        pages=pages or None,
+        year=2020,
+        ids=Ids(doi=f"10.1234/{doi}", arxiv="2101.00001"),
+        keywords=(title,),
+        abstract=title,
+    )
+    for format_type in FORMATS:
+        text = format_type().render(work)
+        fields = {f.key: f.value for f in _entry(text).fields}
+        assert fields["eprint"] == "2101.00001"
+        if "doi" in fields:
+            assert fields["doi"] == f"10.1234/{doi}"
+        (entry,) = pybtex.database.parse_string(text, "bibtex").entries.values()
+        named = [a for a in work.authors if a.name.strip()]  # nameless authors are left out
+        assert len(entry.persons["author"]) == len(named)
+    assert _plain(BibTeXFormat().render(work))

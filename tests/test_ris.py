@@ -14,6 +14,8 @@ import msgspec
 import pytest
 import rispy
 from fixture_records import fixture_records
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from rispy.config import TYPE_OF_REFERENCE_MAPPING
 
 from paperfuse import Author, Ids, OALocation, PluginHost, RISFormat, Work
@@ -246,3 +248,30 @@ def test_markup_is_dropped_but_math_is_kept() -> None:
     )
     (read,) = _read(RISFormat().render(msgspec.structs.replace(ARTICLE, abstract=abstract)))
     assert read["abstract"] == "Abstract We show $p<q$ and $r>s$ for x<y & E. coli."
+
+
+_TEXT = st.lists(
+    st.sampled_from(
+        [*"aZ 09;,\n\r\t<>&$-é日", "<i>", "</i>", "ER  - ", "TY  - ", "&amp;", "\u2028"]
+    ),
+    max_size=12,
+).map("".join)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(title=_TEXT, family=_TEXT, abstract=_TEXT, comment=_TEXT, url=_TEXT)
+def test_any_text_gives_one_record_read_back_as_written(
+    title: str, family: str, abstract: str, comment: str, url: str
+) -> None:
+    work = msgspec.structs.replace(
+        PREPRINT,
+        title=title,
+        authors=(Author(name=family or "x", family=family or None),),
+        abstract=abstract,
+        comment=comment,
+        ids=Ids(arxiv="2101.00001", urls=("https://example.org/" + "".join(url.split()),)),
+    )
+    text = RISFormat().render(work)
+    assert all(LINE_RE.fullmatch(line) for line in text.splitlines()), text
+    (read,) = _read(text)
+    assert read == RISFormat().reference(work)

@@ -57,6 +57,9 @@ _RICH_RE = re.compile(
     r"|</?([A-Za-z][\w.-]*:)?([A-Za-z][\w.-]*)(?:\s+[\w:.-]+=(?:\"[^\"]*\"|'[^']*'))*\s*/?>"
     r"|(\\(?:[A-Za-z]+|[^A-Za-z\s{}]))((?:\{[^{}]*\})*)"
 )
+# "and" as a word: BibTeX would split a name there.
+_AND_RE = re.compile(r"(?<!\S)and(?!\S)", re.IGNORECASE)
+_UNESCAPED_BRACE_RE = re.compile(r"(?<!\\)[{}]")
 _ARGUMENT_RE = re.compile(r"\{([^{}]*)\}")
 _DASHES_RE = re.compile(r"\s*[-‐‑‒–—]+\s*")
 _ISO_DATE_RE = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")
@@ -113,6 +116,18 @@ _ENTRY_TYPES = {
 }
 
 
+#: The fields BibTeX's standard styles require of an entry type (each tuple: one of).
+_REQUIRED: dict[str, tuple[tuple[str, ...], ...]] = {
+    "article": (("author",), ("title",), ("journal",), ("year",)),
+    "inproceedings": (("author",), ("title",), ("booktitle",), ("year",)),
+    "incollection": (("author",), ("title",), ("booktitle",), ("publisher",), ("year",)),
+    "book": (("author", "editor"), ("title",), ("publisher",), ("year",)),
+    "phdthesis": (("author",), ("title",), ("school",), ("year",)),
+    "techreport": (("author",), ("title",), ("institution",), ("year",)),
+    "proceedings": (("title",), ("year",)),
+}
+
+
 def _clean(text: str | None) -> str:
     """``text`` on one line, lone surrogates as U+FFFD; "" for None."""
     if not text:
@@ -142,7 +157,8 @@ def _protected(text: str) -> str:
 def _is_math(span: str) -> bool:
     """Whether a ``$...$`` span is math rather than two prices (``$30 ... $50``)."""
     inner = span[1:-1]
-    if inner != inner.strip() or not _balanced(inner):
+    # A % would make LaTeX skip the rest of the line, closing dollar and brace too.
+    if inner != inner.strip() or "%" in inner or not _balanced(inner):
         return False
     return not inner[0].isdigit() or any(c in inner for c in "\\^_{")
 
@@ -208,7 +224,12 @@ def rich_latex(text: str | None, *, protect: bool = False) -> str:
         elif detail in _BLOCK_TAGS:
             out.append(" ")
     out.append("}" * len(open_tags))
-    return _SPACE_RE.sub(" ", "".join(out)).strip()
+    result = _SPACE_RE.sub(" ", "".join(out)).strip()
+    if not _balanced(result):
+        # Math or commands whose braces BibTeX and bibtexparser would read
+        # differently: the text is written as plain text instead.
+        return encode(html.unescape(_clean(text)))
+    return result
 
 
 def plain_text(text: str | None) -> str:
@@ -225,12 +246,20 @@ def plain_text(text: str | None) -> str:
 
 
 def _balanced(text: str) -> bool:
-    depth = 0
-    for char in text:
-        depth += {"{": 1, "}": -1}.get(char, 0)
-        if depth < 0:
+    """Whether both BibTeX and bibtexparser read ``text``'s braces as balanced.
+
+    BibTeX (and pybtex) count every brace; bibtexparser does not count a brace
+    after a backslash. A value is safe only when both counts balance.
+    """
+    for braces in (re.findall(r"[{}]", text), _UNESCAPED_BRACE_RE.findall(text)):
+        depth = 0
+        for brace in braces:
+            depth += 1 if brace == "{" else -1
+            if depth < 0:
+                return False
+        if depth:
             return False
-    return depth == 0 and not text.endswith("\\")
+    return not text.endswith("\\")
 
 
 def _verbatim(text: str | None) -> str | None:
@@ -267,21 +296,22 @@ def landing_url(work: Work, *, pdf: bool = False) -> str | None:
 def _name_part(text: str) -> str:
     """A name part as LaTeX, braced when BibTeX would read a comma or "and" in it."""
     encoded = latex(text)
-    if "," in encoded or re.search(r"\sand\s", encoded, re.IGNORECASE):
+    if "," in encoded or _AND_RE.search(encoded):
         return "{" + encoded + "}"
     return encoded
 
 
 def bibtex_name(author: Author) -> str:
     """``Family, Given`` (particles stay with the family), or an organisation braced whole."""
-    if not author.family:
+    if not _clean(author.family):
         return "{" + latex(author.name) + "}"
     family = _name_part(author.family)
-    return f"{family}, {_name_part(author.given)}" if author.given else family
+    given = _name_part(author.given) if _clean(author.given) else ""
+    return f"{family}, {given}" if given else family
 
 
 def _names(authors: tuple[Author, ...]) -> str:
-    return " and ".join(bibtex_name(a) for a in authors if _clean(a.name or a.family))
+    return " and ".join(bibtex_name(a) for a in authors if _clean(a.name))
 
 
 def bibtex_pages(pages: str | None) -> str:
@@ -357,28 +387,12 @@ class BibTeXFormat(OutputFormat):
     def entry(self, work: Work) -> tuple[str, list[tuple[str, str]]]:
         """The entry type and the (name, LaTeX value) fields of ``work``."""
         entry_type = _ENTRY_TYPES.get(record_type(work), ("misc", "misc"))[0]
-        if not self._complete(entry_type, work):
+        fields = [(k, v) for k, v in self._fields(entry_type, work) if v]
+        names = {k for k, _ in fields}
+        if not all(names & set(one_of) for one_of in _REQUIRED.get(entry_type, ())):
             entry_type = "misc"
-        return entry_type, [(k, v) for k, v in self._fields(entry_type, work) if v]
-
-    @staticmethod
-    def _complete(entry_type: str, work: Work) -> bool:
-        """Whether ``work`` has every field BibTeX's standard styles require for ``entry_type``."""
-        if entry_type == "misc":
-            return True
-        if not (work.title and work.year):
-            return False
-        venue, publisher = _clean(work.venue), _clean(work.publisher)
-        authors = bool(_names(work.authors))
-        return {
-            "article": authors and bool(venue),
-            "inproceedings": authors and bool(venue),
-            "incollection": authors and bool(venue) and bool(publisher),
-            "book": (authors or bool(_names(work.editors))) and bool(publisher),
-            "phdthesis": authors and bool(publisher),
-            "techreport": authors and bool(publisher),
-            "proceedings": True,
-        }.get(entry_type, True)
+            fields = [(k, v) for k, v in self._fields(entry_type, work) if v]
+        return entry_type, fields
 
     def _fields(self, entry_type: str, work: Work) -> Iterator[tuple[str, str]]:
         venue = rich_latex(work.venue)
