@@ -622,3 +622,12 @@ def test_any_text_gives_an_entry_both_parsers_read_and_pybtex_formats(
         named = [a for a in work.authors if a.name.strip()]  # nameless authors are left out
         assert len(entry.persons["author"]) == len(named)
     assert _plain(BibTeXFormat().render(work))
+
+
+@pytest.mark.parametrize("format_type", FORMATS)
+def test_control_characters_are_left_out(format_type: type[BibTeXFormat]) -> None:
+    work = _work(
+        title="a\x00b\x07c\x1bd\x7fe\x85f\x0cg", authors=(Author(name="X\x00Y", family="X\x00Y"),)
+    )
+    fields = _render(format_type, work)[1]
+    assert (fields["title"], fields["author"]) == ("abcdef g", "XY")

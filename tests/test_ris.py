@@ -275,3 +275,11 @@ def test_any_text_gives_one_record_read_back_as_written(
     assert all(LINE_RE.fullmatch(line) for line in text.splitlines()), text
     (read,) = _read(text)
     assert read == RISFormat().reference(work)
+
+
+def test_control_characters_are_left_out() -> None:
+    work = msgspec.structs.replace(
+        ARTICLE, title="a\x00b\x1bc\x7fd", authors=(Author(name="X\x00Y", family="X\x00Y"),)
+    )
+    (read,) = _read(RISFormat().render(work))
+    assert (read["primary_title"], read["authors"]) == ("abcd", ["XY"])

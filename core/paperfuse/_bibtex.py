@@ -48,6 +48,8 @@ _ENCODER = UnicodeToLatexEncoder(
     replacement_latex_protection="braces-almost-all",
 )
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
+# Control characters, which LaTeX refuses ("invalid character") and RIS cannot show.
+_CONTROL_RE = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 _SPACE_RE = re.compile(r"\s+")
 _WORD_RE = re.compile(r"[^\W_]+")
 # A `$...$` span (what may be math), an HTML/XML tag (what may be markup) or a
@@ -129,10 +131,11 @@ _REQUIRED: dict[str, tuple[tuple[str, ...], ...]] = {
 
 
 def _clean(text: str | None) -> str:
-    """``text`` on one line, lone surrogates as U+FFFD; "" for None."""
+    """``text`` on one line without control characters, lone surrogates as U+FFFD; "" for None."""
     if not text:
         return ""
-    return _SPACE_RE.sub(" ", _SURROGATE_RE.sub("\ufffd", text)).strip()
+    text = _CONTROL_RE.sub("", _SURROGATE_RE.sub("\ufffd", text))
+    return _SPACE_RE.sub(" ", text).strip()
 
 
 def latex(text: str | None) -> str:
