@@ -125,6 +125,20 @@ def test_every_record_is_an_entry_both_parsers_read(
     # One person per author: no name's comma or "and" splits it in two.
     authors = [a for a in work.authors if a.name.strip()]
     assert len(data.entries[key].persons.get("author", [])) == len(authors)
+    # The bibliographic fields, where the record's value needs no LaTeX.
+    if work.year:
+        assert (fields.get("year") or fields["date"][:4]) == str(work.year)
+    plain = re.compile(r"[A-Za-z0-9 .:/()-]+")
+    for field, value in (("volume", work.volume), ("number", work.issue)):
+        if value and plain.fullmatch(value):
+            assert fields[field] == value
+    if work.pages and plain.fullmatch(work.pages):
+        assert fields["pages"] == re.sub(r"\s*-+\s*", "--", work.pages)
+    if work.title and plain.fullmatch(work.title) and format_type is BibLaTeXFormat:
+        assert fields["title"].replace("{", "").replace("}", "") == work.title
+    if format_type is BibLaTeXFormat:
+        expected = {"journal-article": "article", "posted-content": "online", "book": "book"}
+        assert entry.entry_type == expected.get(work.type or "", entry.entry_type)
 
 
 @pytest.mark.parametrize(("name", "work"), RECORDS, ids=[name for name, _ in RECORDS])
