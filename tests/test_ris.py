@@ -283,3 +283,15 @@ def test_control_characters_are_left_out() -> None:
     )
     (read,) = _read(RISFormat().render(work))
     assert (read["primary_title"], read["authors"]) == ("abcd", ["XY"])
+
+
+def test_identifiers_and_links_are_written_as_they_are() -> None:
+    pdf = "https://example.org/get?id=1&copy=2&amp;x=<b>"
+    work = msgspec.structs.replace(
+        ARTICLE,
+        ids=Ids(doi="10.1002/(sici)1097-4636(199905)45:2<67::aid-jbm1>3.0.co;2-x"),
+        best_oa_location=OALocation(url=pdf, url_for_pdf=pdf),
+    )
+    (read,) = _read(RISFormat().render(work))
+    assert read["doi"] == "10.1002/(sici)1097-4636(199905)45:2<67::aid-jbm1>3.0.co;2-x"
+    assert read["file_attachments1"] == pdf

@@ -130,7 +130,7 @@ _REQUIRED: dict[str, tuple[tuple[str, ...], ...]] = {
 }
 
 
-def _clean(text: str | None) -> str:
+def one_line(text: str | None) -> str:
     """``text`` on one line without control characters, lone surrogates as U+FFFD; "" for None."""
     if not text:
         return ""
@@ -140,7 +140,7 @@ def _clean(text: str | None) -> str:
 
 def latex(text: str | None) -> str:
     """Plain ``text`` as LaTeX: special characters escaped, accents as commands."""
-    return _ENCODER.unicode_to_latex(_clean(text))
+    return _ENCODER.unicode_to_latex(one_line(text))
 
 
 def _protected(text: str) -> str:
@@ -208,7 +208,7 @@ def rich_latex(text: str | None, *, protect: bool = False) -> str:
     encode = _protected if protect else _ENCODER.unicode_to_latex
     out: list[str] = []
     open_tags: list[str] = []
-    for kind, value, detail in _tokens(_clean(text)):
+    for kind, value, detail in _tokens(one_line(text)):
         if kind == "text":
             out.append(encode(html.unescape(value)))
         elif kind == "math":
@@ -231,14 +231,14 @@ def rich_latex(text: str | None, *, protect: bool = False) -> str:
     if not _balanced(result):
         # Math or commands whose braces BibTeX and bibtexparser would read
         # differently: the text is written as plain text instead.
-        return encode(html.unescape(_clean(text)))
+        return encode(html.unescape(one_line(text)))
     return result
 
 
 def plain_text(text: str | None) -> str:
     """``text`` on one line without its markup (math and LaTeX commands kept as written)."""
     out: list[str] = []
-    for kind, value, detail in _tokens(_clean(text)):
+    for kind, value, detail in _tokens(one_line(text)):
         if kind == "text":
             out.append(html.unescape(value))
         elif kind in ("math", "command"):
@@ -267,7 +267,7 @@ def _balanced(text: str) -> bool:
 
 def _verbatim(text: str | None) -> str | None:
     """An identifier or URL as written, or None when BibTeX cannot hold it verbatim."""
-    text = _clean(text)
+    text = one_line(text)
     return text if text and _balanced(text) else None
 
 
@@ -281,8 +281,8 @@ def landing_url(work: Work, *, pdf: bool = False) -> str | None:
 
     With ``pdf``, the PDF of the best free copy when there is nothing else.
     """
-    if _clean(work.ids.doi):
-        return doi_url(_clean(work.ids.doi))
+    if one_line(work.ids.doi):
+        return doi_url(one_line(work.ids.doi))
     if _verbatim(work.ids.arxiv):
         return f"https://arxiv.org/abs/{_verbatim(work.ids.arxiv)}"
     location = work.best_oa_location
@@ -306,23 +306,23 @@ def _name_part(text: str) -> str:
 
 def bibtex_name(author: Author) -> str:
     """``Family, Given`` (particles stay with the family), or an organisation braced whole."""
-    if not _clean(author.family):
+    if not one_line(author.family):
         return "{" + latex(author.name) + "}"
     family = _name_part(author.family)
-    given = _name_part(author.given) if _clean(author.given) else ""
+    given = _name_part(author.given) if one_line(author.given) else ""
     return f"{family}, {given}" if given else family
 
 
 def _names(authors: tuple[Author, ...]) -> str:
-    return " and ".join(bibtex_name(a) for a in authors if _clean(a.name))
+    return " and ".join(bibtex_name(a) for a in authors if one_line(a.name))
 
 
 def bibtex_pages(pages: str | None) -> str:
     """Pages with an en dash as BibTeX writes it: ``54--58``."""
-    return latex(_DASHES_RE.sub("--", _clean(pages)))
+    return latex(_DASHES_RE.sub("--", one_line(pages)))
 
 
-def _date(work: Work) -> tuple[str, ...]:
+def date_parts(work: Work) -> tuple[str, ...]:
     """(year, month, day) as far as known and consistent with the work's year."""
     match = _ISO_DATE_RE.match(work.published or "")
     if match and (work.year is None or match.group(1) == str(work.year)):
@@ -346,7 +346,7 @@ def record_type(work: Work) -> str:
         return work.type
     if is_preprint(work):
         return "posted-content"
-    return "journal-article" if _clean(work.venue) else ""
+    return "journal-article" if one_line(work.venue) else ""
 
 
 def _title(work: Work, *, with_subtitle: bool) -> str:
@@ -358,7 +358,7 @@ def _title(work: Work, *, with_subtitle: bool) -> str:
 
 
 def _list(values: tuple[str, ...]) -> str:
-    return ", ".join(latex(v) for v in values if _clean(v))
+    return ", ".join(latex(v) for v in values if one_line(v))
 
 
 class BibTeXFormat(OutputFormat):
@@ -399,7 +399,7 @@ class BibTeXFormat(OutputFormat):
 
     def _fields(self, entry_type: str, work: Work) -> Iterator[tuple[str, str]]:
         venue = rich_latex(work.venue)
-        date = _date(work)
+        date = date_parts(work)
         yield "author", _names(work.authors)
         yield "editor", _names(work.editors)
         yield "title", _title(work, with_subtitle=True)
@@ -453,7 +453,7 @@ class BibLaTeXFormat(BibTeXFormat):
             yield "booktitle", venue
         elif entry_type not in ("book", "thesis", "report"):
             yield "howpublished", venue
-        yield "date", "-".join(_date(work))
+        yield "date", "-".join(date_parts(work))
         yield "volume", latex(work.volume)
         yield "number", latex(work.issue)
         yield "pages", bibtex_pages(work.pages)

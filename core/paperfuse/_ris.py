@@ -15,7 +15,7 @@ from typing import ClassVar
 
 import rispy
 
-from ._bibtex import is_preprint, landing_url, plain_text, record_type
+from ._bibtex import date_parts, is_preprint, landing_url, one_line, plain_text, record_type
 from ._citekeys import CitationKeys
 from ._formats import OutputFormat
 from ._records import Author, Work
@@ -23,7 +23,6 @@ from ._records import Author, Work
 __all__ = ["RISFormat"]
 
 _PAGE_RANGE_RE = re.compile(r"\s*[-‐‑‒–—]+\s*")
-_ISO_DATE_RE = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")
 
 #: RIS reference types by the record's (Crossref) type.
 _TYPES = {
@@ -55,6 +54,11 @@ _BOOKS = frozenset({"BOOK", "EDBOOK", "CHAP", "CONF", "CPAPER"})
 def _line(text: str | None) -> str:
     """``text`` as one RIS value: one line, no markup, lone surrogates as U+FFFD."""
     return plain_text(text)
+
+
+def _identifier(text: str | None) -> str:
+    """An identifier or URL as one RIS value, otherwise as it is."""
+    return "".join(one_line(text).split())
 
 
 def ris_name(author: Author) -> str:
@@ -123,17 +127,20 @@ class RISFormat(OutputFormat):
         yield "start_page", start or _line(work.article_number)
         yield "end_page", end
         yield "year", str(work.year) if work.year else ""
-        yield "date", _date(work)
+        date = date_parts(work)
+        yield "date", "/".join(date) if len(date) > 1 else ""
         yield "publisher", _line(work.publisher) or ("arXiv" if work.ids.arxiv else "")
         numbers = work.isbn if kind in _BOOKS and work.isbn else work.issn or work.isbn
         yield "issn", ", ".join(n for n in map(_line, numbers) if n)
-        yield "doi", _line(work.ids.doi)
+        # Identifiers and links as they are: no markup to drop, no entity to read.
+        yield "doi", _identifier(work.ids.doi)
         yield "urls", [url for url in (landing_url(work),) if url]
         location = work.best_oa_location
-        yield "file_attachments1", _line(location.url_for_pdf) if location else ""
-        if work.ids.arxiv:
-            category = f" [{work.primary_category}]" if work.primary_category else ""
-            yield "accession_number", _line(f"arXiv:{work.ids.arxiv}{category}")
+        yield "file_attachments1", _identifier(location.url_for_pdf) if location else ""
+        if _identifier(work.ids.arxiv):
+            category = _identifier(work.primary_category)
+            number = f"arXiv:{_identifier(work.ids.arxiv)}"
+            yield "accession_number", f"{number} [{category}]" if category else number
         yield "abstract", _line(work.abstract)
         yield "language", _line(work.language)
         keywords = dict.fromkeys(k for k in map(_line, (*work.keywords, *work.mesh)) if k)
@@ -142,11 +149,3 @@ class RISFormat(OutputFormat):
         if is_preprint(work) and work.journal_ref:
             notes.append(_line(f"Journal reference: {work.journal_ref}"))
         yield "notes", [n for n in notes if n]
-
-
-def _date(work: Work) -> str:
-    """RIS's ``YYYY/MM/DD`` as far as known, when it agrees with the work's year."""
-    match = _ISO_DATE_RE.match(work.published or "")
-    if not match or (work.year is not None and match.group(1) != str(work.year)):
-        return ""
-    return "/".join(p for p in match.groups() if p)
