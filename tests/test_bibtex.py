@@ -110,7 +110,8 @@ def test_every_record_is_an_entry_both_parsers_read(
     fields = {f.key.lower(): f.value for f in entry.fields}
     # DOIs, URLs and eprints are written exactly as the record holds them.
     assert fields.get("doi") == work.ids.doi
-    assert fields.get("eprint") == work.ids.arxiv
+    pubmed = work.ids.pmid if format_type is BibLaTeXFormat else None
+    assert fields.get("eprint") == (work.ids.arxiv or pubmed)
     if "url" in fields:
         assert fields["url"] in _urls(work)
     if work.ids.doi or work.ids.arxiv:
@@ -203,6 +204,26 @@ def test_a_journal_article_in_biblatex() -> None:
     assert fields["pages"] == "54--58"
     assert fields["eid"] == "54"
     assert not {"journal", "year", "month"} & set(fields)
+    # What biblatex's data model has for an article: no publisher, one ISSN,
+    # the PMID as a PubMed eprint (biblatex links it).
+    assert "publisher" not in fields
+    assert fields["issn"] == "0028-0836"
+    assert (fields["eprint"], fields["eprinttype"]) == ("23903748", "pubmed")
+
+
+def test_biblatex_fields_follow_its_data_model_per_type() -> None:
+    book = _work(type="book", isbn=("9781108348843", "9781108425728"))
+    fields = _render(BibLaTeXFormat, book)[1]
+    assert (fields["isbn"], fields["publisher"]) == ("9781108348843", ARTICLE.publisher)
+    assert "issn" not in fields
+    assert _render(BibTeXFormat, book)[1]["isbn"] == "9781108348843, 9781108425728"
+    kind, fields = _render(BibLaTeXFormat, _work(type="software"))
+    assert kind == "software"
+    assert fields["organization"] == ARTICLE.publisher
+    assert not {"publisher", "volume", "number", "pages", "issn"} & set(fields)
+    kind, fields = _render(BibLaTeXFormat, _work(type="dissertation"))
+    assert (kind, fields["type"]) == ("thesis", "phdthesis")
+    assert fields["institution"] == ARTICLE.publisher
 
 
 # --- identifiers and links, verbatim ---------------------------------------------

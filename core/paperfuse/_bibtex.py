@@ -118,6 +118,11 @@ _ENTRY_TYPES = {
 }
 
 
+#: BibLaTeX types that have no volume, number or pages in biblatex's data model.
+_BIBLATEX_UNNUMBERED = frozenset({"misc", "software", "online", "dataset"})
+#: BibLaTeX types that have an ISBN in biblatex's data model.
+_BIBLATEX_WITH_ISBN = frozenset({"book", "incollection", "inproceedings", "proceedings"})
+
 #: The fields BibTeX's standard styles require of an entry type (each tuple: one of).
 _REQUIRED: dict[str, tuple[tuple[str, ...], ...]] = {
     "article": (("author",), ("title",), ("journal",), ("year",)),
@@ -423,7 +428,7 @@ class BibTeXFormat(OutputFormat):
             yield "publisher", publisher
         if is_preprint(work):
             yield "note", latex(work.journal_ref)
-        yield from _identifiers(work, biblatex=False)
+        yield from _identifiers(work)
         yield "language", latex(work.language)
         yield "keywords", _list(work.keywords)
         yield "abstract", rich_latex(work.abstract)
@@ -441,7 +446,11 @@ class BibLaTeXFormat(BibTeXFormat):
         return entry_type, [(k, v) for k, v in self._fields(entry_type, work) if v]
 
     def _fields(self, entry_type: str, work: Work) -> Iterator[tuple[str, str]]:
+        # Each field only where biblatex's data model has it for the type
+        # (biber --validate-datamodel): no publisher for an article, an ISSN for
+        # periodicals only, one ISSN or ISBN.
         venue = rich_latex(work.venue)
+        publisher = latex(work.publisher)
         yield "author", _names(work.authors)
         yield "editor", _names(work.editors)
         yield "title", _title(work, with_subtitle=False)
@@ -451,44 +460,56 @@ class BibLaTeXFormat(BibTeXFormat):
             yield "shortjournal", latex(work.container_short)
         elif entry_type in ("inproceedings", "incollection"):
             yield "booktitle", venue
-        elif entry_type not in ("book", "thesis", "report"):
+        elif entry_type in ("misc", "software"):
             yield "howpublished", venue
         yield "date", "-".join(date_parts(work))
-        yield "volume", latex(work.volume)
-        yield "number", latex(work.issue)
-        yield "pages", bibtex_pages(work.pages)
-        yield "eid", latex(work.article_number)
-        publisher = latex(work.publisher)
-        if entry_type == "thesis":
-            yield "type", "phdthesis"
+        if entry_type not in _BIBLATEX_UNNUMBERED:
+            yield "volume", latex(work.volume)
+            yield "number", latex(work.issue)
+            yield "pages", bibtex_pages(work.pages)
+            yield "eid", latex(work.article_number)
+        if entry_type in ("thesis", "report"):
+            yield "type", "phdthesis" if entry_type == "thesis" else "techreport"
             yield "institution", publisher
-        elif entry_type == "report":
-            yield "type", "techreport"
-            yield "institution", publisher
-        else:
+        elif entry_type in ("misc", "software", "online"):
+            yield "organization", publisher or (venue if entry_type == "online" else "")
+        elif entry_type != "article":
             yield "publisher", publisher
         if is_preprint(work):
             yield "note", latex(work.journal_ref)
-        yield from _identifiers(work, biblatex=True)
+        ids = work.ids
+        arxiv, pmid = _verbatim(ids.arxiv), _verbatim(ids.pmid)
+        if arxiv:
+            yield "eprint", arxiv
+            yield "eprinttype", "arxiv"
+            yield "eprintclass", _verbatim(work.primary_category) or ""
+        elif pmid:
+            yield "eprint", pmid
+            yield "eprinttype", "pubmed"
+        yield "doi", _verbatim(ids.doi) or ""
+        yield "url", landing_url(work, pdf=True) or ""
+        if entry_type == "article":
+            yield "issn", latex(work.issn[0]) if work.issn else ""
+        if entry_type in _BIBLATEX_WITH_ISBN:
+            yield "isbn", latex(work.isbn[0]) if work.isbn else ""
+        # Not in biblatex's data model (biber ignores them), kept for reference managers.
+        yield "pmid", pmid or ""
+        yield "pmcid", _verbatim(ids.pmcid) or ""
         yield "language", latex(work.language)
         yield "keywords", _list(work.keywords)
         yield "abstract", rich_latex(work.abstract)
 
 
-def _identifiers(work: Work, *, biblatex: bool) -> Iterator[tuple[str, str]]:
-    """The eprint, identifier and link fields, verbatim where LaTeX reads them verbatim."""
+def _identifiers(work: Work) -> Iterator[tuple[str, str]]:
+    """BibTeX's eprint, identifier and link fields, verbatim where LaTeX reads them verbatim."""
     ids = work.ids
     arxiv = _verbatim(ids.arxiv)
     if arxiv:
         yield "eprint", arxiv
-        if biblatex:
-            yield "eprinttype", "arxiv"
-            yield "eprintclass", _verbatim(work.primary_category) or ""
-        else:
-            yield "archivePrefix", "arXiv"
-            yield "primaryClass", _verbatim(work.primary_category) or ""
+        yield "archivePrefix", "arXiv"
+        yield "primaryClass", _verbatim(work.primary_category) or ""
     yield "doi", _verbatim(ids.doi) or ""
-    yield "url", landing_url(work, pdf=biblatex) or ""
+    yield "url", landing_url(work) or ""
     yield "issn", _list(work.issn)
     yield "isbn", _list(work.isbn)
     yield "pmid", _verbatim(ids.pmid) or ""
