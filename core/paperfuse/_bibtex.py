@@ -12,10 +12,10 @@ does, so that a bibliography style that lower-cases titles leaves them alone.
 The entry type follows the record's type (Crossref's vocabulary): a journal
 article is an ``@article``, a chapter an ``@incollection``, a preprint an
 ``@misc`` (BibTeX) or ``@online`` (BibLaTeX) with its arXiv eprint fields.
-BibTeX's standard styles stop on an entry that lacks a field its type
-requires (an ``@article`` without a journal); such a work is written as an
-``@misc``, which requires none. BibLaTeX keeps the type, since biblatex's
-styles print what there is.
+BibTeX's standard styles warn about an entry that lacks a field its type
+requires (an ``@article`` without a journal) and pybtex refuses it; such a
+work is written as an ``@misc``, which requires none. BibLaTeX keeps the
+type, since biblatex's styles print what there is.
 """
 
 from __future__ import annotations
