@@ -13,7 +13,7 @@ import difflib
 import os
 import re
 import sys
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -111,9 +111,28 @@ class Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
             warnings.append(f"PAPERFUSE_{name.upper()}_*: {problem}; these settings are not used")
         return warnings
 
-    def source(self, name: str) -> SourceSettings:
-        """The settings of source ``name`` (defaults when none were given)."""
-        return self.sources.get(name, _DEFAULT_SOURCE)
+    def source(self, name: str, aliases: Iterable[str] = ()) -> SourceSettings:
+        """The settings of source ``name`` (defaults when none were given).
+
+        Settings given under one of ``aliases`` (the source's
+        :attr:`~paperfuse.Source.settings_aliases`) fill what ``name``'s leave
+        unset; a source disabled under any of its names is disabled, and
+        ``options`` are combined with ``name``'s winning.
+        """
+        settings = self.sources.get(name, _DEFAULT_SOURCE)
+        for alias in aliases:
+            other = self.sources.get(alias)
+            if other is None:
+                continue
+            changes: dict[str, Any] = {
+                field: getattr(other, field)
+                for field in SourceSettings.__struct_fields__
+                if getattr(settings, field) is None
+            }
+            changes["enabled"] = settings.enabled and other.enabled
+            changes["options"] = {**other.options, **settings.options}
+            settings = msgspec.structs.replace(settings, **changes)
+        return settings
 
     @property
     def secrets(self) -> tuple[str, ...]:

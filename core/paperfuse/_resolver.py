@@ -298,7 +298,8 @@ class Resolver:
         if self._runtimes is None:
             # Settings kept for a disabled or broken plugin are no typo.
             absent = {name for name, p in self.host.plugins.items() if p.status != "loaded"}
-            known = {*self.host.sources, *absent, _DOI_ORG}
+            aliases = {a for cls in self.host.sources.values() for a in cls.settings_aliases}
+            known = {*self.host.sources, *aliases, *absent, _DOI_ORG}
             for warning in self.config.check_sources(known):
                 log.warning("configuration: %s", warning)
             self._runtimes = {

@@ -134,6 +134,10 @@ class Source:
     politeness: ClassVar[Politeness] = Politeness()
     #: Default service root; ``PAPERFUSE_<NAME>_URL`` overrides it.
     base_url: ClassVar[str | None] = None
+    #: Other names the source's settings may be given under, such as the service's
+    #: own name (PubMed's ``ncbi``: ``[sources.ncbi]``, ``PAPERFUSE_NCBI_URL``). What
+    #: is set under the source's name wins, key by key.
+    settings_aliases: ClassVar[tuple[str, ...]] = ()
     #: One line for ``paperfuse plugins``.
     description: ClassVar[str] = ""
 
