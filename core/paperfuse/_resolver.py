@@ -380,7 +380,10 @@ class Resolver:
             for name, runtime in sources.items():
                 if name in busy or runtime.skip_reason is not None:
                     continue
-                versions_only = name in item.found_by
+                versions_only = name in item.found_by or (
+                    runtime.cls.ids_are_equivalent
+                    and any(o.status == "not_found" for o in item.outcomes.get(name, ()))
+                )
                 chosen = self._next_identifier(item, runtime, versions_only=versions_only)
                 if chosen is None:
                     continue

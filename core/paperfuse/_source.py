@@ -134,6 +134,10 @@ class Source:
     politeness: ClassVar[Politeness] = Politeness()
     #: Default service root; ``PAPERFUSE_<NAME>_URL`` overrides it.
     base_url: ClassVar[str | None] = None
+    #: True for a crosswalk that knows a work by all of its identifiers or by none (the
+    #: PMC ID converter): once it has found nothing for one of a work's identifiers, it
+    #: is not asked for the others (only for those of the work's other versions).
+    ids_are_equivalent: ClassVar[bool] = False
     #: Other names the source's settings may be given under, such as the service's
     #: own name (PubMed's ``ncbi``: ``[sources.ncbi]``, ``PAPERFUSE_NCBI_URL``). What
     #: is set under the source's name wins, key by key.

@@ -47,6 +47,9 @@ class IdConverterSource(Source):
 
     name = "idconv"
     schemes = SCHEMES
+    #: The converter holds PMC articles only, each under all its ids: one it does not
+    #: know by its PMID it does not know by its DOI either.
+    ids_are_equivalent = True
     batch_size = MAX_IDS
     #: NCBI's limit without an API key: 3 requests a second, one at a time.
     politeness = Politeness(min_interval=0.34, max_concurrency=1)

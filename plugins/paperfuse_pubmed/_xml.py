@@ -19,10 +19,20 @@ import codecs
 import html
 import re
 from collections.abc import Iterable
+from datetime import date
 
 from lxml import etree
 
-from paperfuse import Author, BadResponse, Ids, Update, Work, plausible_year, storable
+from paperfuse import (
+    Author,
+    BadResponse,
+    Ids,
+    OALocation,
+    Update,
+    Work,
+    plausible_year,
+    storable,
+)
 
 __all__ = ["RATE_LIMIT_TEXT", "is_rate_limit_body", "parse_articles"]
 
@@ -160,7 +170,9 @@ def _article(article: etree._Element) -> Work | None:
     art = citation.find("Article")
     journal = art.find("Journal") if art is not None else None
     issue = journal.find("JournalIssue") if journal is not None else None
-    ids, pii = _ids(article.find("PubmedData"))
+    data = article.find("PubmedData")
+    ids, pii = _ids(data)
+    pmc = _pmc_location(data, ids)
     elocations = _elocations(art)
     doi = ids.get("doi") or elocations.get("doi")
     pii = pii or elocations.get("pii")
@@ -206,6 +218,7 @@ def _article(article: etree._Element) -> Work | None:
         keywords=_texts(citation.iterfind("KeywordList/Keyword")),
         retracted=True if retracted else None,
         updates=updates,
+        oa_locations=(pmc,) if pmc else (),
         extra={"pubmed": extra} if extra else {},
     )
 
@@ -245,9 +258,38 @@ def _ids(data: etree._Element | None) -> tuple[dict[str, str], str | None]:
             match = _PMCID.match(value)
             if match:
                 found["pmcid"] = f"PMC{int(match[1])}"
+        elif kind == "mid" and "mid" not in found:
+            found["mid"] = value  # an author manuscript (NIHMS, UKMS...) deposited in PMC
         elif kind == "pii" and pii is None:
             pii = value
     return found, pii
+
+
+def _pmc_location(data: etree._Element | None, ids: dict[str, str]) -> OALocation | None:
+    """The PMC copy of an article PubMed lists with a PMCID: every PMC article is free
+    to read, from its ``pmc-release`` date on (a later date is an embargo: no copy yet).
+
+    An article whose ArticleIdList also has a ``mid`` (a manuscript id) is the author's
+    accepted manuscript; otherwise PMC holds the published version.
+    """
+    pmcid = ids.get("pmcid")
+    if pmcid is None or data is None:
+        return None
+    release = _date(data.find("History/PubMedPubDate[@PubStatus='pmc-release']"))
+    if release is not None and release > date.today().isoformat()[: len(release)]:
+        return None
+    url = f"https://pmc.ncbi.nlm.nih.gov/articles/{pmcid}/"
+    evidence = "pubmed: ArticleIdList pmc" + (f", pmc-release {release}" if release else "")
+    return OALocation(
+        url=url,
+        url_for_landing_page=url,
+        host_type="repository",
+        version="acceptedVersion" if "mid" in ids else "publishedVersion",
+        evidence=evidence,
+        oa_date=release,
+        pmh_id=f"oai:pubmedcentral.nih.gov:{pmcid.removeprefix('PMC')}",
+        repository_institution="PubMed Central",
+    )
 
 
 def _elocations(art: etree._Element | None) -> dict[str, str]:
