@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import pytest
@@ -270,3 +270,89 @@ def test_cli_plugins_json(fake_distribution: Path) -> None:
     plugins = {p["name"]: p for p in json.loads(listing.stdout)}
     assert plugins["fakegood"]["sources"] == ["fake"]
     assert plugins["fakebroken"]["status"] == "failed"
+
+
+# -- hooks are called through pluggy, with the arguments each implementation names ------------
+
+
+class _OldStylePlugin:
+    """Written before the registration hooks had arguments: takes none."""
+
+    @paperfuse.hookimpl
+    def paperfuse_register_sources(self) -> list[type[Source]]:
+        return [_GoodSource]
+
+
+class _VersionAwareSource(Source):
+    name = "aware"
+    schemes = ("doi",)
+
+
+class _NewStylePlugin:
+    """Takes the argument the hook gained, and registers according to it."""
+
+    seen: str | None = None
+
+    @paperfuse.hookimpl
+    def paperfuse_register_sources(self, paperfuse_version: str) -> list[type[Source]]:
+        type(self).seen = paperfuse_version
+        return [_VersionAwareSource] if paperfuse_version else []
+
+
+class _FuturePlugin:
+    """Written for a paperfuse whose hook has an argument this one does not give."""
+
+    @paperfuse.hookimpl
+    def paperfuse_register_sources(self, resolver_flavour: str) -> list[type[Source]]:
+        return [_GoodSource]
+
+
+def test_a_hook_that_gained_an_argument_serves_old_and_new_plugins_alike() -> None:
+    host = PluginHost(
+        entry_points=False, plugins={"old": _OldStylePlugin(), "new": _NewStylePlugin()}
+    )
+    assert host.sources == {"good": _GoodSource, "aware": _VersionAwareSource}
+    assert _NewStylePlugin.seen == paperfuse.__version__
+    assert not host.failures
+
+
+def test_an_implementation_asking_for_an_unknown_argument_is_reported() -> None:
+    with pytest.warns(PluginWarning, match="resolver_flavour"):
+        host = PluginHost(
+            entry_points=False, plugins={"future": _FuturePlugin(), "old": _OldStylePlugin()}
+        )
+    assert host.plugins["future"].status == "failed"
+    assert "cannot be registered" in host.plugins["future"].errors[0]
+    assert host.sources == {"good": _GoodSource}
+
+
+def test_trace_hooks_shows_every_registration_call(capsys: pytest.CaptureFixture[str]) -> None:
+    PluginHost(
+        entry_points=False,
+        plugins={"old": _OldStylePlugin()},
+        env={"PAPERFUSE_TRACE_HOOKS": "1"},
+    )
+    err = capsys.readouterr().err
+    for hook in ("sources", "schemes", "formats"):
+        assert f"paperfuse_register_{hook} [hook]" in err
+    assert f"paperfuse_version: {paperfuse.__version__}" in err
+    assert "finish paperfuse_register_sources -->" in err
+
+
+def test_no_trace_without_the_switch(capsys: pytest.CaptureFixture[str]) -> None:
+    PluginHost(entry_points=False, plugins={"old": _OldStylePlugin()})
+    assert "[hook]" not in capsys.readouterr().err
+
+
+def test_every_hook_signature_is_readable_by_type_checkers() -> None:
+    import typing
+
+    from paperfuse import hookspecs
+
+    hints = typing.get_type_hints(hookspecs.paperfuse_rank_oa_locations)
+    assert hints["work"] is paperfuse.Work
+    assert hints["locations"] == Sequence[paperfuse.OALocation]
+    assert hints["return"] == Sequence[paperfuse.OALocation] | None
+    for hook in ("sources", "schemes", "formats"):
+        hints = typing.get_type_hints(getattr(hookspecs, f"paperfuse_register_{hook}"))
+        assert hints["paperfuse_version"] is str

@@ -22,7 +22,7 @@ import os
 import re
 import sys
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from importlib import metadata
 from typing import Any
 
@@ -33,7 +33,9 @@ from . import hookspecs
 from ._errors import PluginError
 from ._formats import BibTeXFormat, CSLJSONFormat, JSONFormat, OutputFormat
 from ._identifiers import IdentifierScheme, builtin_schemes
+from ._records import OALocation, Work
 from ._source import Politeness, Source
+from ._version import __version__
 
 __all__ = ["PluginHost", "PluginInfo", "PluginWarning"]
 
@@ -98,6 +100,8 @@ class PluginHost:
         self.schemes: dict[str, IdentifierScheme] = {}
         self.formats: dict[str, type[OutputFormat]] = {}
         self._owners: dict[tuple[str, str], str] = {}
+        #: What the registration hooks are called with (each plugin gets the ones it names).
+        self._hook_args: dict[str, object] = {"paperfuse_version": __version__}
         self._disabled = _names(env.get("PAPERFUSE_DISABLED_PLUGINS"))
         allowed = env.get("PAPERFUSE_PLUGINS")
         self._allowed = _names(allowed) if allowed is not None else None
@@ -163,19 +167,29 @@ class PluginHost:
     def _collect(
         self, name: str, info: PluginInfo, hook: str, add: Callable[[str, PluginInfo, Any], None]
     ) -> None:
-        for impl in getattr(self.pm.hook, hook).get_hookimpls():
-            if impl.plugin_name != name:
-                continue
+        """Ask plugin ``name`` alone, through pluggy, for what it registers with ``hook``.
+
+        pluggy passes each implementation only the arguments it names, so a
+        plugin written before a hook gained an argument keeps working, and
+        ``PAPERFUSE_TRACE_HOOKS`` shows the call. Asking one plugin at a time
+        keeps a plugin whose hook raises from hiding another's registrations.
+        """
+        plugin = self.pm.get_plugin(name)
+        caller = getattr(self.pm.hook, hook)
+        if plugin is None or not any(i.plugin is plugin for i in caller.get_hookimpls()):
+            return
+        others = [p for p in self.pm.get_plugins() if p is not plugin]
+        try:
+            answers = self.pm.subset_hook_caller(hook, remove_plugins=others)(**self._hook_args)
+            offered = [item for answer in answers for item in (answer or ())]
+        except Exception as e:  # one failing hook must not hide the others
+            self._fail(info, f"{hook} raised {type(e).__name__}: {e}")
+            return
+        for item in offered:
             try:
-                offered = list(impl.function() or ())
-            except Exception as e:  # one failing hook must not hide the others
-                self._fail(info, f"{hook} raised {type(e).__name__}: {e}")
-                continue
-            for item in offered:
-                try:
-                    add(name, info, item)
-                except PluginError as e:
-                    self._fail(info, str(e))
+                add(name, info, item)
+            except PluginError as e:
+                self._fail(info, str(e))
 
     def _add_source(self, plugin: str, info: PluginInfo, cls: Any) -> None:
         if not (isinstance(cls, type) and issubclass(cls, Source)):
@@ -222,9 +236,14 @@ class PluginHost:
         info.errors.append(message)
         warnings.warn(f"paperfuse plugin {info.name}: {message}", PluginWarning, stacklevel=2)
 
-    def rank_oa_locations(self, work: Any, locations: Any) -> Any:
+    def rank_oa_locations(
+        self, work: Work, locations: Sequence[OALocation]
+    ) -> Sequence[OALocation] | None:
         """Typed call of ``paperfuse_rank_oa_locations`` (first non-None result)."""
-        return self.pm.hook.paperfuse_rank_oa_locations(work=work, locations=locations)
+        ranked: Sequence[OALocation] | None = self.pm.hook.paperfuse_rank_oa_locations(
+            work=work, locations=locations
+        )
+        return ranked
 
 
 def _names(value: str | None) -> frozenset[str]:

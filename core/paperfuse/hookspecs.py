@@ -17,23 +17,25 @@ and registers its module under the ``paperfuse`` entry-point group in its
     mysource = "my_package"
 
 Hooks only ever grow by new arguments, so a plugin written today keeps working.
-An implementation may accept fewer arguments than the spec offers (pluggy
-passes only those it names); never give a hook implementation's argument a
-default value, pluggy ignores it.
+An implementation may accept fewer arguments than the spec offers (paperfuse
+calls every hook through pluggy, which passes each implementation only those
+it names); never give a hook implementation's argument a default value, pluggy
+ignores it. ``PAPERFUSE_TRACE_HOOKS=1`` prints every hook call, with its
+arguments and results, on stderr.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
 
 import pluggy
 
-if TYPE_CHECKING:
-    from ._formats import OutputFormat
-    from ._identifiers import IdentifierScheme
-    from ._records import OALocation, Work
-    from ._source import Source
+# Imported for real, not under TYPE_CHECKING, so that typing.get_type_hints()
+# reads every hook's signature (a type checker or a plugin's tests can).
+from ._formats import OutputFormat
+from ._identifiers import IdentifierScheme
+from ._records import OALocation, Work
+from ._source import Source
 
 __all__ = ["PROJECT_NAME", "hookimpl", "hookspec"]
 
@@ -44,8 +46,12 @@ hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
 
 @hookspec
-def paperfuse_register_sources() -> Iterable[type[Source]]:
+def paperfuse_register_sources(paperfuse_version: str) -> Iterable[type[Source]]:
     """Sources this plugin offers.
+
+    ``paperfuse_version`` is the version of the running paperfuse, for a
+    plugin that registers only what that version supports (take it only if
+    you need it: an implementation names the arguments it wants).
 
     Return an iterable of :class:`paperfuse.Source` subclasses. Each class
     declares its ``name`` (unique across all plugins), the identifier
@@ -57,7 +63,9 @@ def paperfuse_register_sources() -> Iterable[type[Source]]:
 
 
 @hookspec
-def paperfuse_register_schemes() -> Iterable[IdentifierScheme | type[IdentifierScheme]]:
+def paperfuse_register_schemes(
+    paperfuse_version: str,
+) -> Iterable[IdentifierScheme | type[IdentifierScheme]]:
     """Identifier schemes this plugin adds (ISBN, ADS bibcode, ...).
 
     Return an iterable of :class:`paperfuse.IdentifierScheme` subclasses or
@@ -68,7 +76,7 @@ def paperfuse_register_schemes() -> Iterable[IdentifierScheme | type[IdentifierS
 
 
 @hookspec
-def paperfuse_register_formats() -> Iterable[type[OutputFormat]]:
+def paperfuse_register_formats(paperfuse_version: str) -> Iterable[type[OutputFormat]]:
     """Output formats this plugin adds.
 
     Return an iterable of :class:`paperfuse.OutputFormat` subclasses; each
