@@ -71,6 +71,8 @@ _LAZY = {
     "PluginWarning": "_plugins",
     "Resolver": "_resolver",
     "hookimpl": "hookspecs",
+    "parse_xml": "_xml",
+    "xml_parser": "_xml",
 }
 
 if TYPE_CHECKING:
@@ -80,6 +82,7 @@ if TYPE_CHECKING:
     from ._oa import DefaultOARanking, OARankingPolicy, rank_oa
     from ._plugins import PluginHost, PluginInfo, PluginWarning
     from ._resolver import Resolver
+    from ._xml import parse_xml, xml_parser
     from .hookspecs import hookimpl
 
 
@@ -152,6 +155,7 @@ __all__ = [
     "identify",
     "load_config",
     "merge",
+    "parse_xml",
     "plausible_year",
     "rank_oa",
     "redact",
@@ -159,6 +163,7 @@ __all__ = [
     "resolve_many",
     "storable",
     "to_builtins",
+    "xml_parser",
 ]
 
 
