@@ -70,6 +70,9 @@ _LAZY = {
     "PluginInfo": "_plugins",
     "PluginWarning": "_plugins",
     "Resolver": "_resolver",
+    "MAX_BODY_BYTES": "_http",
+    "SourceClient": "_http",
+    "SourceStore": "_store",
     "hookimpl": "hookspecs",
     "parse_xml": "_xml",
     "xml_parser": "_xml",
@@ -81,7 +84,9 @@ if TYPE_CHECKING:
     from ._merge import DEFAULT_RANKING, MergePolicy, merge
     from ._oa import DefaultOARanking, OARankingPolicy, rank_oa
     from ._plugins import PluginHost, PluginInfo, PluginWarning
+    from ._http import MAX_BODY_BYTES, SourceClient
     from ._resolver import Resolver
+    from ._store import SourceStore
     from ._xml import parse_xml, xml_parser
     from .hookspecs import hookimpl
 
@@ -100,6 +105,7 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "DEFAULT_RANKING",
+    "MAX_BODY_BYTES",
     "SAME_WORK_RELATIONS",
     "YEARS",
     "Author",
@@ -135,12 +141,14 @@ __all__ = [
     "Relation",
     "Resolver",
     "Source",
+    "SourceClient",
     "SourceContext",
     "SourceError",
     "SourceGone",
     "SourceReport",
     "SourceSettings",
     "SourceStats",
+    "SourceStore",
     "SourceUnavailable",
     "Update",
     "Work",
@@ -169,7 +177,9 @@ __all__ = [
 
 def resolve(text: str) -> Work:
     """Resolve one identifier, title or citation with a fresh :class:`Resolver`."""
+    from ._http import MAX_BODY_BYTES, SourceClient
     from ._resolver import Resolver
+    from ._store import SourceStore
 
     with Resolver() as resolver:
         return resolver.resolve(text)
@@ -177,7 +187,9 @@ def resolve(text: str) -> Work:
 
 def resolve_many(inputs: Iterable[str]) -> Iterator[Work]:
     """Resolve many inputs with one fresh :class:`Resolver`, yielding works in input order."""
+    from ._http import MAX_BODY_BYTES, SourceClient
     from ._resolver import Resolver
+    from ._store import SourceStore
 
     with Resolver() as resolver:
         yield from resolver.resolve_many(inputs)
@@ -185,7 +197,9 @@ def resolve_many(inputs: Iterable[str]) -> Iterator[Work]:
 
 async def aresolve(text: str) -> Work:
     """Asynchronous :func:`resolve`."""
+    from ._http import MAX_BODY_BYTES, SourceClient
     from ._resolver import Resolver
+    from ._store import SourceStore
 
     async with Resolver() as resolver:
         return await resolver.aresolve(text)
@@ -193,7 +207,9 @@ async def aresolve(text: str) -> Work:
 
 async def aresolve_many(inputs: Iterable[str] | AsyncIterable[str]) -> AsyncIterator[Work]:
     """Asynchronous :func:`resolve_many`."""
+    from ._http import MAX_BODY_BYTES, SourceClient
     from ._resolver import Resolver
+    from ._store import SourceStore
 
     async with Resolver() as resolver:
         async for work in resolver.aresolve_many(inputs):
