@@ -356,3 +356,91 @@ def test_every_hook_signature_is_readable_by_type_checkers() -> None:
     for hook in ("sources", "schemes", "formats"):
         hints = typing.get_type_hints(getattr(hookspecs, f"paperfuse_register_{hook}"))
         assert hints["paperfuse_version"] is str
+
+
+# -- the merge ranking comes from what sources declare ----------------------------------------
+
+BUILT_IN_ORDER = (
+    "crossref",
+    "datacite",
+    "pubmed",
+    "europepmc",
+    "unpaywall",
+    "unpaywall-snapshot",
+    "oab",
+    "arxiv",
+    "idconv",
+)
+
+
+def test_the_built_in_sources_declarations_give_the_documented_ranking() -> None:
+    ranking = paperfuse.DEFAULT_RANKING
+    assert ranking["default"] == BUILT_IN_ORDER
+    assert ranking["abstract"][:3] == ("pubmed", "arxiv", "crossref")
+    for field in ("comment", "journal_ref", "primary_category", "updated", "ids.arxiv"):
+        assert ranking[field][0] == "arxiv"
+    for field in ("ids.pmid", "ids.pmcid", "publication_types"):
+        assert ranking[field] == (
+            "pubmed",
+            "europepmc",
+            "crossref",
+            "datacite",
+            *BUILT_IN_ORDER[4:],
+        )
+    assert paperfuse.MergePolicy().ranking == ranking
+
+
+def test_a_plugin_source_takes_its_place_by_its_role() -> None:
+    sources = dict(PluginHost().sources)
+
+    class MedraSource(Source):
+        name = "medra"
+        role = "registration agency"
+        authoritative_for = ("license",)
+
+    class NoRole(Source):
+        name = "aaa-no-role"
+
+    ranking = paperfuse.default_ranking([*sources.values(), MedraSource, NoRole])
+    assert ranking["default"][:4] == ("crossref", "datacite", "medra", "pubmed")
+    assert ranking["default"][-1] == "aaa-no-role"  # no role: after every declared one
+    assert ranking["license"][0] == "medra"
+    policy = paperfuse.MergePolicy({"title": ["arxiv"]}, sources=[*sources.values(), MedraSource])
+    assert policy.order("venue", ["arxiv", "medra", "crossref"]) == ["crossref", "medra", "arxiv"]
+    assert policy.order("title", ["medra", "arxiv"]) == ["arxiv", "medra"]
+    merged = paperfuse.merge(
+        [("arxiv", paperfuse.Work(venue="arXiv")), ("medra", paperfuse.Work(venue="J. Ital."))],
+        policy,
+    )
+    assert merged.venue == "J. Ital."
+
+
+class _RoleTypoSource(Source):
+    name = "typo"
+    role = "registration-agency"
+
+
+class _RoleTypoPlugin:
+    @paperfuse.hookimpl
+    def paperfuse_register_sources(self) -> list[type[Source]]:
+        return [_RoleTypoSource]
+
+
+def test_an_unknown_role_is_refused_naming_the_roles() -> None:
+    with pytest.warns(
+        PluginWarning, match="role 'registration-agency' is none of registration agency"
+    ):
+        host = PluginHost(entry_points=False, plugins={"typo": _RoleTypoPlugin()})
+    assert "typo" not in host.sources
+
+
+def test_core_names_no_source_in_its_merge_ranking() -> None:
+    import ast
+
+    merge_module = Path(paperfuse.__file__).parent / "_merge.py"
+    literals = {
+        node.value
+        for node in ast.walk(ast.parse(merge_module.read_text()))
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+    }
+    assert literals & set(BUILT_IN_ORDER) == set()

@@ -46,7 +46,7 @@ from ._records import (
     to_builtins,
 )
 from ._redact import redact
-from ._source import LookupResult, Politeness, Source, SourceContext
+from ._source import SOURCE_ROLES, LookupResult, Politeness, Source, SourceContext
 from ._values import YEARS, plausible_year, storable
 from ._version import __version__
 
@@ -62,6 +62,7 @@ _LAZY = {
     "identify": "_identifiers",
     "DEFAULT_RANKING": "_merge",
     "MergePolicy": "_merge",
+    "default_ranking": "_merge",
     "merge": "_merge",
     "DefaultOARanking": "_oa",
     "OARankingPolicy": "_oa",
@@ -80,11 +81,11 @@ _LAZY = {
 
 if TYPE_CHECKING:
     from ._config import Config, SourceSettings, config_path, load_config
+    from ._http import MAX_BODY_BYTES, SourceClient
     from ._identifiers import IdentifierScheme, builtin_schemes, identify
-    from ._merge import DEFAULT_RANKING, MergePolicy, merge
+    from ._merge import DEFAULT_RANKING, MergePolicy, default_ranking, merge
     from ._oa import DefaultOARanking, OARankingPolicy, rank_oa
     from ._plugins import PluginHost, PluginInfo, PluginWarning
-    from ._http import MAX_BODY_BYTES, SourceClient
     from ._resolver import Resolver
     from ._store import SourceStore
     from ._xml import parse_xml, xml_parser
@@ -107,6 +108,7 @@ __all__ = [
     "DEFAULT_RANKING",
     "MAX_BODY_BYTES",
     "SAME_WORK_RELATIONS",
+    "SOURCE_ROLES",
     "YEARS",
     "Author",
     "BadResponse",
@@ -158,6 +160,7 @@ __all__ = [
     "builtin_schemes",
     "config_path",
     "decode_work",
+    "default_ranking",
     "encode_json",
     "hookimpl",
     "identify",
@@ -177,9 +180,7 @@ __all__ = [
 
 def resolve(text: str) -> Work:
     """Resolve one identifier, title or citation with a fresh :class:`Resolver`."""
-    from ._http import MAX_BODY_BYTES, SourceClient
     from ._resolver import Resolver
-    from ._store import SourceStore
 
     with Resolver() as resolver:
         return resolver.resolve(text)
@@ -187,9 +188,7 @@ def resolve(text: str) -> Work:
 
 def resolve_many(inputs: Iterable[str]) -> Iterator[Work]:
     """Resolve many inputs with one fresh :class:`Resolver`, yielding works in input order."""
-    from ._http import MAX_BODY_BYTES, SourceClient
     from ._resolver import Resolver
-    from ._store import SourceStore
 
     with Resolver() as resolver:
         yield from resolver.resolve_many(inputs)
@@ -197,9 +196,7 @@ def resolve_many(inputs: Iterable[str]) -> Iterator[Work]:
 
 async def aresolve(text: str) -> Work:
     """Asynchronous :func:`resolve`."""
-    from ._http import MAX_BODY_BYTES, SourceClient
     from ._resolver import Resolver
-    from ._store import SourceStore
 
     async with Resolver() as resolver:
         return await resolver.aresolve(text)
@@ -207,9 +204,7 @@ async def aresolve(text: str) -> Work:
 
 async def aresolve_many(inputs: Iterable[str] | AsyncIterable[str]) -> AsyncIterator[Work]:
     """Asynchronous :func:`resolve_many`."""
-    from ._http import MAX_BODY_BYTES, SourceClient
     from ._resolver import Resolver
-    from ._store import SourceStore
 
     async with Resolver() as resolver:
         async for work in resolver.aresolve_many(inputs):

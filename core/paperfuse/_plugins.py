@@ -34,7 +34,7 @@ from ._errors import PluginError
 from ._formats import BibTeXFormat, CSLJSONFormat, JSONFormat, OutputFormat
 from ._identifiers import IdentifierScheme, builtin_schemes
 from ._records import OALocation, Work
-from ._source import Politeness, Source
+from ._source import SOURCE_ROLES, Politeness, Source
 from ._version import __version__
 
 __all__ = ["PluginHost", "PluginInfo", "PluginWarning"]
@@ -202,6 +202,16 @@ class PluginHost:
             raise PluginError(plugin, f"source {name!r}: batch_size must be a positive integer")
         if not all(isinstance(s, str) for s in cls.schemes):
             raise PluginError(plugin, f"source {name!r}: schemes must be scheme names")
+        if cls.role is not None and cls.role not in SOURCE_ROLES:
+            raise PluginError(
+                plugin,
+                f"source {name!r}: role {cls.role!r} is none of {', '.join(SOURCE_ROLES)}"
+                " (or None)",
+            )
+        if not isinstance(cls.authoritative_for, tuple) or not all(
+            isinstance(f, str) for f in cls.authoritative_for
+        ):
+            raise PluginError(plugin, f"source {name!r}: authoritative_for must be field names")
         self.sources[name] = cls
         info.sources.append(name)
 

@@ -21,7 +21,26 @@ if TYPE_CHECKING:
     from ._http import SourceClient
     from ._store import SourceStore
 
-__all__ = ["LookupResult", "Politeness", "Source", "SourceContext"]
+__all__ = ["SOURCE_ROLES", "LookupResult", "Politeness", "Source", "SourceContext"]
+
+#: What a source can declare itself to be (:attr:`Source.role`), in the order of
+#: paperfuse's default merge ranking, best first (see docs/merge-policy.md).
+SOURCE_ROLES: tuple[str, ...] = (
+    # The DOI's registration agency: the metadata of record (Crossref, DataCite).
+    "registration agency",
+    # A curated index with its own indexing (PubMed: MeSH, publication types).
+    "bibliographic database",
+    # A service that gathers and passes on others' records (Europe PMC).
+    "aggregator",
+    # An index of free copies that also passes on metadata (Unpaywall).
+    "open access index",
+    # A service that looks for free copies, other indexes included (Open Access Button).
+    "open access discovery",
+    # Where preprints are posted (arXiv): first for what only it documents.
+    "preprint server",
+    # A service that maps identifiers to one another (the PMC ID converter).
+    "identifier crosswalk",
+)
 
 #: What :meth:`Source.lookup` gives for one identifier: a partial record when
 #: found, ``None`` when the source does not know it, or the error that kept
@@ -144,6 +163,14 @@ class Source:
     settings_aliases: ClassVar[tuple[str, ...]] = ()
     #: One line for ``paperfuse plugins``.
     description: ClassVar[str] = ""
+    #: What the service is, one of :data:`SOURCE_ROLES`: it places the source in
+    #: the default merge ranking (a registration agency's values before an
+    #: aggregator's...). ``None``: after every source that declares a role.
+    role: ClassVar[str | None] = None
+    #: Fields (``abstract``, ``ids.pmid``, ``publication_types``...) for which the
+    #: source's values come first whatever its role: what the service documents
+    #: best. Sources that claim the same field keep their role order among them.
+    authoritative_for: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, context: SourceContext) -> None:
         self.context = context

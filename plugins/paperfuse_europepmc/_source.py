@@ -85,6 +85,10 @@ class EuropePMCSource(Source):
     politeness = Politeness(min_interval=0.1, max_concurrency=3)
     base_url = "https://www.ebi.ac.uk/europepmc"
     description = "Europe PMC: PubMed, PMC and preprints by PMID, PMCID or DOI, with free full text"
+    #: Its place in the default merge ranking (docs/merge-policy.md).
+    role = "aggregator"
+    #: Next to PubMed, whose records it carries: PubMed's identifiers and publication types.
+    authoritative_for = ("ids.pmid", "ids.pmcid", "publication_types")
 
     # -- requests ----------------------------------------------------------------------
 

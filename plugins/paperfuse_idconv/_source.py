@@ -55,6 +55,8 @@ class IdConverterSource(Source):
     politeness = Politeness(min_interval=0.34, max_concurrency=1)
     base_url = "https://pmc.ncbi.nlm.nih.gov"
     description = "PMC ID converter (NCBI): the PMID, PMCID and DOI of articles in PubMed Central"
+    #: Its place in the default merge ranking (docs/merge-policy.md).
+    role = "identifier crosswalk"
 
     @classmethod
     def politeness_for(cls, config: Config, settings: SourceSettings) -> Politeness:

@@ -79,6 +79,10 @@ class PubMedSource(Source):
     #: ``[sources.ncbi]`` configure this source too (``pubmed``'s own settings win).
     settings_aliases = ("ncbi",)
     description = "NCBI E-utilities: PubMed records (MeSH, abstracts, PMCIDs) by PMID"
+    #: Its place in the default merge ranking (docs/merge-policy.md).
+    role = "bibliographic database"
+    #: Its structured abstracts, its own identifiers and its indexing come first.
+    authoritative_for = ("abstract", "ids.pmid", "ids.pmcid", "publication_types")
 
     @classmethod
     def politeness_for(cls, config: Config, settings: SourceSettings) -> Politeness:

@@ -109,6 +109,8 @@ class UnpaywallSnapshotSource(Source):
     batch_size = 1_000
     politeness = Politeness(min_interval=0.0, max_concurrency=1)
     description = "a local Unpaywall data snapshot (JSON Lines), no network"
+    #: Its place in the default merge ranking (docs/merge-policy.md).
+    role = "open access index"
 
     def __init__(self, context: SourceContext) -> None:
         super().__init__(context)
