@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import textwrap
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import pytest
 
 import paperfuse
-from fakes import install_distribution
 from paperfuse import IdentifierScheme, OutputFormat, PluginHost, PluginWarning, Source
 
 
@@ -157,6 +157,20 @@ def test_unknown_hook_name_is_reported() -> None:
 
 
 # -- entry points: a fake installed distribution on sys.path ---------------------------
+
+
+def install_distribution(
+    root: Path, name: str, entry_points: dict[str, str], modules: dict[str, str]
+) -> None:
+    """Write an installed distribution ``name`` 1.2.3 into ``root`` (put ``root`` on
+    ``sys.path``): ``entry_points`` of the ``paperfuse`` group, ``modules`` by source text."""
+    dist = root / f"{name.replace('-', '_')}-1.2.3.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.2.3\n")
+    lines = "".join(f"{ep} = {module}\n" for ep, module in entry_points.items())
+    (dist / "entry_points.txt").write_text(f"[paperfuse]\n{lines}")
+    for module, text in modules.items():
+        (root / f"{module}.py").write_text(textwrap.dedent(text))
 
 
 def _install_fake_distribution(root: Path) -> None:
@@ -444,3 +458,198 @@ def test_core_names_no_source_in_its_merge_ranking() -> None:
         if isinstance(node, ast.Constant) and isinstance(node.value, str)
     }
     assert literals & set(BUILT_IN_ORDER) == set()
+
+
+# -- name clashes: a third-party plugin wins over a built-in one, and says so ----------------
+
+
+class _ThirdPartyCrossref(Source):
+    name = "crossref"
+    schemes = ("doi",)
+    description = "a third-party Crossref source"
+
+
+class _ThirdPartyJson(OutputFormat):
+    name = "json"
+    description = "JSON, the third-party way"
+
+    def render(self, work: paperfuse.Work) -> str:
+        return "{}"
+
+
+class _ThirdPartyDoi(IdentifierScheme):
+    name = "doi"
+    description = "DOIs, the third-party way"
+
+    def parse(self, text: str) -> Iterable[paperfuse.Identifier]:
+        return ()
+
+
+class _ClashingPlugin:
+    @paperfuse.hookimpl
+    def paperfuse_register_sources(self) -> list[type[Source]]:
+        return [_ThirdPartyCrossref]
+
+    @paperfuse.hookimpl
+    def paperfuse_register_schemes(self) -> list[type[IdentifierScheme]]:
+        return [_ThirdPartyDoi]
+
+    @paperfuse.hookimpl
+    def paperfuse_register_formats(self) -> list[type[OutputFormat]]:
+        return [_ThirdPartyJson]
+
+
+def test_a_third_party_plugin_loaded_after_the_built_ins_takes_their_names() -> None:
+    host = PluginHost(plugins={"crossref-plus": _ClashingPlugin()})
+    assert host.sources["crossref"] is _ThirdPartyCrossref
+    assert host.formats["json"] is _ThirdPartyJson
+    assert isinstance(host.schemes["doi"], _ThirdPartyDoi)
+    plus, builtin, core = (
+        host.plugins["crossref-plus"],
+        host.plugins["crossref"],
+        host.plugins["paperfuse"],
+    )
+    assert plus.status == "loaded"
+    assert not plus.errors
+    assert plus.shadows == [
+        "source crossref of plugin crossref",
+        "scheme doi of plugin paperfuse",
+        "format json of plugin paperfuse",
+    ]
+    assert builtin.shadowed == ["source crossref by plugin crossref-plus"]
+    assert builtin.sources == []  # listed as shadowed, not as registered
+    assert "format json by plugin crossref-plus" in core.shadowed
+    assert "json" not in core.formats
+    assert "bibtex" in core.formats
+    assert plus.descriptions["source crossref"] == "a third-party Crossref source"
+    assert not host.failures
+
+
+def test_blocking_the_third_party_plugin_brings_the_built_in_one_back() -> None:
+    host = PluginHost(
+        plugins={"crossref-plus": _ClashingPlugin()},
+        env={"PAPERFUSE_DISABLED_PLUGINS": "crossref-plus"},
+    )
+    assert host.sources["crossref"].__module__.startswith("paperfuse_crossref")
+    assert host.plugins["crossref"].shadowed == []
+    assert host.plugins["crossref-plus"].status == "disabled"
+
+
+def test_two_third_party_plugins_the_first_keeps_the_name() -> None:
+    with pytest.warns(PluginWarning) as caught:
+        host = PluginHost(
+            entry_points=False, plugins={"one": _ClashingPlugin(), "two": _ClashingPlugin()}
+        )
+    assert "source 'crossref' is already registered by plugin 'one'" in str(caught[0].message)
+    assert host.plugins["one"].sources == ["crossref"]
+    assert host.plugins["two"].status == "failed"
+    assert len(host.plugins["two"].errors) == 3  # source, scheme and format, each reported
+
+
+def _install_same_name_crossref(root: Path) -> None:
+    """A ``paperfuse-crossref`` distribution whose entry point is named ``crossref`` too."""
+    install_distribution(
+        root,
+        "paperfuse-crossref",
+        {"crossref": "paperfuse_crossref_plus"},
+        {
+            "paperfuse_crossref_plus": """
+                import paperfuse
+
+                class CrossrefPlus(paperfuse.Source):
+                    name = "crossref"
+                    schemes = ("doi",)
+                    description = "Crossref, from the paperfuse-crossref package"
+
+                @paperfuse.hookimpl
+                def paperfuse_register_sources():
+                    return [CrossrefPlus]
+            """
+        },
+    )
+
+
+@pytest.fixture
+def same_name_crossref(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    _install_same_name_crossref(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return tmp_path
+
+
+def _by_distribution(host: PluginHost, distribution: str, entry_point: str) -> paperfuse.PluginInfo:
+    (info,) = [
+        i
+        for i in host.plugins.values()
+        if i.distribution == distribution and i.name.split(":")[-1] == entry_point
+    ]
+    return info
+
+
+def test_a_same_named_third_party_package_wins_whichever_loads_first(
+    same_name_crossref: Path,
+) -> None:
+    host = PluginHost()
+    assert host.sources["crossref"].__module__ == "paperfuse_crossref_plus"
+    builtin = _by_distribution(host, "paperfuse", "crossref")
+    plus = _by_distribution(host, "paperfuse-crossref", "crossref")
+    # The one that loads second is named "<distribution>:<entry point>".
+    assert sorted([builtin.name, plus.name]) in (
+        ["crossref", "paperfuse-crossref:crossref"],
+        ["crossref", "paperfuse:crossref"],
+    )
+    assert builtin.shadowed == [f"source crossref by plugin {plus.name}"]
+    assert plus.shadows == [f"source crossref of plugin {builtin.name}"]
+    assert not host.failures
+
+
+@pytest.mark.parametrize(
+    ("blocked", "module"),
+    [
+        ("paperfuse-crossref:crossref", "paperfuse_crossref._source"),
+        ("Paperfuse_Crossref:crossref", "paperfuse_crossref._source"),  # pip's name rules
+        ("paperfuse:crossref", "paperfuse_crossref_plus"),
+    ],
+)
+def test_either_same_named_plugin_can_be_blocked_by_distribution_and_name(
+    same_name_crossref: Path, blocked: str, module: str
+) -> None:
+    host = PluginHost(env={"PAPERFUSE_DISABLED_PLUGINS": blocked})
+    assert host.sources["crossref"].__module__ == module
+    assert not any(i.shadowed or i.shadows for i in host.plugins.values())
+
+
+def test_a_plain_name_blocks_every_plugin_of_that_name(same_name_crossref: Path) -> None:
+    host = PluginHost(env={"PAPERFUSE_DISABLED_PLUGINS": "crossref"})
+    assert "crossref" not in host.sources
+
+
+def test_cli_plugins_shows_descriptions_and_what_is_shadowed(same_name_crossref: Path) -> None:
+    listing = _cli("plugins", env={"PYTHONPATH": str(same_name_crossref)})
+    assert listing.returncode == 0, listing.stderr
+    out = listing.stdout
+    assert "      source crossref: Crossref, from the paperfuse-crossref package" in out
+    assert "      source arxiv: arXiv query API: preprint metadata and a green OA copy" in out
+    assert "      format bibtex: a BibTeX entry per work" in out
+    assert "    shadowed: source crossref by plugin " in out
+    assert "(block that plugin to use this one)" in out
+    assert "    shadows source crossref of plugin " in out
+
+
+def test_python_m_paperfuse_is_the_paperfuse_command() -> None:
+    version = subprocess.run(
+        [sys.executable, "-m", "paperfuse", "--version"], capture_output=True, text=True, timeout=60
+    )
+    assert version.returncode == 0, version.stderr
+    assert version.stdout.strip() == f"paperfuse {paperfuse.__version__}"
+    identified = subprocess.run(
+        [sys.executable, "-m", "paperfuse", "identify", "arXiv:1710.08557"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert identified.returncode == 0, identified.stderr
+    assert '"value": "1710.08557"' in identified.stdout
+    helped = subprocess.run(
+        [sys.executable, "-m", "paperfuse", "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert helped.stdout.startswith("Usage: paperfuse ")

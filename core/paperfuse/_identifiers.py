@@ -99,6 +99,8 @@ class IdentifierScheme:
 
     #: The scheme's name, as it appears in :attr:`Identifier.scheme`.
     name: ClassVar[str]
+    #: One line for ``paperfuse plugins``.
+    description: ClassVar[str] = ""
 
     #: A fallback scheme (the built-in ``url``) speaks only when no other
     #: scheme claims the text: its identifiers are dropped when another scheme

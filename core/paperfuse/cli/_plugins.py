@@ -12,8 +12,13 @@ __all__ = ["plugins"]
 def plugins(as_json: bool) -> None:
     """List installed plugins with their distribution, version and registrations.
 
-    A plugin that failed to load is listed with its error; paperfuse goes on
-    without it. Plugins blocked by PAPERFUSE_DISABLED_PLUGINS show as disabled.
+    Each source, scheme and format is shown with its description. A plugin
+    that failed to load is listed with its error; paperfuse goes on without
+    it. Plugins blocked by PAPERFUSE_DISABLED_PLUGINS show as disabled. When a
+    third-party plugin registers a name a built-in plugin registers too, the
+    third-party one is used and the built-in one is listed as shadowed; block
+    either by name (PAPERFUSE_DISABLED_PLUGINS=name, or distribution:name when
+    two plugins share an entry-point name) to use the other.
     """
     import warnings
 
@@ -40,5 +45,11 @@ def plugins(as_json: bool) -> None:
             if names
         ]
         click.echo(f"    registers {'; '.join(registered) if registered else 'nothing yet'}")
+        for what, description in info.descriptions.items():
+            click.echo(f"      {what}: {description}")
+        for what in info.shadows:
+            click.echo(f"    shadows {what} (block this plugin to use that one)")
+        for what in info.shadowed:
+            click.echo(f"    shadowed: {what} (block that plugin to use this one)")
         for error in info.errors:
             click.echo(f"    error: {error}")
