@@ -653,3 +653,29 @@ def test_python_m_paperfuse_is_the_paperfuse_command() -> None:
         [sys.executable, "-m", "paperfuse", "--help"], capture_output=True, text=True, timeout=60
     )
     assert helped.stdout.startswith("Usage: paperfuse ")
+
+
+def test_the_configuration_blocks_plugins_by_name_too(
+    same_name_crossref: Path, tmp_path: Path
+) -> None:
+    config = paperfuse.Config(disabled_plugins=["paperfuse-crossref:crossref"])
+    with paperfuse.Resolver(config) as resolver:
+        assert resolver.host.sources["crossref"].__module__ == "paperfuse_crossref._source"
+    toml = tmp_path / "paperfuse.toml"
+    toml.write_text('disabled_plugins = ["paperfuse:crossref"]\n')
+    listing = _cli(
+        "plugins", env={"PYTHONPATH": str(same_name_crossref), "PAPERFUSE_CONFIG": str(toml)}
+    )
+    assert listing.returncode == 0, listing.stderr
+    assert "shadow" not in listing.stdout
+    assert ":crossref  (paperfuse " in listing.stdout or "crossref  (paperfuse 0" in listing.stdout
+    assert "  disabled\n" in listing.stdout
+
+
+def test_cli_plugins_lists_even_with_a_broken_configuration(tmp_path: Path) -> None:
+    toml = tmp_path / "paperfuse.toml"
+    toml.write_text("colour = 'blue'\n")
+    listing = _cli("plugins", env={"PAPERFUSE_CONFIG": str(toml)})
+    assert listing.returncode == 0
+    assert "arxiv  (paperfuse " in listing.stdout
+    assert "configuration colour: unknown setting" in listing.stderr

@@ -73,6 +73,9 @@ class Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     call_timeout: float = 300.0
     window: int = 2_000
     oa_ranking: str | None = None
+    #: Plugins never loaded (entry-point names, or ``distribution:name``), besides
+    #: those of ``PAPERFUSE_DISABLED_PLUGINS``.
+    disabled_plugins: list[str] = []
     sources: dict[str, SourceSettings] = {}
     merge: dict[str, list[str]] = {}
     #: Sources whose settings came from ``PAPERFUSE_<SOURCE>_*`` variables alone: an
@@ -88,7 +91,8 @@ class Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
             f"cache_ttl_not_found={self.cache_ttl_not_found!r}, "
             f"max_rounds={self.max_rounds!r}, timeout={self.timeout!r}, "
             f"call_timeout={self.call_timeout!r}, window={self.window!r}, "
-            f"oa_ranking={self.oa_ranking!r}, sources={self.sources!r}, merge={self.merge!r})"
+            f"oa_ranking={self.oa_ranking!r}, disabled_plugins={self.disabled_plugins!r}, "
+            f"sources={self.sources!r}, merge={self.merge!r})"
         )
 
     def check_sources(self, installed: Collection[str]) -> list[str]:

@@ -88,6 +88,8 @@ class PluginHost:
     ``PluginHost(entry_points=False)`` loads none (for tests and embedding).
     ``plugins`` registers extra plugin objects (modules or instances with
     hook implementations) under their given names, guarded like entry points.
+    ``disabled`` names plugins never loaded, as ``PAPERFUSE_DISABLED_PLUGINS``
+    does (the configuration's ``disabled_plugins``).
     """
 
     def __init__(
@@ -96,6 +98,7 @@ class PluginHost:
         entry_points: bool = True,
         plugins: Mapping[str, object] | None = None,
         env: Mapping[str, str] | None = None,
+        disabled: Iterable[str] = (),
     ) -> None:
         env = os.environ if env is None else env
         self.pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
@@ -110,7 +113,7 @@ class PluginHost:
         self._owners: dict[tuple[str, str], str] = {}
         #: What the registration hooks are called with (each plugin gets the ones it names).
         self._hook_args: dict[str, object] = {"paperfuse_version": __version__}
-        self._disabled = _names(env.get("PAPERFUSE_DISABLED_PLUGINS"))
+        self._disabled = _names(env.get("PAPERFUSE_DISABLED_PLUGINS")) | _names(",".join(disabled))
         allowed = env.get("PAPERFUSE_PLUGINS")
         self._allowed = _names(allowed) if allowed is not None else None
 

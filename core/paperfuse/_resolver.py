@@ -116,7 +116,9 @@ class Resolver:
         oa_ranking: OARankingPolicy | None = None,
     ) -> None:
         self.config = config if config is not None else load_config()
-        self.host = host or PluginHost(entry_points=entry_points, plugins=plugins)
+        self.host = host or PluginHost(
+            entry_points=entry_points, plugins=plugins, disabled=self.config.disabled_plugins
+        )
         self.merge_policy = MergePolicy(self.config.merge)
         self.oa_ranking = oa_ranking or _configured_ranking(self.config.oa_ranking)
         self._transport = transport

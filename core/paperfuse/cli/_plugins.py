@@ -22,12 +22,19 @@ def plugins(as_json: bool) -> None:
     """
     import warnings
 
+    from .._config import load_config
+    from .._errors import ConfigError
     from .._plugins import PluginHost, PluginWarning
     from .._records import encode_json
 
+    try:
+        disabled = load_config().disabled_plugins
+    except ConfigError as e:  # the listing helps mend a configuration: it goes on
+        click.echo(f"paperfuse: warning: {e}; disabled_plugins of the file not heeded", err=True)
+        disabled = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PluginWarning)  # shown in the listing instead
-        host = PluginHost()
+        host = PluginHost(disabled=disabled)
     infos = list(host.plugins.values())
     if as_json:
         click.echo(encode_json(infos).decode())
