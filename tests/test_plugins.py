@@ -679,3 +679,76 @@ def test_cli_plugins_lists_even_with_a_broken_configuration(tmp_path: Path) -> N
     assert listing.returncode == 0
     assert "arxiv  (paperfuse " in listing.stdout
     assert "configuration colour: unknown setting" in listing.stderr
+
+
+# -- politeness from settings: Source.politeness_for -------------------------------------------
+
+
+class _PooledSource(Source):
+    """Faster for callers who give a contact email or a pool option, as some services are."""
+
+    name = "pooled"
+    schemes = ("doi",)
+    politeness = paperfuse.Politeness(min_interval=1.0, max_concurrency=1)
+
+    @classmethod
+    def politeness_for(
+        cls, config: paperfuse.Config, settings: paperfuse.SourceSettings
+    ) -> paperfuse.Politeness:
+        if settings.options.get("pool") == "broken":
+            raise RuntimeError("no such pool")
+        if config.email or settings.options.get("pool") == "fast":
+            return paperfuse.Politeness(min_interval=0.02, max_concurrency=8, daily_budget=500)
+        return cls.politeness
+
+    async def lookup(
+        self, identifiers: Sequence[paperfuse.Identifier]
+    ) -> dict[paperfuse.Identifier, paperfuse.Work]:
+        p = self.context.politeness
+        seen = f"{p.min_interval} {p.max_concurrency} {p.daily_budget}"
+        return {i: paperfuse.Work(title=seen) for i in identifiers}
+
+
+class _PooledPlugin:
+    @paperfuse.hookimpl
+    def paperfuse_register_sources(self) -> list[type[Source]]:
+        return [_PooledSource]
+
+
+def _politeness_seen(config: paperfuse.Config) -> str | None:
+    with paperfuse.Resolver(config, entry_points=False, plugins={"p": _PooledPlugin()}) as r:
+        return r.resolve("10.1234/abc").title
+
+
+@pytest.mark.parametrize(
+    ("config", "seen"),
+    [
+        (paperfuse.Config(), "1.0 1 None"),
+        (paperfuse.Config(email="me@example.org"), "0.02 8 500"),
+        (
+            paperfuse.Config(
+                sources={"pooled": paperfuse.SourceSettings(options={"pool": "fast"})}
+            ),
+            "0.02 8 500",
+        ),
+        # Figures set in the settings still win over what politeness_for returns.
+        (
+            paperfuse.Config(
+                email="me@example.org",
+                sources={"pooled": paperfuse.SourceSettings(max_concurrency=2)},
+            ),
+            "0.02 2 500",
+        ),
+        # A politeness_for that fails leaves the declared figures.
+        (
+            paperfuse.Config(
+                sources={"pooled": paperfuse.SourceSettings(options={"pool": "broken"})}
+            ),
+            "1.0 1 None",
+        ),
+    ],
+)
+def test_a_source_declares_its_politeness_from_the_configuration(
+    config: paperfuse.Config, seen: str
+) -> None:
+    assert _politeness_seen(config) == seen
