@@ -56,9 +56,12 @@ def paperfuse_register_sources(paperfuse_version: str) -> Iterable[type[Source]]
     Return an iterable of :class:`paperfuse.Source` subclasses. Each class
     declares its ``name`` (unique across all plugins), the identifier
     ``schemes`` it can look up, whether it ``searches_titles``, its
-    ``batch_size`` and its ``politeness``. The resolver creates one instance
-    of each per resolver. A class with a missing or duplicate name is refused
-    and reported against this plugin; the plugin's other registrations stay.
+    ``batch_size``, its ``politeness`` and its ``role`` (its place in the
+    default merge ranking). The resolver creates one instance of each per
+    resolver. A class with a missing or malformed name, or a name another
+    third-party plugin holds already, is refused and reported against this
+    plugin; the plugin's other registrations stay. A name a built-in plugin
+    registers is taken over, and listed as shadowed by ``paperfuse plugins``.
     """
 
 
