@@ -44,7 +44,9 @@ _POSTFIX_EVERY = 0.5
     "format_name",
     default="json",
     show_default=True,
-    help="Output format: json, bibtex, csl-json, or one a plugin adds.",
+    help="Output format: json, bibtex, csl-json, or one a plugin adds. A bibliography"
+    " format (bibtex, csl-json) holds the resolved inputs only; failed ones are reported"
+    " on stderr and, with --output NAME, in NAME.errors.jsonl.",
 )
 @click.option("--email", help="Contact email for sources that ask for one (or PAPERFUSE_EMAIL).")
 @click.option(
@@ -75,6 +77,11 @@ def resolve(
     an interruption) asks no source again for what it already answered.
     On a terminal, a progress bar and a summary go to stderr.
 
+    A bibliography format (--format csl-json: one JSON array; bibtex) holds
+    one entry per resolved input and never an entry for a failed one: those
+    are reported on stderr and, with --output NAME, listed in
+    NAME.errors.jsonl (one JSON line each: input, status, error).
+
     Exit status: 0 when every input resolved, 1 when some did not, 2 for
     usage or configuration errors, 130 when interrupted.
 
@@ -84,8 +91,10 @@ def resolve(
       paperfuse resolve 1710.08557 math/0211159
       paperfuse resolve --input dois.txt --output records.jsonl
       paperfuse resolve --input library.csv --column DOI -o records.jsonl
+      paperfuse resolve --format csl-json --input dois.txt -o refs.json
     """
     from .. import ConfigError, Resolver, load_config
+    from .._formats import BatchWriter
     from ._common import fail_on_config_error, report_on_stderr
 
     report_on_stderr(quiet)
@@ -128,6 +137,8 @@ def resolve(
     except click.UsageError:
         resolver.close()
         raise
+    writer = BatchWriter(renderer, stream)
+    failures = _Failures(output_path, quiet) if renderer.bibliography else None
     progress = _progress(total, quiet)
     last_postfix = 0.0
 
@@ -138,13 +149,14 @@ def resolve(
             async for done in works:
                 work = feed.finish(done)
                 counts[work.status or "error"] += 1
-                text = renderer.render(work)
+                text = None
                 if pretty:
                     import msgspec
 
-                    text = msgspec.json.format(text, indent=2)
+                    text = msgspec.json.format(renderer.render(work), indent=2)
+                if not writer.add(work, text) and failures is not None:
+                    failures.add(work)
                 # Each record goes to the OS as it is done: a killed run loses none.
-                stream.write(text + "\n")
                 stream.flush()
                 if progress is not None:
                     progress.update(1)
@@ -161,6 +173,11 @@ def resolve(
     except KeyboardInterrupt:
         if progress is not None:
             progress.close()
+        # What was written stays one valid document (a closed array), partial as it is.
+        writer.close()
+        stream.flush()
+        if failures is not None:
+            failures.abandon()
         if output:
             output.abandon()
         done = sum(counts.values())
@@ -171,16 +188,80 @@ def resolve(
         )
         sys.exit(130)
     except BaseException:
+        if failures is not None:
+            failures.abandon()
         if output:
             output.abandon()
         raise
     if progress is not None:
         progress.close()
+    writer.close()
+    stream.flush()
+    if failures is not None:
+        failures.commit()
     if output:
         output.commit()
     if not quiet and (input_path or len(inputs) > 1):
-        click.echo(_summary(counts, stats, time.perf_counter() - started), err=True)
+        summary = _summary(counts, stats, time.perf_counter() - started)
+        if failures is not None and failures.count:
+            summary += "\n" + failures.summary(format_name)
+        click.echo(summary, err=True)
     sys.exit(0 if counts["resolved"] == sum(counts.values()) else 1)
+
+
+class _Failures:
+    """The inputs a bibliography leaves out: on stderr, and in ``NAME.errors.jsonl``.
+
+    With ``--output NAME``, each failed input is one JSON line (``input``,
+    ``status``, ``error``) of ``NAME.errors.jsonl`` beside it, written like the
+    output itself (atomically, complete only when the run is); a run in which
+    none failed removes an earlier run's errors file, so that the file
+    beside an output always speaks of that output.
+    """
+
+    def __init__(self, output_path: Path | None, quiet: bool) -> None:
+        self.path = (
+            output_path.with_name(output_path.name + ".errors.jsonl") if output_path else None
+        )
+        self.quiet = quiet
+        self.count = 0
+        self._output: Output | None = None
+        self._stream: IO[str] | None = None
+
+    def add(self, work: Any) -> None:
+        """Report one failed input."""
+        from .._formats import writable_json
+
+        self.count += 1
+        status = work.status or "error"
+        if not self.quiet:
+            click.echo(f"paperfuse: left out {work.input!r}: {status}: {work.error}", err=True)
+        if self.path is None:
+            return
+        if self._stream is None:
+            self._output = Output(self.path)
+            self._stream = self._output.open()
+        line = {"input": work.input, "status": status, "error": work.error}
+        self._stream.write(writable_json(line) + "\n")
+        self._stream.flush()
+
+    def commit(self) -> None:
+        """Make the errors file appear, or remove a stale one when nothing failed."""
+        if self._output is not None:
+            self._output.commit()
+        elif self.path is not None and self.path.is_file():
+            self.path.unlink()
+
+    def abandon(self) -> None:
+        """Leave the partial errors file, as the output's own is left."""
+        if self._output is not None:
+            self._output.abandon()
+
+    def summary(self, format_name: str) -> str:
+        where = f" (listed in {self.path})" if self.path else ""
+        return (
+            f"paperfuse:   {self.count:,} failed inputs left out of the {format_name} output{where}"
+        )
 
 
 def _progress(total: int | None, quiet: bool) -> Any:
