@@ -150,7 +150,9 @@ def split_name(name: str) -> tuple[str | None, str] | None:
         return None
     parsed = _parser().parse(text)
     family = parsed.family.strip()
-    given = " ".join(p for p in (parsed.given, parsed.middle) if p).strip() or None
+    # A "title" that is no honorific is the start of the given names ("Yu. V. Shestakov").
+    title = "" if parsed.title.lower().strip(".") in _HONORIFICS else parsed.title
+    given = " ".join(p for p in (title, parsed.given, parsed.middle) if p).strip() or None
     if not family or not given:
         return None
     if parsed.suffix:
