@@ -6,6 +6,8 @@ import json
 
 import pytest
 from fixture_records import fixture_records
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from paperfuse import Author, Work, encode_json, merge
 from paperfuse._names import is_organisation, split_name, split_names
@@ -174,3 +176,23 @@ def test_every_person_in_the_recorded_answers_has_a_family_name() -> None:
                 words = author.name.replace(",", " ").split()
                 parts = f"{author.given} {author.family}".split()
                 assert sorted(parts) == sorted(words), f"{record}: {author}"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.text(max_size=60),
+        st.lists(st.text(min_size=1, max_size=12), max_size=7).map(" ".join),
+        st.lists(
+            st.sampled_from(["Van", "de", "Jr.", "Dr.", "Lama", ",", "Yu.", "O'Neil", "la"])
+        ).map(" ".join),
+    )
+)
+def test_any_text_splits_into_its_own_words_or_stays_whole(name: str) -> None:
+    """Whatever a source sends (lone surrogates, controls, scripts of every kind)."""
+    parts = split_name(name)
+    if parts is not None:
+        given_names, family = parts
+        assert given_names
+        assert family
+        assert set(f"{given_names} {family}".split()) <= set(name.replace(",", " ").split())
