@@ -335,3 +335,23 @@ def test_interrupted_on_stdout_the_array_is_closed(
     stdout, stderr = process.communicate(timeout=30)
     assert process.returncode == 130, stderr
     assert [item["DOI"] for item in json.loads(stdout)] == ["10.5555/article"]
+
+
+def test_output_to_a_device_writes_no_errors_file_beside_it(run: Run) -> None:
+    result = run("-f", "csl-json", "-o", os.devnull, inputs=INPUTS)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "left out '10.5555/missing'" in result.stderr
+    assert "(listed in" not in result.stderr
+
+
+def test_an_errors_file_that_cannot_be_written_is_a_usage_error_at_once(
+    run: Run, tmp_path: Path
+) -> None:
+    (tmp_path / "refs.json.errors.jsonl.partial").mkdir()  # in the way
+    result = run("-f", "csl-json", "-o", str(tmp_path / "refs.json"), inputs=INPUTS)
+    assert result.returncode == 2
+    assert "cannot write --output" in result.stderr
+    assert "refs.json.errors.jsonl" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "refs.json.partial").exists()

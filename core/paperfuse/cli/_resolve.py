@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import aclosing
 from pathlib import Path
 from typing import IO, Any
@@ -137,9 +137,19 @@ def resolve(
     except click.UsageError:
         resolver.close()
         raise
+    try:
+        failures = _Failures(output, quiet) if renderer.bibliography else None
+    except click.UsageError:
+        if output:  # nothing was written: leave nothing behind
+            output.abandon()
+            if output.atomic:
+                output.partial.unlink(missing_ok=True)
+        resolver.close()
+        raise
     writer = BatchWriter(renderer, stream)
-    failures = _Failures(output_path, quiet) if renderer.bibliography else None
     progress = _progress(total, quiet)
+    if progress is not None and failures is not None:
+        failures.echo = lambda line: progress.write(line, file=sys.stderr)
     last_postfix = 0.0
 
     async def batch() -> dict[str, Any]:
@@ -212,21 +222,26 @@ def resolve(
 class _Failures:
     """The inputs a bibliography leaves out: on stderr, and in ``NAME.errors.jsonl``.
 
-    With ``--output NAME``, each failed input is one JSON line (``input``,
-    ``status``, ``error``) of ``NAME.errors.jsonl`` beside it, written like the
-    output itself (atomically, complete only when the run is); a run in which
-    none failed removes an earlier run's errors file, so that the file
-    beside an output always speaks of that output.
+    With ``--output NAME`` (a regular file), each failed input is one JSON
+    line (``input``, ``status``, ``error``) of ``NAME.errors.jsonl`` beside
+    it, written like the output itself (atomically, complete only when the
+    run is); a run in which none failed leaves no errors file and removes an
+    earlier run's, so that the file beside an output always speaks of that
+    output. The file is opened before the batch starts, so that a path that
+    cannot be written is a usage error at once, not a failure half-way.
     """
 
-    def __init__(self, output_path: Path | None, quiet: bool) -> None:
-        self.path = (
-            output_path.with_name(output_path.name + ".errors.jsonl") if output_path else None
-        )
+    def __init__(self, output: Output | None, quiet: bool) -> None:
+        self.path: Path | None = None
         self.quiet = quiet
         self.count = 0
+        self.echo: Callable[[str], None] = lambda line: click.echo(line, err=True)
         self._output: Output | None = None
         self._stream: IO[str] | None = None
+        if output is not None and output.atomic:  # not beside /dev/null or a FIFO
+            self.path = output.path.with_name(output.path.name + ".errors.jsonl")
+            self._output = Output(self.path)
+            self._stream = self._output.open()
 
     def add(self, work: Any) -> None:
         """Report one failed input."""
@@ -235,21 +250,22 @@ class _Failures:
         self.count += 1
         status = work.status or "error"
         if not self.quiet:
-            click.echo(f"paperfuse: left out {work.input!r}: {status}: {work.error}", err=True)
-        if self.path is None:
-            return
-        if self._stream is None:
-            self._output = Output(self.path)
-            self._stream = self._output.open()
-        line = {"input": work.input, "status": status, "error": work.error}
-        self._stream.write(writable_json(line) + "\n")
-        self._stream.flush()
+            self.echo(f"paperfuse: left out {work.input!r}: {status}: {work.error}")
+        if self._stream is not None:
+            line = {"input": work.input, "status": status, "error": work.error}
+            self._stream.write(writable_json(line) + "\n")
+            self._stream.flush()
 
     def commit(self) -> None:
-        """Make the errors file appear, or remove a stale one when nothing failed."""
-        if self._output is not None:
+        """Make the errors file appear, or, when nothing failed, no file at all."""
+        if self._output is None or self.path is None:
+            return
+        if self.count:
             self._output.commit()
-        elif self.path is not None and self.path.is_file():
+            return
+        self._output.abandon()
+        self._output.partial.unlink(missing_ok=True)
+        if self.path.is_file():
             self.path.unlink()
 
     def abandon(self) -> None:
