@@ -438,3 +438,40 @@ def test_a_format_with_only_render_writes_as_before() -> None:
 def test_render_refuses_an_unknown_format() -> None:
     with pytest.raises(ValueError, match="'yaml' is not one of"):
         render(Work(title="T"), "yaml")
+
+
+def test_render_finds_an_installed_plugins_format(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fakes import install_distribution
+
+    install_distribution(
+        tmp_path,
+        "paperfuse-titles",
+        {"titles": "paperfuse_titles"},
+        {
+            "paperfuse_titles": """
+                import paperfuse
+
+                class Titles(paperfuse.OutputFormat):
+                    name = "titles"
+                    bibliography = True
+
+                    def begin(self):
+                        return "<titles>\\n"
+
+                    def end(self):
+                        return "</titles>\\n"
+
+                    def render(self, work):
+                        return "<title>" + work.title + "</title>"
+
+                @paperfuse.hookimpl
+                def paperfuse_register_formats():
+                    return [Titles]
+            """
+        },
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    works = [Work(title="A", status="resolved"), Work(title="B", status="not_found")]
+    assert render(works, "titles") == "<titles>\n<title>A</title>\n</titles>\n"

@@ -219,7 +219,10 @@ def render(
     if isinstance(format, str):
         from ._plugins import PluginHost
 
-        formats = PluginHost().formats
+        # paperfuse's own formats need no search of the installed plugins.
+        formats = PluginHost(entry_points=False).formats
+        if format not in formats:
+            formats = PluginHost().formats
         if format not in formats:
             raise ValueError(f"{format!r} is not one of {', '.join(sorted(formats))}")
         output_format = formats[format]()
