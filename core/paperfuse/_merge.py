@@ -5,7 +5,9 @@ sources per field, built from what the sources declare and changeable by
 configuration), or combined from all of them
 (union, for identifiers, URLs, categories and OA locations). Every field keeps
 its provenance: the source whose value won and the differing values it beat.
-See docs/merge-policy.md for the policy in prose.
+Names that no source split into given and family are split here (see
+``_names``), so every merged record carries them. See docs/merge-policy.md
+for the policy in prose.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from ._names import split_names
 from ._records import FieldProvenance, Ids, OtherValue, Work
 from ._source import SOURCE_ROLES
 
@@ -200,7 +203,8 @@ def merge(partials: Sequence[tuple[str, Work]], policy: MergePolicy | None = Non
 
     ``partials`` pairs each source's name with its partial work; a source may
     appear more than once (e.g. found by DOI and by arXiv id): its later
-    values fill only what its earlier ones left empty.
+    values fill only what its earlier ones left empty. Authors and editors
+    whose names no source split come out split (``split_by_paperfuse``).
     """
     policy = policy or MergePolicy()
     by_source: dict[str, Work] = {}
@@ -247,6 +251,9 @@ def merge(partials: Sequence[tuple[str, Work]], policy: MergePolicy | None = Non
             chosen = _choose(key, values, policy)
             if chosen is not None:
                 ids[field], provenance[key] = chosen
+    for field in ("authors", "editors"):
+        if field in fields:
+            fields[field] = split_names(fields[field])
     # An arXiv version belongs to the arXiv id that won, not to another source's.
     if "ids.arxiv" in provenance and "ids.arxiv_version" in provenance:
         arxiv_source = provenance["ids.arxiv"].source

@@ -30,8 +30,9 @@ import msgspec
 import pluggy
 
 from . import hookspecs
+from ._csl import CSLJSONFormat
 from ._errors import PluginError
-from ._formats import BibTeXFormat, CSLJSONFormat, JSONFormat, OutputFormat
+from ._formats import BibTeXFormat, JSONFormat, OutputFormat
 from ._identifiers import IdentifierScheme, builtin_schemes
 from ._records import OALocation, Work
 from ._source import SOURCE_ROLES, Politeness, Source
