@@ -46,7 +46,14 @@ from ._records import (
     to_builtins,
 )
 from ._redact import redact
-from ._source import SOURCE_ROLES, LookupResult, Politeness, Source, SourceContext
+from ._source import (
+    SOURCE_ROLES,
+    LookupResult,
+    Politeness,
+    Source,
+    SourceContext,
+    SourceRole,
+)
 from ._values import YEARS, plausible_year, storable
 from ._version import __version__
 
@@ -151,6 +158,7 @@ __all__ = [
     "SourceError",
     "SourceGone",
     "SourceReport",
+    "SourceRole",
     "SourceSettings",
     "SourceStats",
     "SourceStore",

@@ -8,7 +8,7 @@ queries. Its politeness figures are defaults that configuration can change.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Literal, get_args
 
 import msgspec
 
@@ -21,26 +21,28 @@ if TYPE_CHECKING:
     from ._http import SourceClient
     from ._store import SourceStore
 
-__all__ = ["SOURCE_ROLES", "LookupResult", "Politeness", "Source", "SourceContext"]
+__all__ = ["SOURCE_ROLES", "LookupResult", "Politeness", "Source", "SourceContext", "SourceRole"]
 
 #: What a source can declare itself to be (:attr:`Source.role`), in the order of
-#: paperfuse's default merge ranking, best first (see docs/merge-policy.md).
-SOURCE_ROLES: tuple[str, ...] = (
-    # The DOI's registration agency: the metadata of record (Crossref, DataCite).
+#: paperfuse's default merge ranking, best first (see docs/merge-policy.md):
+#: the DOI's registration agency, holding the metadata of record (Crossref,
+#: DataCite); a curated index with its own indexing (PubMed); a service that
+#: gathers and passes on others' records (Europe PMC); an index of free copies
+#: that also passes on metadata (Unpaywall); a service that looks for free
+#: copies, other indexes included (Open Access Button); where preprints are
+#: posted (arXiv), first for what only it documents; a service that maps
+#: identifiers to one another (the PMC ID converter).
+SourceRole = Literal[
     "registration agency",
-    # A curated index with its own indexing (PubMed: MeSH, publication types).
     "bibliographic database",
-    # A service that gathers and passes on others' records (Europe PMC).
     "aggregator",
-    # An index of free copies that also passes on metadata (Unpaywall).
     "open access index",
-    # A service that looks for free copies, other indexes included (Open Access Button).
     "open access discovery",
-    # Where preprints are posted (arXiv): first for what only it documents.
     "preprint server",
-    # A service that maps identifiers to one another (the PMC ID converter).
     "identifier crosswalk",
-)
+]
+#: The roles, best first: :data:`SourceRole`'s values as a tuple.
+SOURCE_ROLES: tuple[str, ...] = get_args(SourceRole)
 
 #: What :meth:`Source.lookup` gives for one identifier: a partial record when
 #: found, ``None`` when the source does not know it, or the error that kept
@@ -166,7 +168,7 @@ class Source:
     #: What the service is, one of :data:`SOURCE_ROLES`: it places the source in
     #: the default merge ranking (a registration agency's values before an
     #: aggregator's...). ``None``: after every source that declares a role.
-    role: ClassVar[str | None] = None
+    role: ClassVar[SourceRole | None] = None
     #: Fields (``abstract``, ``ids.pmid``, ``publication_types``...) for which the
     #: source's values come first whatever its role: what the service documents
     #: best. Sources that claim the same field keep their role order among them.
