@@ -284,6 +284,10 @@ def test_cli_plugins_json(fake_distribution: Path) -> None:
     plugins = {p["name"]: p for p in json.loads(listing.stdout)}
     assert plugins["fakegood"]["sources"] == ["fake"]
     assert plugins["fakebroken"]["status"] == "failed"
+    assert plugins["fakegood"]["descriptions"] == {}  # FakeSource declares none
+    assert plugins["arxiv"]["descriptions"]["source arxiv"].startswith("arXiv query API")
+    assert plugins["paperfuse"]["descriptions"]["format bibtex"]
+    assert plugins["arxiv"]["shadows"] == plugins["arxiv"]["shadowed"] == []
 
 
 # -- hooks are called through pluggy, with the arguments each implementation names ------------
