@@ -95,7 +95,7 @@ class IdConverterSource(Source):
             params["email"] = self.context.email
         if self.context.settings.api_key:
             params["api_key"] = self.context.settings.api_key
-        url = self.context.base_url.rstrip("/") + PATH
+        url = f"{self.context.base_url or self.base_url}{PATH}"
         response = await self.context.client.get(url, params=params, max_body=_MAX_BODY)
         data = self._json(response)
         records = answer_records(data)
