@@ -206,3 +206,103 @@ def test_names_docs_plugins_md_uses_exist() -> None:
         n for n in names if n not in paperfuse.__all__ and n not in ("hookspecs", "testing", "cli")
     )
     assert missing == []
+
+
+PLUGIN_USING_THE_PUBLIC_API = """
+from collections.abc import Iterable, Mapping, Sequence
+
+import httpx
+
+import paperfuse
+from paperfuse import (
+    BadResponse,
+    Identifier,
+    IdentifierScheme,
+    LookupResult,
+    OutputFormat,
+    Politeness,
+    Source,
+    SourceClient,
+    SourceContext,
+    SourceStore,
+    Work,
+)
+
+
+class LocalSource(Source):
+    name = "local"
+    schemes = ("isbn",)
+    role = "bibliographic database"
+    authoritative_for = ("abstract",)
+    politeness = Politeness(min_interval=1.0, max_concurrency=1)
+
+    def __init__(self, context: SourceContext) -> None:
+        super().__init__(context)
+        self.client: SourceClient = context.client
+        self.store: SourceStore = context.store
+
+    @classmethod
+    def politeness_for(
+        cls, config: paperfuse.Config, settings: paperfuse.SourceSettings
+    ) -> Politeness:
+        return Politeness(min_interval=0.1) if config.email else cls.politeness
+
+    async def lookup(self, identifiers: Sequence[Identifier]) -> Mapping[Identifier, LookupResult]:
+        response: httpx.Response = await self.client.get(f"{self.context.base_url}/x")
+        root = paperfuse.parse_xml(response.content, expected="a record", roots=("record",))
+        title = root.findtext("title")
+        if title is None:
+            raise BadResponse("no title")
+        return {i: Work(title=title) for i in identifiers}
+
+
+class WrongRole(Source):
+    name = "wrong"
+    role = "registration-agency"  # misspelt: the one error expected
+
+
+class IsbnScheme(IdentifierScheme):
+    name = "isbn"
+    description = "ISBNs"
+
+    def parse(self, text: str) -> Iterable[Identifier]:
+        if text.startswith("isbn:"):
+            yield Identifier(scheme="isbn", value=text[5:])
+
+
+class TitleFormat(OutputFormat):
+    name = "title"
+    description = "titles only"
+
+    def render(self, work: Work) -> str:
+        return work.title or ""
+
+
+@paperfuse.hookimpl
+def paperfuse_register_sources(paperfuse_version: str) -> list[type[Source]]:
+    return [LocalSource]
+
+
+@paperfuse.hookimpl
+def paperfuse_register_schemes() -> list[type[IdentifierScheme]]:
+    return [IsbnScheme]
+
+
+@paperfuse.hookimpl
+def paperfuse_register_formats() -> list[type[OutputFormat]]:
+    return [TitleFormat]
+"""
+
+
+def test_a_plugin_using_the_public_api_passes_mypy_strict(tmp_path: Path) -> None:
+    """Run where mypy is installed (not a dependency of the tests)."""
+    api = pytest.importorskip("mypy.api")
+    plugin = tmp_path / "local_plugin.py"
+    plugin.write_text(PLUGIN_USING_THE_PUBLIC_API)
+    out, err, status = api.run(
+        ["--strict", "--no-incremental", "--ignore-missing-imports", str(plugin)]
+    )
+    errors = [line for line in out.splitlines() if ": error:" in line]
+    assert len(errors) == 1, out + err
+    assert "Literal['registration-agency']" in errors[0]
+    assert status == 1
