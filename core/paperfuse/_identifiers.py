@@ -378,6 +378,7 @@ class DoiScheme(_FinderScheme):
     """
 
     name = "doi"
+    description = "DOIs (10.1038/nature12373, doi:..., doi.org and publisher URLs)"
     noun = "a DOI"
     _find = staticmethod(_find_doi)
 
@@ -592,6 +593,7 @@ class ArxivScheme(_FinderScheme):
     """
 
     name = "arxiv"
+    description = "arXiv ids, new and old style, with versions (1710.08557v2, hep-th/9901001)"
     noun = "an arXiv id"
     _find = staticmethod(_find_arxiv)
 
@@ -669,6 +671,7 @@ class PmidScheme(_FinderScheme):
     """
 
     name = "pmid"
+    description = "PubMed ids (PMID: 23903748, pubmed.ncbi.nlm.nih.gov URLs)"
     noun = "a PMID"
     _find = staticmethod(_find_pmid)
 
@@ -739,6 +742,7 @@ class PmcidScheme(_FinderScheme):
     """
 
     name = "pmcid"
+    description = "PubMed Central ids (PMC3737249, PMC article URLs)"
     noun = "a PMCID"
     _find = staticmethod(_find_pmcid)
 
@@ -805,6 +809,7 @@ class UrlScheme(_FinderScheme):
     """
 
     name = "url"
+    description = "any other http(s) URL, when no other scheme claims it"
     noun = "an http(s) URL"
     fallback = True
     _find = staticmethod(_find_url)
