@@ -4,12 +4,20 @@ Entry points of the ``paperfuse`` group are loaded each inside a guard: a
 plugin that fails to import, to register with pluggy, or to answer a
 registration hook is reported (``PluginHost.failures``, ``paperfuse plugins``)
 and skipped; everything else goes on. There is no global plugin manager: each
-:class:`PluginHost` (one per resolver, one per test) has its own.
+:class:`PluginHost` (one per resolver, one per test) has its own. Every hook
+is called through pluggy, each plugin's registration hooks on their own, so
+that each implementation gets the arguments it names and one plugin's failure
+hides nothing of another's.
+
+Names are settled as they are claimed: a third-party plugin's source, scheme
+or format takes the name from a built-in one (listed as shadowed); between two
+third-party plugins, the first keeps it and the second's registration fails.
 
 Environment switches:
 
 ``PAPERFUSE_DISABLED_PLUGINS``
-    comma-separated entry-point names never loaded.
+    comma-separated plugin names never loaded: entry-point names, or
+    ``distribution:name`` for one of two entry points of the same name.
 ``PAPERFUSE_PLUGINS``
     when set, a comma-separated allow-list: only these entry points load.
 ``PAPERFUSE_TRACE_HOOKS``
