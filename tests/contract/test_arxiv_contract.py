@@ -12,10 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from werkzeug import Request, Response
-
 import paperfuse_arxiv
-from paperfuse.testing import WRONG_SHAPE_XML, FakeUpstream, SourceContract
+from paperfuse.testing import WRONG_SHAPE_XML, Asked, FakeUpstream, Reply, SourceContract
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "arxiv"
 BY_ID = {
@@ -26,14 +24,14 @@ EMPTY = "rsxiv_id_1201.56789_empty.xml"
 SEARCH = "arxivdocs_typical_response_all_electron_max1.xml"
 
 
-def query(request: Request) -> Response:
-    params = request.form if request.method == "POST" else request.args
+def query(asked: Asked) -> Reply:
+    params = asked.params
     if "id_list" in params:
         ids = [i.split("v")[0] if "/" not in i else i for i in params["id_list"].split(",")]
         name = next((BY_ID[i] for i in ids if i in BY_ID), EMPTY)
     else:
         name = SEARCH
-    return Response((FIXTURES / name).read_bytes(), content_type="application/atom+xml")
+    return Reply.file(FIXTURES / name, content_type="application/atom+xml")
 
 
 class TestArxivContract(SourceContract):

@@ -13,10 +13,8 @@ import json
 import re
 from pathlib import Path
 
-from werkzeug import Request, Response
-
 import paperfuse_crossref
-from paperfuse.testing import FakeUpstream, SourceContract
+from paperfuse.testing import Asked, FakeUpstream, Reply, SourceContract
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "crossref"
 BY_DOI = {
@@ -26,16 +24,16 @@ BY_DOI = {
 LIST = FIXTURES / "commonmeta_works_rows_20_filter_prefix_3a10.5555_2ctype_3ajournal_article.json"
 
 
-def batch(request: Request) -> Response:
+def batch(asked: Asked) -> Reply:
     """``/works?filter=doi:A,doi:B``: the recorded works of the DOIs asked, in a list
     built in the recorded list's shape (synthetic wrapper, recorded works)."""
-    dois = [d.removeprefix("doi:").lower() for d in request.args["filter"].split(",")]
+    dois = [d.removeprefix("doi:").lower() for d in asked.params["filter"].split(",")]
     answer = json.loads(LIST.read_bytes())
     answer["message"]["items"] = [
         json.loads((FIXTURES / BY_DOI[d]).read_bytes())["message"] for d in dois if d in BY_DOI
     ]
     answer["message"]["total-results"] = len(answer["message"]["items"])
-    return Response(json.dumps(answer), content_type="application/json")
+    return Reply(answer)
 
 
 class TestCrossrefContract(SourceContract):

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from werkzeug import Request, Response
-
 import paperfuse_europepmc
-from paperfuse.testing import FakeUpstream, SourceContract
+from paperfuse.testing import Asked, FakeUpstream, Reply, SourceContract
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "europepmc"
 TITLE = (
@@ -22,16 +20,15 @@ TITLE = (
 )
 
 
-def search(request: Request) -> Response:
-    params = request.form if request.method == "POST" else request.args
-    query = params.get("query", "")
+def search(asked: Asked) -> Reply:
+    query = asked.params.get("query", "")
     if "EXT_ID:20516115" in query:
         name = "biomcp_search_ext_id_20516115_lite.json"
     elif "EXT_ID" in query or "PMCID" in query or "DOI:" in query:
         name = "pyeuropepmc_search_no_results.json"
     else:
         name = "pyeuropepmc_search_cancer_core.json"
-    return Response((FIXTURES / name).read_bytes(), content_type="application/json")
+    return Reply.file(FIXTURES / name)
 
 
 class TestEuropePMCContract(SourceContract):

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from werkzeug import Request, Response
-
 import paperfuse_oab
-from paperfuse.testing import FakeUpstream, SourceContract
+from paperfuse.testing import Asked, FakeUpstream, Reply, SourceContract
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "oab"
 FOUND = FIXTURES / "psu_find_10.1103_physrevlett.80.3915.json"
@@ -20,11 +18,10 @@ NOT_AVAILABLE = FIXTURES / "psu_find_legacy_ANONYMIZED_not_available.json"
 TITLE = "Stable characteristic evolution of generic three-dimensional single-black-hole spacetimes"
 
 
-def find(request: Request) -> Response:
-    known = request.args.get("id", "").lower() == "10.1103/physrevlett.80.3915"
-    known = known or request.args.get("title") == TITLE
-    body = (FOUND if known else NOT_AVAILABLE).read_bytes()
-    return Response(body, content_type="application/json")
+def find(asked: Asked) -> Reply:
+    known = asked.params.get("id", "").lower() == "10.1103/physrevlett.80.3915"
+    known = known or asked.params.get("title") == TITLE
+    return Reply.file(FOUND if known else NOT_AVAILABLE)
 
 
 class TestOABContract(SourceContract):

@@ -10,13 +10,10 @@ inside a 200, so a 404 is a wrong URL: an error.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from werkzeug import Request, Response
-
 import paperfuse_pubmed
-from paperfuse.testing import WRONG_SHAPE_XML, FakeUpstream, SourceContract
+from paperfuse.testing import WRONG_SHAPE_XML, Asked, FakeUpstream, Reply, SourceContract
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "pubmed"
 RECORDED = (FIXTURES / "biomcp_efetch_22663011.xml").read_text(encoding="utf-8")
@@ -28,17 +25,16 @@ EMPTY_SET = (
 TITLE = "Improved survival with MEK inhibition in BRAF-mutated melanoma"
 
 
-def efetch(request: Request) -> Response:
-    ids = (request.form.get("id") or request.args.get("id") or "").split(",")
+def efetch(asked: Asked) -> Reply:
+    ids = asked.params.get("id", "").split(",")
     body = RECORDED if PMID in ids else EMPTY_SET
-    return Response(body, content_type="text/xml")
+    return Reply(body, content_type="text/xml")
 
 
-def esearch(request: Request) -> Response:
+def esearch(asked: Asked) -> Reply:
     """An esearch JSON answer in NCBI's documented shape (written here, not recorded)."""
     result = {"count": "1", "retmax": "1", "retstart": "0", "idlist": [PMID]}
-    body = json.dumps({"header": {"type": "esearch"}, "esearchresult": result})
-    return Response(body, content_type="application/json")
+    return Reply({"header": {"type": "esearch"}, "esearchresult": result})
 
 
 class TestPubMedContract(SourceContract):

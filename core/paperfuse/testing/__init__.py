@@ -30,7 +30,7 @@ from ._contracts import (
 )
 from ._isolation import CLOSED_URL, Isolation, isolate, retries
 from ._resolvers import ResolverFactory, make_resolver
-from ._upstream import WRONG_SHAPE_JSON, Asked, FakeUpstream
+from ._upstream import WRONG_SHAPE_JSON, Asked, FakeUpstream, Reply
 
 __all__ = [
     "CLI",
@@ -43,6 +43,7 @@ __all__ = [
     "FakeUpstream",
     "Isolation",
     "Ran",
+    "Reply",
     "ResolverFactory",
     "SchemeContract",
     "SourceContract",

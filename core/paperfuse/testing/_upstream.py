@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from pytest_httpserver import HTTPServer
     from werkzeug import Request, Response
 
-__all__ = ["Asked", "FakeUpstream", "content_type_of"]
+__all__ = ["Asked", "FakeUpstream", "Reply", "content_type_of"]
 
 #: A body in the shape of no service's answer, valid JSON (synthetic, not recorded).
 WRONG_SHAPE_JSON = b'{"unexpected": [1, 2, {"shape": null}]}'
@@ -46,7 +46,40 @@ _TYPES = {
     ".txt": "text/plain; charset=utf-8",
 }
 
-Handler = Callable[["Request"], "Response"]
+
+@dataclass(frozen=True)
+class Reply:
+    """An answer of the fake upstream: a body (bytes, text, or anything else as JSON),
+    a status, a content type and headers."""
+
+    body: bytes | str | Any = b""
+    status: int = 200
+    content_type: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def response(self) -> Response:
+        """The werkzeug response that sends this reply."""
+        from werkzeug import Response
+
+        body, kind = self.body, self.content_type
+        if not isinstance(body, (bytes, str)):
+            body, kind = json.dumps(body), kind or "application/json"
+        return Response(
+            body,
+            status=self.status,
+            headers=dict(self.headers),
+            content_type=kind or "application/octet-stream",
+        )
+
+    @classmethod
+    def file(cls, path: str | Path, *, status: int = 200, content_type: str | None = None) -> Reply:
+        """A recorded body from a file, its content type from the file's suffix."""
+        path = Path(path)
+        return cls(path.read_bytes(), status, content_type or content_type_of(path))
+
+
+#: What a route's handler is given (the request, as :class:`Asked`) and returns.
+Handler = Callable[["Asked"], "Reply | Response"]
 
 
 def content_type_of(path: Path) -> str:
@@ -149,7 +182,8 @@ class FakeUpstream:
         params: Mapping[str, str | re.Pattern[str]] | None = None,
         times: int | None = None,
     ) -> None:
-        """Answer matching requests with ``handler(request)`` (a werkzeug Response).
+        """Answer matching requests with ``handler(asked)``: a :class:`Reply` (or a
+        werkzeug ``Response``) for the :class:`Asked` request.
 
         ``path`` None matches any path; ``times`` limits how often the route answers.
         """
@@ -175,21 +209,11 @@ class FakeUpstream:
         type follows the file's suffix unless given.
         """
         if file is not None:
-            path_of = Path(file)
-            body = path_of.read_bytes()
-            content_type = content_type or content_type_of(path_of)
-        elif not isinstance(body, (bytes, str)):
-            body = json.dumps(body).encode()
-            content_type = content_type or "application/json"
-        fixed = body.encode() if isinstance(body, str) else body
-        kind = content_type or "application/octet-stream"
-
-        def respond(request: Request) -> Response:
-            from werkzeug import Response
-
-            return Response(fixed, status=status, headers=dict(headers or {}), content_type=kind)
-
-        self.route(path, respond, method=method, params=params, times=times)
+            reply = Reply.file(file, status=status, content_type=content_type)
+            reply = Reply(reply.body, status, reply.content_type, dict(headers or {}))
+        else:
+            reply = Reply(body, status, content_type, dict(headers or {}))
+        self.route(path, lambda asked: reply, method=method, params=params, times=times)
 
     def answer_from(
         self,
@@ -208,16 +232,14 @@ class FakeUpstream:
         ``status_if_missing`` (404 by default), as the service answers an
         identifier it does not know.
         """
-        root = Path(folder)
+        root = Path(folder).resolve()
 
-        def respond(request: Request) -> Response:
-            from werkzeug import Response
-
-            name = choose(self._asked(request))
-            chosen = (root / name) if name else None
-            if chosen is None or not chosen.is_file() or root not in chosen.resolve().parents:
-                return Response(missing_body, status=status_if_missing, content_type="text/plain")
-            return Response(chosen.read_bytes(), content_type=content_type_of(chosen))
+        def respond(asked: Asked) -> Reply:
+            name = choose(asked)
+            chosen = (root / name).resolve() if name else None
+            if chosen is None or not chosen.is_file() or root not in chosen.parents:
+                return Reply(missing_body, status_if_missing, "text/plain")
+            return Reply.file(chosen)
 
         self.route(path, respond, method=method)
 
@@ -281,11 +303,8 @@ class FakeUpstream:
         """An HTML error page with status ``status`` (200: a captive portal or a proxy),
         quoting the whole request URL back, secrets in its query included."""
 
-        def respond(request: Request) -> Response:
-            from werkzeug import Response
-
-            body = _HTML.format(url=request.url)
-            return Response(body, status=status, content_type="text/html; charset=utf-8")
+        def respond(asked: Asked) -> Reply:
+            return Reply(_HTML.format(url=asked.url), status, "text/html; charset=utf-8")
 
         self.route(path, respond, times=times)
 
@@ -320,11 +339,9 @@ class FakeUpstream:
         """Hold the answer ``delay`` seconds (for timeouts; give the source a shorter
         ``timeout``); the wait ends early when the test ends."""
 
-        def respond(request: Request) -> Response:
-            from werkzeug import Response
-
+        def respond(asked: Asked) -> Reply:
             self._closing.wait(delay)
-            return Response(b"{}", content_type="application/json")
+            return Reply(b"{}", content_type="application/json")
 
         self.route(path, respond, times=times)
 
@@ -405,7 +422,8 @@ class FakeUpstream:
                 self.unmatched.append(asked)
         if route is None:
             return Response(b"no recorded answer", status=404, content_type="text/plain")
-        return route.handler(request)
+        answer = route.handler(asked)
+        return answer.response() if isinstance(answer, Reply) else answer
 
 
 def _seconds(value: float | str) -> str:
