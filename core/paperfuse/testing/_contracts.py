@@ -77,7 +77,7 @@ class SourceContract:
     email: ClassVar[str] = "contract-tester@example.org"
     api_key: ClassVar[str] = "contract-key-5d41402abc4b2a76"
     #: The Retry-After (seconds) the rate-limit check sends; the gap it expects.
-    retry_after: ClassVar[float] = 1.0
+    retry_after: ClassVar[float] = 0.5
 
     def replay(self, upstream: FakeUpstream) -> None:
         """Serve the recorded answers of the service on ``upstream`` (routes at its root)."""
