@@ -79,6 +79,18 @@ def test_import_paperfuse_imports_neither_the_kit_nor_pytest() -> None:
     assert done.stdout.strip() == "[]"
 
 
+def test_the_pytest_plugin_loads_nothing_heavy_until_a_fixture_is_used() -> None:
+    code = (
+        "import sys, paperfuse.testing.plugin;"
+        " print(sorted(m for m in sys.modules if m.startswith(('paperfuse._resolver',"
+        " 'paperfuse.testing._', 'httpx', 'pytest_httpserver', 'werkzeug'))))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip() == "[]"
+
+
 def test_the_kit_is_a_pytest_plugin_by_entry_point(pytestconfig: pytest.Config) -> None:
     (entry,) = [e for e in metadata.entry_points(group="pytest11") if e.name == "paperfuse"]
     assert entry.value == "paperfuse.testing.plugin"
@@ -341,7 +353,7 @@ def test_the_contract_suites_fail_exactly_where_a_promise_is_broken(tmp_path: Pa
         "TestIgnoresPrefix::test_contract_the_url_from_the_environment_is_honoured",
         "TestLogsEmail::test_contract_secrets_never_appear",
         "TestNamesNoIdentifier::test_contract_429_is_retried_honouring_retry_after_then_attributed",
-        "TestNamesNoIdentifier::test_contract_5xx_is_retried_then_attributed",
+        "TestNamesNoIdentifier::test_contract_5xx_is_retried_honouring_retry_after_then_attributed",
         *(f"TestNamesNoIdentifier::{unreadable}[{f}]" for f in ("html", "empty", "wrong_shape")),
         "TestNamesNoIdentifier::test_contract_a_timeout_is_an_attributed_error",
         "TestClaimsDigits::test_contract_claims_no_doi_arxiv_id_pmid_or_title",

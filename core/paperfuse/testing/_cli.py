@@ -137,22 +137,26 @@ class CLI:
     def subprocess(
         self,
         *args: str,
-        input: str | None = None,
+        input: str | bytes | None = None,
         urls: Mapping[str, str] | None = None,
         email: str | None = None,
         env: Mapping[str, str | None] | None = None,
         timeout: float = 60.0,
     ) -> Ran:
-        """Run ``python -m paperfuse.cli *args`` as a process of its own."""
+        """Run ``python -m paperfuse.cli *args`` as a process of its own; stdin is ``input``
+        (text is sent as UTF-8, bytes as they are)."""
         extra = self.environment(urls, email, env)
         environment = self.isolation.environment(**extra)
         done = subprocess.run(
-            [sys.executable, "-c", "from paperfuse.cli import main; main()", *args],
-            input=input,
+            [sys.executable, "-m", "paperfuse.cli", *args],
+            input=input.encode("utf-8", "surrogateescape") if isinstance(input, str) else input,
             capture_output=True,
-            text=True,
             env=environment,
             timeout=timeout,
             check=False,
         )
-        return Ran(done.returncode, done.stdout, done.stderr)
+        return Ran(
+            done.returncode,
+            done.stdout.decode("utf-8", "surrogateescape"),
+            done.stderr.decode("utf-8", "surrogateescape"),
+        )

@@ -85,6 +85,13 @@ class SourceContract:
 
     # -- helpers ----------------------------------------------------------------------------------
 
+    def plugins(self) -> dict[str, object]:
+        """The plugin and ``extra_plugins``, by the names the contract loads them under."""
+        named = {"contract-" + self.source: self.plugin}
+        for i, plugin in enumerate(self.extra_plugins):
+            named[f"contract-extra-{i}"] = plugin
+        return named
+
     def resolver(
         self,
         factory: ResolverFactory,
@@ -95,9 +102,7 @@ class SourceContract:
         **settings: Any,
     ) -> Any:
         """A resolver of the plugin (and ``extra_plugins``) with the source at ``upstream``."""
-        named = {"contract-" + self.source: self.plugin}
-        for i, plugin in enumerate(self.extra_plugins):
-            named[f"contract-extra-{i}"] = plugin
+        named = self.plugins()
         source_settings = {**self.settings, **settings}
         if api_key:
             source_settings["api_key"] = self.api_key
@@ -177,14 +182,16 @@ class SourceContract:
         assert asked[1].at - asked[0].at >= self.retry_after * 0.9, "Retry-After not honoured"
         assert "429" in self.assert_attributed(work, value)
 
-    def test_contract_5xx_is_retried_then_attributed(
+    def test_contract_5xx_is_retried_honouring_retry_after_then_attributed(
         self, paperfuse_upstream: FakeUpstream, paperfuse_resolver: ResolverFactory
     ) -> None:
-        paperfuse_upstream.server_error(status=503)
+        paperfuse_upstream.server_error(status=503, retry_after=self.retry_after)
         with retries(2), self.resolver(paperfuse_resolver, paperfuse_upstream) as resolver:
             work = resolver.resolve(self.first())
             value = self.asked_value(resolver, self.first())
-        assert len(paperfuse_upstream.asked) == 2, [a.url for a in paperfuse_upstream.asked]
+        asked = paperfuse_upstream.asked
+        assert len(asked) == 2, [a.url for a in asked]
+        assert asked[1].at - asked[0].at >= self.retry_after * 0.9, "Retry-After not honoured"
         assert "503" in self.assert_attributed(work, value)
 
     def test_contract_a_passing_5xx_is_retried_to_an_answer(
@@ -267,7 +274,7 @@ class SourceContract:
     ) -> None:
         paperfuse_upstream.prefix = "/proxy"
         self.replay(paperfuse_upstream)
-        paperfuse_isolated.use_plugins(self.plugin, *self.extra_plugins)
+        paperfuse_isolated.use_plugins(self.plugins())
         ran = paperfuse_cli(
             "resolve",
             "-q",

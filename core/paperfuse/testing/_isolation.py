@@ -145,10 +145,15 @@ class Isolation:
     ) -> None:
         """Load only these plugins (modules or objects with hookimpls) from now on.
 
+        Plugins are named after their module (or ``name`` attribute, or class);
+        give one mapping of names to plugins, or keywords, to choose the names.
         ``entry_points=True`` loads the installed plugins too; a list of names
         loads only those entry points.
         """
-        self.plugins = {**named_plugins(plugins), **by_name}
+        if len(plugins) == 1 and isinstance(plugins[0], Mapping):
+            self.plugins = {**plugins[0], **by_name}
+        else:
+            self.plugins = {**named_plugins(plugins), **by_name}
         self.entry_points = (
             entry_points if isinstance(entry_points, bool) else frozenset(entry_points)
         )
