@@ -11,6 +11,7 @@ import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 
@@ -245,6 +246,19 @@ def test_the_fake_upstream_mounts_routes_under_a_prefix(paperfuse_upstream: Fake
     assert inside.json() == {"path": "/x"}
     assert outside.status_code == 404
     assert [a.path for a in paperfuse_upstream.asked] == ["/x", None]
+
+
+def test_more_upstreams_each_on_a_server_of_their_own(
+    paperfuse_upstream: FakeUpstream, paperfuse_upstreams: Callable[..., FakeUpstream]
+) -> None:
+    other = paperfuse_upstreams(prefix="/api")
+    paperfuse_upstream.answer("/works", b"first")
+    other.answer("/works", b"second")
+    assert other.url != paperfuse_upstream.url
+    with httpx.Client() as client:
+        assert client.get(paperfuse_upstream.url + "/works").text == "first"
+        assert client.get(other.url + "/works").text == "second"
+    assert [a.path for a in other.asked] == ["/works"]
 
 
 def test_the_fake_upstream_faults(paperfuse_upstream: FakeUpstream) -> None:

@@ -13,13 +13,16 @@ for ``paperfuse_upstream``.
     closed after the test.
 ``paperfuse_upstream``
     a :class:`~paperfuse.testing.FakeUpstream` on a local server of its own.
+``paperfuse_upstreams``
+    makes more fake upstreams, each on a server of its own, for services whose
+    paths would collide on one.
 ``paperfuse_cli``
     a :class:`~paperfuse.testing.CLI` runner of the ``paperfuse`` command.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -100,3 +103,28 @@ def paperfuse_cli(paperfuse_isolated: Isolation) -> CLI:
     from ._cli import CLI
 
     return CLI(paperfuse_isolated)
+
+
+@pytest.fixture
+def paperfuse_upstreams(paperfuse_isolated: Isolation) -> Iterator[Callable[..., FakeUpstream]]:
+    """``paperfuse_upstreams(prefix="")``: a new fake upstream on a server of its own,
+    stopped after the test."""
+    from pytest_httpserver import HTTPServer
+
+    from ._upstream import FakeUpstream
+
+    made: list[tuple[Any, FakeUpstream]] = []
+
+    def make(prefix: str = "") -> FakeUpstream:
+        server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+        server.start()
+        upstream = FakeUpstream(server, prefix)
+        made.append((server, upstream))
+        return upstream
+
+    yield make
+    for server, upstream in made:
+        upstream.close()
+        server.clear()
+        if server.is_running():
+            server.stop()
