@@ -124,7 +124,7 @@ class SourceContract:
         schemes = self.source_class(resolver).schemes
         identifiers = resolver.identify(text).identifiers
         chosen = [i for i in identifiers if i.scheme in schemes] or identifiers
-        return chosen[0].value
+        return str(chosen[0].value)
 
     def source_class(self, resolver: Any) -> Any:
         return resolver.host.sources[self.source]

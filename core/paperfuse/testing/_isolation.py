@@ -13,14 +13,17 @@ from __future__ import annotations
 import ipaddress
 import os
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 import stamina
+
+if TYPE_CHECKING:
+    from .._plugins import PluginHost
 
 __all__ = [
     "CLOSED_URL",
@@ -81,7 +84,7 @@ def sources_of(plugins: Mapping[str, object]) -> list[str]:
     return sorted(host.sources)
 
 
-def _bare_host(plugins: Mapping[str, object]) -> Any:
+def _bare_host(plugins: Mapping[str, object]) -> PluginHost:
     """A PluginHost of ``plugins`` alone, made past the isolation's guard."""
     from .._plugins import PluginHost
 
@@ -227,14 +230,14 @@ class Isolation:
                 )
                 raise httpx.ConnectError(str(error), request=request) from error
 
-        def guarded_async(original: Callable[..., Any]) -> Callable[..., Any]:
+        def guarded_async(original: Callable[..., Awaitable[httpx.Response]]) -> Callable[..., Any]:
             async def handle(transport: Any, request: httpx.Request) -> httpx.Response:
                 check(request)
                 return await original(transport, request)
 
             return handle
 
-        def guarded_sync(original: Callable[..., Any]) -> Callable[..., Any]:
+        def guarded_sync(original: Callable[..., httpx.Response]) -> Callable[..., Any]:
             def handle(transport: Any, request: httpx.Request) -> httpx.Response:
                 check(request)
                 return original(transport, request)

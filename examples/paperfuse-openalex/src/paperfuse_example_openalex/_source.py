@@ -81,6 +81,11 @@ class OpenAlexSource(Source):
         return [work for work in works if work is not None]
 
 
+def _table(value: Any) -> dict[str, Any]:
+    """``value`` when it is a JSON object, else an empty one: fields may be missing or null."""
+    return value if isinstance(value, dict) else {}
+
+
 def _text(value: Any) -> str | None:
     return value.strip() or None if isinstance(value, str) else None
 
@@ -95,25 +100,22 @@ def to_work(data: Any, source: str = "openalex") -> Work | None:
     """A partial work from an OpenAlex work object; None when it is no work."""
     if not isinstance(data, dict) or not _text(data.get("id")):
         return None
-    ids = data.get("ids") if isinstance(data.get("ids"), dict) else {}
+    ids = _table(data.get("ids"))
     work_id = _after(data["id"], "openalex.org/")
     authors = []
     for authorship in data.get("authorships") or ():
-        author = authorship.get("author") if isinstance(authorship, dict) else None
-        name = _text(author.get("display_name")) if isinstance(author, dict) else None
+        author = _table(_table(authorship).get("author"))
+        name = _text(author.get("display_name"))
         if name:
             orcid = _after(author.get("orcid"), "orcid.org/")
             authors.append(Author(name=name, orcid=orcid))
-    biblio = data.get("biblio") if isinstance(data.get("biblio"), dict) else {}
+    biblio = _table(data.get("biblio"))
     first, last = _text(biblio.get("first_page")), _text(biblio.get("last_page"))
     pages = f"{first}-{last}" if first and last and first != last else first
     year = data.get("publication_year")
-    open_access = data.get("open_access") if isinstance(data.get("open_access"), dict) else {}
+    open_access = _table(data.get("open_access"))
     oa_url = _text(open_access.get("oa_url"))
-    primary = data.get("primary_location")
-    venue = None
-    if isinstance(primary, dict) and isinstance(primary.get("source"), dict):
-        venue = _text(primary["source"].get("display_name"))
+    venue = _text(_table(_table(data.get("primary_location")).get("source")).get("display_name"))
     locations = (OALocation(url=oa_url, url_for_pdf=oa_url, source=source),) if oa_url else ()
     return Work(
         ids=Ids(
