@@ -133,6 +133,24 @@ def test_isolation_loads_only_the_named_plugins(
     assert {"arxiv", "crossref", "pubmed"} <= set(paperfuse.PluginHost().sources)
 
 
+def test_isolation_writes_a_configuration_file_paperfuse_reads(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    isolation = isolate(monkeypatch, tmp_path)
+    isolation.use_plugins(paperfuse_crossref)
+    isolation.configure(
+        {
+            "email": "tester@example.org",
+            "max_rounds": 2,
+            "sources": {"crossref": {"enabled": True, "options": {"rows": 7, "x y": ['a"b']}}},
+        }
+    )
+    config = paperfuse.load_config()
+    assert (config.email, config.max_rounds) == ("tester@example.org", 2)
+    assert config.source("crossref").options == {"rows": 7, "x y": ['a"b']}
+    assert config.source("crossref").url == CLOSED_URL  # the environment still wins
+
+
 def test_isolation_refuses_hosts_beyond_loopback_and_fails_the_test(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

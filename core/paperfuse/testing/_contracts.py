@@ -275,6 +275,8 @@ class SourceContract:
         paperfuse_upstream.prefix = "/proxy"
         self.replay(paperfuse_upstream)
         paperfuse_isolated.use_plugins(self.plugins())
+        if self.settings:  # what the environment cannot say goes in the configuration file
+            paperfuse_isolated.configure({"sources": {self.source: dict(self.settings)}})
         ran = paperfuse_cli(
             "resolve",
             "-q",

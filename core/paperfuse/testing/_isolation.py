@@ -188,6 +188,15 @@ class Isolation:
             if name not in os.environ:
                 self.monkeypatch.setenv(name, CLOSED_URL)
 
+    def configure(self, settings: Mapping[str, Any]) -> None:
+        """Write ``settings`` as the configuration file (``PAPERFUSE_CONFIG``) of the test.
+
+        ``settings`` has the file's shape: ``{"email": ..., "sources": {"crossref":
+        {"api_key": ..., "options": {"rows": 5}}}}``; values are text, numbers,
+        booleans, lists of them, or tables.
+        """
+        self.config_file.write_text(to_toml(settings))
+
     def _allow_list(self) -> str:
         """``PAPERFUSE_PLUGINS`` for a process of its own: the entry points it may load."""
         if self.entry_points is True:
@@ -282,6 +291,44 @@ class Isolation:
 
         init.__wrapped_init__ = original  # type: ignore[attr-defined]
         self.monkeypatch.setattr(PluginHost, "__init__", init)
+
+
+def to_toml(data: Mapping[str, Any], table: str = "") -> str:
+    """``data`` as TOML: scalars and lists first, then each table under its dotted name."""
+    lines = [f"[{table}]"] if table else []
+    tables = {k: v for k, v in data.items() if isinstance(v, Mapping)}
+    for key, value in data.items():
+        if key not in tables:
+            lines.append(f"{_toml_key(key)} = {_toml_value(value)}")
+    text = "\n".join(lines) + "\n" if lines else ""
+    for key, value in tables.items():
+        text += to_toml(value, f"{table}.{_toml_key(key)}" if table else _toml_key(key))
+    return text
+
+
+def _toml_key(key: str) -> str:
+    return (
+        key if key.replace("-", "").replace("_", "").isalnum() and key.isascii() else _quoted(key)
+    )
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return _quoted(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {type(value).__name__} as a TOML value")
+
+
+def _quoted(text: str) -> str:
+    """A TOML basic string (JSON's escapes are TOML's, for what JSON emits)."""
+    import json
+
+    return json.dumps(text)
 
 
 def _entry_point_names() -> set[str]:
