@@ -346,9 +346,9 @@ def test_report_names_the_reports_there_when_one_is_missing() -> None:
 # -- the contract suites catch what they promise to catch ----------------------------------------
 
 
-def _run_pytest(folder: Path, *args: str) -> dict[str, str]:
-    """Run pytest in ``folder`` as a process of its own; each test's outcome by id."""
-    junit = folder / "results.xml"
+def _run_pytest(folder: Path, junit: Path, *args: str) -> dict[str, str]:
+    """Run pytest in ``folder`` as a process of its own; each test's outcome by id
+    (read from the JUnit XML report written to ``junit``)."""
     subprocess.run(
         [
             sys.executable,
@@ -375,7 +375,7 @@ def _run_pytest(folder: Path, *args: str) -> dict[str, str]:
 
 def test_the_contract_suites_fail_exactly_where_a_promise_is_broken(tmp_path: Path) -> None:
     (tmp_path / "test_cases.py").write_text((CASES / "broken_plugins.py").read_text())
-    outcomes = _run_pytest(tmp_path)
+    outcomes = _run_pytest(tmp_path, tmp_path / "results.xml")
     failed = {name for name, kind in outcomes.items() if kind in ("failure", "error")}
     unreadable = "test_contract_an_unreadable_body_is_an_attributed_error"
     assert failed == {
@@ -398,7 +398,12 @@ def test_the_contract_suites_fail_exactly_where_a_promise_is_broken(tmp_path: Pa
 def test_the_example_plugin_passes_its_tests_from_outside_the_project(tmp_path: Path) -> None:
     """examples/paperfuse-openalex, a plugin in a package of its own, tested with the kit
     alone: its own rootdir and configuration, none of the project's conftest."""
-    outcomes = _run_pytest(EXAMPLE, f"--rootdir={EXAMPLE}", f"--basetemp={tmp_path / 'tmp'}")
+    outcomes = _run_pytest(
+        EXAMPLE,
+        tmp_path / "results.xml",
+        f"--rootdir={EXAMPLE}",
+        f"--basetemp={tmp_path / 'tmp'}",
+    )
     assert outcomes, "no test ran"
     assert {k for k, kind in outcomes.items() if kind != "passed"} == set()
     assert any(name.startswith("TestOpenAlexSourceContract::") for name in outcomes)
