@@ -286,6 +286,7 @@ class SourceContract:
         )
         (work,) = ran.works()
         assert report(work, self.source).status == "ok", (ran.stderr, work.sources)
+        assert self.email not in ran.stdout + ran.stderr
         assert paperfuse_upstream.asked, "the source did not ask the URL from the environment"
 
     def test_contract_a_second_run_makes_no_request(
