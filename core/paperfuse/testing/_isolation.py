@@ -276,6 +276,7 @@ class Isolation:
             entry_points: bool = True,
             plugins: Mapping[str, object] | None = None,
             env: Mapping[str, str] | None = None,
+            **more: Any,
         ) -> None:
             allowed = isolation.entry_points
             env = dict(os.environ if env is None else env)
@@ -287,7 +288,7 @@ class Isolation:
                 env.pop("PAPERFUSE_PLUGINS", None)
             if plugins is None:
                 plugins = isolation.plugins
-            original(host, entry_points=entry_points, plugins=plugins, env=env)
+            original(host, entry_points=entry_points, plugins=plugins, env=env, **more)
 
         init.__wrapped_init__ = original  # type: ignore[attr-defined]
         self.monkeypatch.setattr(PluginHost, "__init__", init)
