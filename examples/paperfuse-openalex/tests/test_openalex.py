@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import paperfuse_example_openalex as plugin
-from paperfuse_example_openalex import OpenAlexScheme
+from paperfuse_example_openalex import MarkdownReferences, OpenAlexScheme
 
+from paperfuse import Work
 from paperfuse.testing import (
     CLI,
     Asked,
     FakeUpstream,
+    FormatContract,
     Isolation,
     Reply,
     ResolverFactory,
@@ -74,6 +77,16 @@ class TestOpenAlexSchemeContract(SchemeContract):
     scheme = OpenAlexScheme
     valid = ("W1982728624", "w1982728624", "openalex:W2581393460", "https://openalex.org/W97658052")
     malformed = ("openalex:A5070892021", "https://openalex.org/W12")
+
+
+class TestMarkdownReferencesContract(FormatContract):
+    format = MarkdownReferences
+
+    def check(self, text: str, works: Sequence[Work]) -> None:
+        lines = text.splitlines()
+        assert lines[:2] == ["## References", ""]
+        assert len(lines) == 2 + len(works)
+        assert all(line.startswith("- ") for line in lines[2:])
 
 
 def test_an_openalex_id_resolves_to_its_work(
