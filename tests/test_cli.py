@@ -115,7 +115,7 @@ def test_resolve_formats(plugin_path: Path) -> None:
     assert bibtex.stdout.startswith("@article{lovelace2020found,\n")
     assert "  doi = {10.1234/found}" in bibtex.stdout
     csl = _paperfuse(plugin_path, "resolve", "-f", "csl-json", "10.1234/found")
-    item = json.loads(csl.stdout)
+    (item,) = json.loads(csl.stdout)  # a batch of CSL-JSON is one array
     assert item["author"] == [{"family": "Lovelace", "given": "Ada"}]
     assert item["container-title"] == "Journal of Tests"
 

@@ -103,8 +103,11 @@ def test_every_format_writes_an_input_of_bad_bytes(plugin_path: Path, format_nam
     assert b"Traceback" not in run.stderr, run.stderr.decode(errors="replace")
     assert run.returncode == 1
     written = run.stdout.decode("utf-8")  # strict: every byte written is UTF-8
-    if format_name != "bibtex":  # BibTeX has no field for the input
+    if format_name == "json":  # a bibliography has no entry for a failed input
         assert "\ufffd\ufffd10.1234/a" in json.loads(written).values()
+    if format_name == "csl-json":
+        assert json.loads(written) == []
+        assert "\ufffd\ufffd10.1234/a" in run.stderr.decode("utf-8")
 
 
 def test_identify_bad_bytes_on_argv(plugin_path: Path) -> None:

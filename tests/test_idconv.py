@@ -225,6 +225,21 @@ def test_identifiers_are_read_strictly(scheme: str, value: Any, expected: str | 
 # -- batches grouped by type ---------------------------------------------------------------
 
 
+def test_a_work_it_does_not_know_by_one_id_is_not_asked_by_another(
+    httpserver: HTTPServer,
+) -> None:
+    """The converter knows a PMC article by all its ids or by none: no second request."""
+    serve(httpserver)
+    record = Work(ids=paperfuse.Ids(pmid="11111111", doi="10.1234/not-in-pmc"), title="Elsewhere")
+    other = fake_source("bypmid", ["pmid"], records={("pmid", "11111111"): record})
+    with resolver(config(httpserver), other) as r:
+        work = r.resolve("PMID:11111111")
+    assert work.ids.doi == "10.1234/not-in-pmc"
+    assert report(work).status == "not_found"
+    (asked,) = requests(httpserver)
+    assert asked.args["idtype"] == "pmid"
+
+
 def test_a_mixed_batch_makes_one_request_per_type_never_mixed(httpserver: HTTPServer) -> None:
     serve(httpserver)
     inputs = ["PMID:20495566", "10.1038/ng.590", "PMID:11111111", "PMC2883744", "10.1234/x"]

@@ -27,6 +27,8 @@ from paperfuse_pubmed import is_rate_limit_body, parse_articles
 FIXTURES = Path(__file__).parent / "fixtures" / "pubmed"
 RECORDED = (FIXTURES / "biomcp_efetch_22663011.xml").read_text(encoding="utf-8")
 RATE_LIMITED = (FIXTURES / "biomcp_esummary_json_rate_limited.json").read_bytes()
+#: A second recorded article, one that is in PMC (its ArticleIdList has the PMCID).
+IN_PMC = (FIXTURES / "eutils_efetch_29915538.xml").read_text(encoding="utf-8")
 
 
 def one(text: str) -> Work:
@@ -125,6 +127,47 @@ def test_ids_of_the_article_id_list_come_first_and_a_pmcid_is_read() -> None:
     assert work.ids.doi == "10.1056/nejmoa1203421"
     assert work.ids.pmcid == "PMC3549295"
     assert work.extra["pubmed"]["pii"] == "NEJMoa1203421"
+
+
+def test_an_article_in_pmc_has_its_pmc_copy_as_a_repository_location() -> None:
+    """The recorded article PMID 29915538: PMCID, pmc-release date, no manuscript id."""
+    work = one(IN_PMC)
+    assert (work.ids.pmid, work.ids.pmcid) == ("29915538", "PMC5994433")
+    assert work.ids.doi == "10.3389/fphar.2018.00576"
+    (location,) = work.oa_locations
+    assert location.url == "https://pmc.ncbi.nlm.nih.gov/articles/PMC5994433/"
+    assert (location.host_type, location.version) == ("repository", "publishedVersion")
+    assert location.oa_date == "2018-06-04"
+    assert location.pmh_id == "oai:pubmedcentral.nih.gov:5994433"
+    assert "pmc-release 2018-06-04" in (location.evidence or "")
+
+
+def test_an_article_not_in_pmc_has_no_location() -> None:
+    assert one(RECORDED).oa_locations == ()
+
+
+def test_an_embargoed_pmc_copy_is_no_location_yet() -> None:
+    """The recorded article with its pmc-release date moved past today (edited in test code)."""
+    future = edited(
+        '<PubMedPubDate PubStatus="pmc-release"><Year>2018</Year>',
+        '<PubMedPubDate PubStatus="pmc-release"><Year>2999</Year>',
+        IN_PMC,
+    )
+    work = one(future)
+    assert work.ids.pmcid == "PMC5994433"
+    assert work.oa_locations == ()
+
+
+def test_an_author_manuscript_in_pmc_is_the_accepted_version() -> None:
+    """The recorded article with a manuscript id added to its ArticleIdList (edited here)."""
+    manuscript = edited(
+        '<ArticleId IdType="pmc">PMC5994433</ArticleId>',
+        '<ArticleId IdType="pmc">PMC5994433</ArticleId>'
+        '<ArticleId IdType="mid">NIHMS12345</ArticleId>',
+        IN_PMC,
+    )
+    (location,) = one(manuscript).oa_locations
+    assert location.version == "acceptedVersion"
 
 
 def test_the_elocation_doi_serves_when_the_article_id_list_lacks_it() -> None:

@@ -377,6 +377,45 @@ def test_pubmed_url_comes_from_the_environment(httpserver: HTTPServer) -> None:
     assert len(requests(httpserver)) == 1
 
 
+def test_the_ncbi_settings_configure_the_source(
+    httpserver: HTTPServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """E-utilities are NCBI's: ``PAPERFUSE_NCBI_URL`` and ``PAPERFUSE_NCBI_API_KEY`` work too."""
+    replay(httpserver)
+    url = httpserver.url_for("").rstrip("/")
+    env = {"PAPERFUSE_NCBI_URL": url, "PAPERFUSE_NCBI_API_KEY": KEY}
+    cfg = paperfuse.load_config(env=env, email=EMAIL)
+    with caplog.at_level(logging.WARNING), resolver(cfg) as r:
+        work = r.resolve("PMID:22663011")
+    assert work.status == "resolved"
+    (request,) = requests(httpserver)
+    assert request.args["api_key"] == KEY
+    assert "ncbi" not in caplog.text.lower()  # a known name: no "no installed source" warning
+
+
+def test_pubmed_settings_win_over_the_ncbi_ones(httpserver: HTTPServer, tmp_path: Path) -> None:
+    replay(httpserver)
+    url = httpserver.url_for("").rstrip("/")
+    toml = tmp_path / "paperfuse.toml"
+    toml.write_text(f'[sources.ncbi]\nurl = "http://127.0.0.1:9"\napi_key = "{KEY}"\n')
+    env = {"PAPERFUSE_CONFIG": str(toml), "PAPERFUSE_PUBMED_URL": url}
+    cfg = paperfuse.load_config(env=env, email=EMAIL)
+    with resolver(cfg) as r:
+        work = r.resolve("PMID:22663011")
+    assert work.status == "resolved"  # pubmed's URL, not ncbi's closed port
+    assert requests(httpserver)[0].args["api_key"] == KEY  # ncbi's key fills what pubmed left
+
+
+def test_a_source_disabled_as_ncbi_is_disabled(httpserver: HTTPServer) -> None:
+    replay(httpserver)
+    cfg = config(httpserver)
+    cfg = Config(email=EMAIL, sources={**cfg.sources, "ncbi": SourceSettings(enabled=False)})
+    with resolver(cfg) as r:
+        work = r.resolve("PMID:22663011")
+    assert report(work).status == "skipped"
+    assert requests(httpserver) == []
+
+
 def test_a_key_paces_the_source_at_ten_requests_a_second(httpserver: HTTPServer) -> None:
     async def interval(cfg: Config) -> float:
         async with resolver(cfg) as r:

@@ -23,7 +23,7 @@ from ._errors import (
     SourceGone,
     SourceUnavailable,
 )
-from ._formats import CSLJSONFormat, JSONFormat, OutputFormat
+from ._formats import JSONFormat, OutputFormat
 from ._records import (
     SAME_WORK_RELATIONS,
     Author,
@@ -46,7 +46,14 @@ from ._records import (
     to_builtins,
 )
 from ._redact import redact
-from ._source import LookupResult, Politeness, Source, SourceContext
+from ._source import (
+    SOURCE_ROLES,
+    LookupResult,
+    Politeness,
+    Source,
+    SourceContext,
+    SourceRole,
+)
 from ._values import YEARS, plausible_year, storable
 from ._version import __version__
 
@@ -63,8 +70,11 @@ _LAZY = {
     "IdentifierScheme": "_identifiers",
     "builtin_schemes": "_identifiers",
     "identify": "_identifiers",
+    "CSLJSONFormat": "_csl",
+    "csl_item": "_csl",
     "DEFAULT_RANKING": "_merge",
     "MergePolicy": "_merge",
+    "default_ranking": "_merge",
     "merge": "_merge",
     "DefaultOARanking": "_oa",
     "OARankingPolicy": "_oa",
@@ -73,18 +83,27 @@ _LAZY = {
     "PluginInfo": "_plugins",
     "PluginWarning": "_plugins",
     "Resolver": "_resolver",
+    "MAX_BODY_BYTES": "_http",
+    "SourceClient": "_http",
+    "SourceStore": "_store",
     "hookimpl": "hookspecs",
+    "parse_xml": "_xml",
+    "xml_parser": "_xml",
 }
 
 if TYPE_CHECKING:
     from ._bibtex import BibLaTeXFormat, BibTeXFormat
     from ._config import Config, SourceSettings, config_path, load_config
+    from ._csl import CSLJSONFormat, csl_item
+    from ._http import MAX_BODY_BYTES, SourceClient
     from ._identifiers import IdentifierScheme, builtin_schemes, identify
-    from ._merge import DEFAULT_RANKING, MergePolicy, merge
+    from ._merge import DEFAULT_RANKING, MergePolicy, default_ranking, merge
     from ._oa import DefaultOARanking, OARankingPolicy, rank_oa
     from ._plugins import PluginHost, PluginInfo, PluginWarning
     from ._resolver import Resolver
     from ._ris import RISFormat
+    from ._store import SourceStore
+    from ._xml import parse_xml, xml_parser
     from .hookspecs import hookimpl
 
 
@@ -102,7 +121,9 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "DEFAULT_RANKING",
+    "MAX_BODY_BYTES",
     "SAME_WORK_RELATIONS",
+    "SOURCE_ROLES",
     "YEARS",
     "Author",
     "BadResponse",
@@ -139,12 +160,15 @@ __all__ = [
     "Relation",
     "Resolver",
     "Source",
+    "SourceClient",
     "SourceContext",
     "SourceError",
     "SourceGone",
     "SourceReport",
+    "SourceRole",
     "SourceSettings",
     "SourceStats",
+    "SourceStore",
     "SourceUnavailable",
     "Update",
     "Work",
@@ -153,19 +177,24 @@ __all__ = [
     "aresolve_many",
     "builtin_schemes",
     "config_path",
+    "csl_item",
     "decode_work",
+    "default_ranking",
     "encode_json",
     "hookimpl",
     "identify",
     "load_config",
     "merge",
+    "parse_xml",
     "plausible_year",
     "rank_oa",
     "redact",
+    "render",
     "resolve",
     "resolve_many",
     "storable",
     "to_builtins",
+    "xml_parser",
 ]
 
 
@@ -200,3 +229,39 @@ async def aresolve_many(inputs: Iterable[str] | AsyncIterable[str]) -> AsyncIter
     async with Resolver() as resolver:
         async for work in resolver.aresolve_many(inputs):
             yield work
+
+
+def render(
+    works: Work | Iterable[Work], format: str | OutputFormat | type[OutputFormat] = "json"
+) -> str:
+    """The text of ``works`` (one work or many) in an output format, as the CLI writes it.
+
+    ``format`` is a format's name (``json``, ``csl-json``, ``bibtex``, or one
+    a plugin adds), an :class:`OutputFormat` class or instance. One call is
+    one batch: citation keys are unique within it, a CSL-JSON batch is one
+    JSON array, and a bibliography format leaves out works that are not
+    resolved. ``paperfuse.render(paperfuse.resolve("10.1038/nature12373"),
+    "bibtex")`` is a .bib string; :func:`csl_item` gives one CSL item as a dict.
+    """
+    import io
+
+    from ._formats import BatchWriter
+
+    if isinstance(format, str):
+        from ._plugins import PluginHost
+
+        # paperfuse's own formats need no search of the installed plugins.
+        formats = PluginHost(entry_points=False).formats
+        if format not in formats:
+            formats = PluginHost().formats
+        if format not in formats:
+            raise ValueError(f"{format!r} is not one of {', '.join(sorted(formats))}")
+        output_format = formats[format]()
+    else:
+        output_format = format() if isinstance(format, type) else format
+    buffer = io.StringIO()
+    writer = BatchWriter(output_format, buffer)
+    for work in (works,) if isinstance(works, Work) else works:
+        writer.add(work)
+    writer.close()
+    return buffer.getvalue()

@@ -13,7 +13,7 @@ import difflib
 import os
 import re
 import sys
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -73,6 +73,9 @@ class Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     call_timeout: float = 300.0
     window: int = 2_000
     oa_ranking: str | None = None
+    #: Plugins never loaded (entry-point names, or ``distribution:name``), besides
+    #: those of ``PAPERFUSE_DISABLED_PLUGINS``.
+    disabled_plugins: list[str] = []
     sources: dict[str, SourceSettings] = {}
     merge: dict[str, list[str]] = {}
     #: Sources whose settings came from ``PAPERFUSE_<SOURCE>_*`` variables alone: an
@@ -88,7 +91,8 @@ class Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
             f"cache_ttl_not_found={self.cache_ttl_not_found!r}, "
             f"max_rounds={self.max_rounds!r}, timeout={self.timeout!r}, "
             f"call_timeout={self.call_timeout!r}, window={self.window!r}, "
-            f"oa_ranking={self.oa_ranking!r}, sources={self.sources!r}, merge={self.merge!r})"
+            f"oa_ranking={self.oa_ranking!r}, disabled_plugins={self.disabled_plugins!r}, "
+            f"sources={self.sources!r}, merge={self.merge!r})"
         )
 
     def check_sources(self, installed: Collection[str]) -> list[str]:
@@ -96,11 +100,14 @@ class Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
 
         ``installed`` names the sources there are (and those of plugins that
         are disabled or failed to load, whose settings are kept for them).
+        Sources named in ``[merge]`` rankings are checked the same way.
         Raises :class:`ConfigError` naming the key and the nearest installed
         name; returns warnings for names that came from the environment only.
         """
         warnings = []
-        for name in sorted(set(self.sources) - set(installed)):
+        # A hyphen in a source's name is written "_" in an environment variable's.
+        known = {*installed, *(n.replace("-", "_") for n in installed)}
+        for name in sorted(set(self.sources) - known):
             nearest = difflib.get_close_matches(name, sorted(installed), n=1)
             problem = f"no installed source is named {name!r}"
             if nearest:
@@ -108,12 +115,45 @@ class Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
             problem += f" (sources: {', '.join(sorted(installed)) or 'none'})"
             if name not in self.sources_from_environment:
                 raise ConfigError(f"sources.{name}", problem)
-            warnings.append(f"PAPERFUSE_{name.upper()}_*: {problem}; these settings are not used")
+            warnings.append(f"{_env_prefix(name)}_*: {problem}; these settings are not used")
+        for field, ranked in sorted(self.merge.items()):
+            for name in ranked:
+                if name not in installed:
+                    nearest = difflib.get_close_matches(name, sorted(installed), n=1)
+                    hint = f"; did you mean {nearest[0]!r}?" if nearest else ""
+                    raise ConfigError(
+                        f"merge.{field}", f"no installed source is named {name!r}{hint}"
+                    )
         return warnings
 
-    def source(self, name: str) -> SourceSettings:
-        """The settings of source ``name`` (defaults when none were given)."""
-        return self.sources.get(name, _DEFAULT_SOURCE)
+    def source(self, name: str, aliases: Iterable[str] = ()) -> SourceSettings:
+        """The settings of source ``name`` (defaults when none were given).
+
+        Settings given under one of ``aliases`` (the source's
+        :attr:`~paperfuse.Source.settings_aliases`) fill what ``name``'s leave
+        unset; a source disabled under any of its names is disabled, and
+        ``options`` are combined with ``name``'s winning. For a name with a
+        hyphen, what is set under its spelling with ``_`` (as
+        ``PAPERFUSE_<NAME>_*`` variables must write it) wins key by key, as
+        the environment wins over the file.
+        """
+        settings = self.sources.get(name, _DEFAULT_SOURCE)
+        spelled = name.replace("-", "_")
+        if spelled != name and spelled in self.sources:
+            settings = _overlay(settings, self.sources[spelled])
+        for alias in aliases:
+            other = self.sources.get(alias)
+            if other is None:
+                continue
+            changes: dict[str, Any] = {
+                field: getattr(other, field)
+                for field in SourceSettings.__struct_fields__
+                if getattr(settings, field) is None
+            }
+            changes["enabled"] = settings.enabled and other.enabled
+            changes["options"] = {**other.options, **settings.options}
+            settings = msgspec.structs.replace(settings, **changes)
+        return settings
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -123,6 +163,23 @@ class Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
 
 
 _DEFAULT_SOURCE = SourceSettings()
+
+
+def _overlay(base: SourceSettings, over: SourceSettings) -> SourceSettings:
+    """``base`` with every field that ``over`` sets taken from ``over``."""
+    changes: dict[str, Any] = {
+        field: getattr(over, field)
+        for field in SourceSettings.__struct_fields__
+        if field not in ("enabled", "options") and getattr(over, field) is not None
+    }
+    changes["enabled"] = base.enabled and over.enabled
+    changes["options"] = {**base.options, **over.options}
+    return msgspec.structs.replace(base, **changes)
+
+
+def _env_prefix(source: str) -> str:
+    """``PAPERFUSE_<SOURCE>``: the source's name in upper case, a hyphen written ``_``."""
+    return f"{_ENV_PREFIX}{source.upper().replace('-', '_')}"
 
 
 def config_path(env: Mapping[str, str] | None = None) -> Path:
@@ -225,6 +282,14 @@ def _convert_part(data: Any, kind: type[Any], prefix: str) -> Any:
         raise ConfigError(key, message) from None
 
 
+def _merge_fields() -> list[str]:
+    """The names ``[merge]`` may rank: ``default``, a record field, ``ids.<scheme>``."""
+    from ._records import Ids, Work
+
+    fields = [f for f in Work.__struct_fields__ if f != "ids"]
+    return ["default", *fields, *(f"ids.{f}" for f in Ids.__struct_fields__)]
+
+
 def _check(config: Config) -> None:
     if config.email is not None and not _EMAIL.match(config.email):
         raise ConfigError("email (PAPERFUSE_EMAIL)", "does not look like an email address")
@@ -235,13 +300,20 @@ def _check(config: Config) -> None:
             raise ConfigError(key, "must be positive")
     if config.window < 1:
         raise ConfigError("window", "must be at least 1")
+    if config.merge:
+        known = _merge_fields()
+        for field in config.merge:
+            if field not in known:
+                nearest = difflib.get_close_matches(field, known, n=1)
+                hint = f"; did you mean {nearest[0]!r}?" if nearest else ""
+                raise ConfigError(f"merge.{field}", f"no record field is named {field!r}{hint}")
     for name, settings in config.sources.items():
         key = f"sources.{name}"
         if settings.url is not None:
             parts = urlsplit(settings.url)
             if parts.scheme not in ("http", "https") or not parts.netloc:
                 raise ConfigError(
-                    f"{key}.url (PAPERFUSE_{name.upper()}_URL)",
+                    f"{key}.url ({_env_prefix(name)}_URL)",
                     f"expected an http(s) URL such as http://127.0.0.1:8080, got {settings.url!r}",
                 )
         for field in ("min_interval", "max_linger", "timeout", "call_timeout"):

@@ -12,16 +12,15 @@ so that a batch's output never stops at one odd record.
 from __future__ import annotations
 
 import re
-from typing import Any, ClassVar
+from typing import IO, Any, ClassVar
 
 import msgspec
 
 from ._records import Work, encode_json
 
-__all__ = ["CSLJSONFormat", "JSONFormat", "OutputFormat", "writable_json"]
+__all__ = ["BatchWriter", "JSONFormat", "OutputFormat", "writable_json"]
 
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
-_ISO_DATE_PART_RE = re.compile("[0-9]+")
 
 
 def _writable(text: str) -> str:
@@ -56,19 +55,85 @@ def writable_json(value: Any) -> str:
 class OutputFormat:
     """Base class of an output format.
 
-    ``render`` turns one work into text; a batch is the renderings of its
-    works, one after another, each ending with a newline (so JSON output
-    of a batch is JSON Lines).
+    ``render`` turns one work into text; a batch is ``begin()``, then the
+    renderings of its works, one after another, each ending with a newline
+    and each but the first preceded by ``separator``, then ``end()`` (see
+    :class:`BatchWriter`). With the defaults (no begin, end or separator)
+    JSON output of a batch is JSON Lines.
+
+    One instance renders one batch: state a batch shares (citation keys
+    unique within it) lives on the instance, made in ``__init__``, which
+    takes no arguments.
+
+    A format whose output is one bibliography (a .bib file, a CSL-JSON
+    array) sets ``bibliography = True``: only resolved works are rendered
+    into it; a failed input is no entry (the CLI reports it on stderr and in
+    ``NAME.errors.jsonl``), so the file is always valid. Other formats
+    render every work, failed ones too (their ``status`` and ``error``).
     """
 
     #: Unique name used by ``--format``.
     name: ClassVar[str]
     #: One line for ``paperfuse plugins`` and ``--help``.
     description: ClassVar[str] = ""
+    #: True when the output is one bibliography: only resolved works are rendered.
+    bibliography: ClassVar[bool] = False
+    #: Text written between two renderings (before each but the first).
+    separator: ClassVar[str] = ""
+
+    def begin(self) -> str:
+        """Text written before the first rendering (an array's ``[``), even of an empty batch."""
+        return ""
+
+    def end(self) -> str:
+        """Text written after the last rendering (an array's ``]``), even of an empty batch."""
+        return ""
 
     def render(self, work: Work) -> str:
         """The text of one work, without a trailing newline."""
         raise NotImplementedError
+
+    def accepts(self, work: Work) -> bool:
+        """Whether ``work`` is rendered: any work, or only resolved ones for a bibliography."""
+        return not self.bibliography or work.status == "resolved"
+
+
+class BatchWriter:
+    """Writes one batch of works in one format to a text stream.
+
+    ``begin()`` is written at once, each accepted work's rendering as it is
+    added (each followed by a newline, so that a killed run loses no record
+    written so far), ``end()`` on :meth:`close`. The CLI and
+    :func:`paperfuse.render` write through it.
+    """
+
+    def __init__(self, output_format: OutputFormat, stream: IO[str]) -> None:
+        self.format = output_format
+        self.stream = stream
+        self.written = 0
+        self._closed = False
+        stream.write(_writable(output_format.begin()))
+
+    def add(self, work: Work, text: str | None = None) -> bool:
+        """Write ``work`` (as ``text`` when given, else its rendering); False when left out.
+
+        A bibliography format leaves out every work that is not resolved.
+        """
+        if not self.format.accepts(work):
+            return False
+        if text is None:
+            text = self.format.render(work)
+        if self.written:
+            self.stream.write(_writable(self.format.separator))
+        self.stream.write(_writable(text) + "\n")
+        self.written += 1
+        return True
+
+    def close(self) -> None:
+        """Write ``end()``, once."""
+        if not self._closed:
+            self._closed = True
+            self.stream.write(_writable(self.format.end()))
 
 
 class JSONFormat(OutputFormat):
@@ -79,56 +144,3 @@ class JSONFormat(OutputFormat):
 
     def render(self, work: Work) -> str:
         return writable_json(work)
-
-
-class CSLJSONFormat(OutputFormat):
-    """CSL-JSON, the format of Zotero, Pandoc and citeproc."""
-
-    name = "csl-json"
-    description = "a CSL-JSON item per work (Zotero, Pandoc, citeproc)"
-
-    def render(self, work: Work) -> str:
-        item: dict[str, Any] = {
-            "id": work.ids.doi or (f"arxiv:{work.ids.arxiv}" if work.ids.arxiv else work.input),
-            "type": "article-journal" if work.venue else "article",
-            "title": work.title,
-            "author": [
-                {"family": a.family, "given": a.given} if a.family else {"literal": a.name}
-                for a in work.authors
-            ],
-            "container-title": work.venue,
-            "publisher": work.publisher,
-            "volume": work.volume,
-            "issue": work.issue,
-            "page": work.pages,
-            "DOI": work.ids.doi,
-            "PMID": work.ids.pmid,
-            "PMCID": work.ids.pmcid,
-            "ISSN": work.issn[0] if work.issn else None,
-            "abstract": work.abstract,
-            "URL": work.best_oa_location.url if work.best_oa_location else None,
-        }
-        parts = _date_parts(work.published)
-        if parts:
-            item["issued"] = {"date-parts": [parts]}
-        elif work.year:
-            item["issued"] = {"date-parts": [[work.year]]}
-        item = {k: v for k, v in item.items() if v not in (None, [], "")}
-        try:
-            return msgspec.json.encode(item).decode()
-        except UnicodeEncodeError:
-            return msgspec.json.encode(_scrubbed(msgspec.to_builtins(item))).decode()
-
-
-def _date_parts(published: str | None) -> list[int]:
-    """The leading ASCII numbers of an ISO 8601 date (``2020-01-02`` gives 2020, 1, 2).
-
-    Only ASCII digits count: ``int()`` reads fullwidth digits too, and
-    ``str.isdigit()`` accepts superscripts that ``int()`` then refuses.
-    """
-    parts: list[int] = []
-    for part in (published or "")[:10].split("-"):
-        if not _ISO_DATE_PART_RE.fullmatch(part):
-            break
-        parts.append(int(part))
-    return parts

@@ -99,6 +99,8 @@ class IdentifierScheme:
 
     #: The scheme's name, as it appears in :attr:`Identifier.scheme`.
     name: ClassVar[str]
+    #: One line for ``paperfuse plugins``.
+    description: ClassVar[str] = ""
 
     #: A fallback scheme (the built-in ``url``) speaks only when no other
     #: scheme claims the text: its identifiers are dropped when another scheme
@@ -376,6 +378,7 @@ class DoiScheme(_FinderScheme):
     """
 
     name = "doi"
+    description = "DOIs (10.1038/nature12373, doi:..., doi.org and publisher URLs)"
     noun = "a DOI"
     _find = staticmethod(_find_doi)
 
@@ -590,6 +593,7 @@ class ArxivScheme(_FinderScheme):
     """
 
     name = "arxiv"
+    description = "arXiv ids, new and old style, with versions (1710.08557v2, hep-th/9901001)"
     noun = "an arXiv id"
     _find = staticmethod(_find_arxiv)
 
@@ -667,6 +671,7 @@ class PmidScheme(_FinderScheme):
     """
 
     name = "pmid"
+    description = "PubMed ids (PMID: 23903748, pubmed.ncbi.nlm.nih.gov URLs)"
     noun = "a PMID"
     _find = staticmethod(_find_pmid)
 
@@ -737,6 +742,7 @@ class PmcidScheme(_FinderScheme):
     """
 
     name = "pmcid"
+    description = "PubMed Central ids (PMC3737249, PMC article URLs)"
     noun = "a PMCID"
     _find = staticmethod(_find_pmcid)
 
@@ -803,6 +809,7 @@ class UrlScheme(_FinderScheme):
     """
 
     name = "url"
+    description = "any other http(s) URL, when no other scheme claims it"
     noun = "an http(s) URL"
     fallback = True
     _find = staticmethod(_find_url)

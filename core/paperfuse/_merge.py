@@ -1,71 +1,98 @@
 """Merging partial records from several sources into one canonical work.
 
 Each field is taken from the best-ranked source that gives it (a ranking of
-sources per field, changeable by configuration), or combined from all of them
+sources per field, built from what the sources declare and changeable by
+configuration), or combined from all of them
 (union, for identifiers, URLs, categories and OA locations). Every field keeps
 its provenance: the source whose value won and the differing values it beat.
-See docs/merge-policy.md for the policy in prose.
+Names that no source split into given and family are split here (see
+``_names``), so every merged record carries them. See docs/merge-policy.md
+for the policy in prose.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+import functools
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from ._names import split_names
 from ._records import FieldProvenance, Ids, OtherValue, Work
+from ._source import SOURCE_ROLES
 
-__all__ = ["DEFAULT_RANKING", "MergePolicy", "merge"]
+if TYPE_CHECKING:
+    from ._source import Source
 
-#: Version-of-record sources first: the DOI's registration agencies, then the
-#: aggregators, then the preprint server: venue, dates, publisher, authors, title.
-_RECORD_FIRST = (
-    "crossref",
-    "datacite",
-    "pubmed",
-    "europepmc",
-    "unpaywall",
-    "unpaywall-snapshot",
-    "oab",
-    "arxiv",
-)
-#: Preprint server first: what only it documents well.
-_PREPRINT_FIRST = (
-    "arxiv",
-    "pubmed",
-    "crossref",
-    "datacite",
-    "europepmc",
-    "unpaywall",
-    "unpaywall-snapshot",
-    "oab",
-)
-#: PubMed first: its indexing (MeSH, publication types) is its own.
-_PUBMED_FIRST = (
-    "pubmed",
-    "europepmc",
-    *(s for s in _RECORD_FIRST if s not in ("pubmed", "europepmc")),
-)
+    DEFAULT_RANKING: dict[str, tuple[str, ...]]
+
+__all__ = ["DEFAULT_RANKING", "MergePolicy", "default_ranking", "merge"]
+
 #: Types of a preprint's record: a version of record's values come first.
 _PREPRINT_TYPES = frozenset({"posted-content", "preprint"})
 
-#: The default ranking of sources per field, best first. ``default`` applies
-#: to every field not named.
-DEFAULT_RANKING: dict[str, tuple[str, ...]] = {
-    "default": _RECORD_FIRST,
-    # PubMed's structured abstracts first, then the preprint server's.
-    "abstract": ("pubmed", *(s for s in _PREPRINT_FIRST if s != "pubmed")),
-    "comment": _PREPRINT_FIRST,
-    "journal_ref": _PREPRINT_FIRST,
-    "primary_category": _PREPRINT_FIRST,
-    "updated": _PREPRINT_FIRST,
-    "ids.arxiv": _PREPRINT_FIRST,
-    "ids.arxiv_version": _PREPRINT_FIRST,
-    "ids.pmid": _PUBMED_FIRST,
-    "ids.pmcid": _PUBMED_FIRST,
-    "publication_types": _PUBMED_FIRST,
-}
+
+def default_ranking(sources: Iterable[type[Source]]) -> dict[str, tuple[str, ...]]:
+    """The ranking of ``sources`` per field, best first, from what they declare.
+
+    ``default`` orders them by :attr:`~paperfuse.Source.role` (in the order of
+    :data:`~paperfuse.SOURCE_ROLES`; sources without a role last), then by
+    name. Each field a source is :attr:`~paperfuse.Source.authoritative_for`
+    puts the sources that claim it first, in that same order. paperfuse names
+    no source itself: a plugin's source takes its place by its declarations.
+    """
+    order = sorted(
+        {cls.name: cls for cls in sources}.values(),
+        key=lambda cls: (_role_rank(cls.role), cls.name),
+    )
+    names = tuple(cls.name for cls in order)
+    ranking = {"default": names}
+    for field in sorted({f for cls in order for f in cls.authoritative_for}):
+        first = tuple(cls.name for cls in order if field in cls.authoritative_for)
+        ranking[field] = (*first, *(n for n in names if n not in first))
+    return ranking
+
+
+def _role_rank(role: str | None) -> int:
+    return SOURCE_ROLES.index(role) if role in SOURCE_ROLES else len(SOURCE_ROLES)
+
+
+@functools.lru_cache(maxsize=8)
+def _installed_ranking(disabled: str | None, allowed: str | None) -> dict[str, tuple[str, ...]]:
+    """:func:`default_ranking` of the sources the installed plugins register."""
+    import warnings
+
+    from ._plugins import PluginHost, PluginWarning
+
+    env = {
+        k: v
+        for k, v in (("PAPERFUSE_DISABLED_PLUGINS", disabled), ("PAPERFUSE_PLUGINS", allowed))
+        if v is not None
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PluginWarning)  # reported where plugins are listed
+        host = PluginHost(env=env)
+    return default_ranking(host.sources.values())
+
+
+def installed_ranking() -> dict[str, tuple[str, ...]]:
+    """The default ranking of the installed sources (``PAPERFUSE_*PLUGINS`` switches
+    heeded), computed once per process and switch values."""
+    ranking = _installed_ranking(
+        os.environ.get("PAPERFUSE_DISABLED_PLUGINS"), os.environ.get("PAPERFUSE_PLUGINS")
+    )
+    return dict(ranking)
+
+
+def __getattr__(name: str) -> Any:
+    # DEFAULT_RANKING: the installed sources' default ranking, read on first use (loading
+    # the plugins at import time would make `import paperfuse` slow).
+    if name == "DEFAULT_RANKING":
+        return installed_ranking()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 #: Fields that are combined from every source rather than chosen.
 UNION_FIELDS = (
@@ -105,12 +132,20 @@ class MergePolicy:
     """Which source wins each field.
 
     ``ranking`` maps a field name (``title``, ``ids.doi``, ...) or ``default``
-    to source names, best first. Sources not named come after the named ones,
-    in name order, so the result never depends on which source answered first.
+    to source names, best first; it changes the default ranking field by
+    field. The default ranking is :func:`default_ranking` of ``sources``
+    (source classes), by default of the installed sources. Sources not named
+    come after the named ones, in name order, so the result never depends on
+    which source answered first.
     """
 
-    def __init__(self, ranking: Mapping[str, Sequence[str]] | None = None) -> None:
-        merged = dict(DEFAULT_RANKING)
+    def __init__(
+        self,
+        ranking: Mapping[str, Sequence[str]] | None = None,
+        *,
+        sources: Iterable[type[Source]] | None = None,
+    ) -> None:
+        merged = installed_ranking() if sources is None else default_ranking(sources)
         for field, sources in (ranking or {}).items():
             merged[field] = tuple(sources)
         self.ranking = merged
@@ -168,7 +203,8 @@ def merge(partials: Sequence[tuple[str, Work]], policy: MergePolicy | None = Non
 
     ``partials`` pairs each source's name with its partial work; a source may
     appear more than once (e.g. found by DOI and by arXiv id): its later
-    values fill only what its earlier ones left empty.
+    values fill only what its earlier ones left empty. Authors and editors
+    whose names no source split come out split (``split_by_paperfuse``).
     """
     policy = policy or MergePolicy()
     by_source: dict[str, Work] = {}
@@ -215,6 +251,9 @@ def merge(partials: Sequence[tuple[str, Work]], policy: MergePolicy | None = Non
             chosen = _choose(key, values, policy)
             if chosen is not None:
                 ids[field], provenance[key] = chosen
+    for field in ("authors", "editors"):
+        if field in fields:
+            fields[field] = split_names(fields[field])
     # An arXiv version belongs to the arXiv id that won, not to another source's.
     if "ids.arxiv" in provenance and "ids.arxiv_version" in provenance:
         arxiv_source = provenance["ids.arxiv"].source

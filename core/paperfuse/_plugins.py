@@ -4,12 +4,20 @@ Entry points of the ``paperfuse`` group are loaded each inside a guard: a
 plugin that fails to import, to register with pluggy, or to answer a
 registration hook is reported (``PluginHost.failures``, ``paperfuse plugins``)
 and skipped; everything else goes on. There is no global plugin manager: each
-:class:`PluginHost` (one per resolver, one per test) has its own.
+:class:`PluginHost` (one per resolver, one per test) has its own. Every hook
+is called through pluggy, each plugin's registration hooks on their own, so
+that each implementation gets the arguments it names and one plugin's failure
+hides nothing of another's.
+
+Names are settled as they are claimed: a third-party plugin's source, scheme
+or format takes the name from a built-in one (listed as shadowed); between two
+third-party plugins, the first keeps it and the second's registration fails.
 
 Environment switches:
 
 ``PAPERFUSE_DISABLED_PLUGINS``
-    comma-separated entry-point names never loaded.
+    comma-separated plugin names never loaded: entry-point names, or
+    ``distribution:name`` for one of two entry points of the same name.
 ``PAPERFUSE_PLUGINS``
     when set, a comma-separated allow-list: only these entry points load.
 ``PAPERFUSE_TRACE_HOOKS``
@@ -22,7 +30,7 @@ import os
 import re
 import sys
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from importlib import metadata
 from typing import Any
 
@@ -31,11 +39,14 @@ import pluggy
 
 from . import hookspecs
 from ._bibtex import BibLaTeXFormat, BibTeXFormat
+from ._csl import CSLJSONFormat
 from ._errors import PluginError
-from ._formats import CSLJSONFormat, JSONFormat, OutputFormat
+from ._formats import JSONFormat, OutputFormat
 from ._identifiers import IdentifierScheme, builtin_schemes
+from ._records import OALocation, Work
 from ._ris import RISFormat
-from ._source import Politeness, Source
+from ._source import SOURCE_ROLES, Politeness, Source
+from ._version import __version__
 
 __all__ = ["PluginHost", "PluginInfo", "PluginWarning"]
 
@@ -59,6 +70,14 @@ class PluginInfo(msgspec.Struct, kw_only=True):
     formats: list[str] = []
     status: str = "loaded"  # loaded | failed | disabled
     errors: list[str] = []
+    #: One line per registration, ``"source crossref"`` -> its ``description``.
+    descriptions: dict[str, str] = {}
+    #: Registrations of built-in plugins this third-party plugin took the name of
+    #: (``"source crossref of plugin crossref"``).
+    shadows: list[str] = []
+    #: This built-in plugin's registrations that a third-party plugin took the name
+    #: of (``"source crossref by plugin paperfuse-crossref"``); not in use.
+    shadowed: list[str] = []
 
 
 class _CoreFormatsAndSchemes:
@@ -80,6 +99,8 @@ class PluginHost:
     ``PluginHost(entry_points=False)`` loads none (for tests and embedding).
     ``plugins`` registers extra plugin objects (modules or instances with
     hook implementations) under their given names, guarded like entry points.
+    ``disabled`` names plugins never loaded, as ``PAPERFUSE_DISABLED_PLUGINS``
+    does (the configuration's ``disabled_plugins``).
     """
 
     def __init__(
@@ -88,6 +109,7 @@ class PluginHost:
         entry_points: bool = True,
         plugins: Mapping[str, object] | None = None,
         env: Mapping[str, str] | None = None,
+        disabled: Iterable[str] = (),
     ) -> None:
         env = os.environ if env is None else env
         self.pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
@@ -100,7 +122,9 @@ class PluginHost:
         self.schemes: dict[str, IdentifierScheme] = {}
         self.formats: dict[str, type[OutputFormat]] = {}
         self._owners: dict[tuple[str, str], str] = {}
-        self._disabled = _names(env.get("PAPERFUSE_DISABLED_PLUGINS"))
+        #: What the registration hooks are called with (each plugin gets the ones it names).
+        self._hook_args: dict[str, object] = {"paperfuse_version": __version__}
+        self._disabled = _names(env.get("PAPERFUSE_DISABLED_PLUGINS")) | _names(",".join(disabled))
         allowed = env.get("PAPERFUSE_PLUGINS")
         self._allowed = _names(allowed) if allowed is not None else None
 
@@ -118,24 +142,31 @@ class PluginHost:
 
     def _load_entry_point(self, ep: metadata.EntryPoint) -> None:
         dist = getattr(ep, "dist", None)
+        qualified = f"{_dist_key(dist.name) if dist else ep.value}:{ep.name}"
+        # Two distributions may name their entry points alike (a "crossref" beside the
+        # built-in one): the second is listed, and can be blocked, as "<distribution>:<name>".
+        name = qualified if ep.name in self.plugins else ep.name
         info = PluginInfo(
-            name=ep.name,
+            name=name,
             distribution=dist.name if dist else None,
             version=dist.version if dist else None,
         )
-        self.plugins[ep.name] = info
-        if ep.name in self._disabled or (
-            self._allowed is not None and ep.name not in self._allowed
+        self.plugins[name] = info
+        if not ({ep.name, qualified} & self._disabled) and (
+            self._allowed is None or {ep.name, qualified} & self._allowed
         ):
+            self._load(ep, name, info)
+        else:
             info.status = "disabled"
-            return
+
+    def _load(self, ep: metadata.EntryPoint, name: str, info: PluginInfo) -> None:
         try:
             plugin = ep.load()
         except (Exception, SystemExit) as e:  # a broken plugin must not break paperfuse
             info.status = "failed"
             self._fail(info, f"cannot be imported ({ep.value}): {type(e).__name__}: {e}")
             return
-        self._add(ep.name, plugin, info)
+        self._add(name, plugin, info)
 
     def _add(self, name: str, plugin: object, info: PluginInfo) -> None:
         """Register ``plugin`` with pluggy and collect what it offers, guarded."""
@@ -165,69 +196,145 @@ class PluginHost:
     def _collect(
         self, name: str, info: PluginInfo, hook: str, add: Callable[[str, PluginInfo, Any], None]
     ) -> None:
-        for impl in getattr(self.pm.hook, hook).get_hookimpls():
-            if impl.plugin_name != name:
-                continue
+        """Ask plugin ``name`` alone, through pluggy, for what it registers with ``hook``.
+
+        pluggy passes each implementation only the arguments it names, so a
+        plugin written before a hook gained an argument keeps working, and
+        ``PAPERFUSE_TRACE_HOOKS`` shows the call. Asking one plugin at a time
+        keeps a plugin whose hook raises from hiding another's registrations.
+        """
+        plugin = self.pm.get_plugin(name)
+        caller = getattr(self.pm.hook, hook)
+        if plugin is None or not any(i.plugin is plugin for i in caller.get_hookimpls()):
+            return
+        others = [p for p in self.pm.get_plugins() if p is not plugin]
+        try:
+            answers = self.pm.subset_hook_caller(hook, remove_plugins=others)(**self._hook_args)
+            offered = [item for answer in answers for item in (answer or ())]
+        except Exception as e:  # one failing hook must not hide the others
+            self._fail(info, f"{hook} raised {type(e).__name__}: {e}")
+            return
+        for item in offered:
             try:
-                offered = list(impl.function() or ())
-            except Exception as e:  # one failing hook must not hide the others
-                self._fail(info, f"{hook} raised {type(e).__name__}: {e}")
-                continue
-            for item in offered:
-                try:
-                    add(name, info, item)
-                except PluginError as e:
-                    self._fail(info, str(e))
+                add(name, info, item)
+            except PluginError as e:
+                self._fail(info, str(e))
 
     def _add_source(self, plugin: str, info: PluginInfo, cls: Any) -> None:
         if not (isinstance(cls, type) and issubclass(cls, Source)):
             raise PluginError(plugin, f"{cls!r} is not a paperfuse.Source subclass")
-        name = getattr(cls, "name", None)
-        self._claim(plugin, "source", name)
+        name = _checked_name(plugin, "source", getattr(cls, "name", None))
         if not isinstance(cls.politeness, Politeness):
             raise PluginError(plugin, f"source {name!r}: politeness must be a paperfuse.Politeness")
         if not isinstance(cls.batch_size, int) or cls.batch_size < 1:
             raise PluginError(plugin, f"source {name!r}: batch_size must be a positive integer")
         if not all(isinstance(s, str) for s in cls.schemes):
             raise PluginError(plugin, f"source {name!r}: schemes must be scheme names")
-        self.sources[name] = cls
-        info.sources.append(name)
+        if cls.role is not None and cls.role not in SOURCE_ROLES:
+            raise PluginError(
+                plugin,
+                f"source {name!r}: role {cls.role!r} is none of {', '.join(SOURCE_ROLES)}"
+                " (or None)",
+            )
+        if not isinstance(cls.authoritative_for, tuple) or not all(
+            isinstance(f, str) for f in cls.authoritative_for
+        ):
+            raise PluginError(plugin, f"source {name!r}: authoritative_for must be field names")
+        if self._claim(plugin, info, "source", name, getattr(cls, "description", "")):
+            self.sources[name] = cls
 
     def _add_scheme(self, plugin: str, info: PluginInfo, scheme: Any) -> None:
         if isinstance(scheme, type) and issubclass(scheme, IdentifierScheme):
             scheme = scheme()
         if not isinstance(scheme, IdentifierScheme):
             raise PluginError(plugin, f"{scheme!r} is not a paperfuse.IdentifierScheme")
-        self._claim(plugin, "scheme", getattr(scheme, "name", None))
-        self.schemes[scheme.name] = scheme
-        info.schemes.append(scheme.name)
+        name = _checked_name(plugin, "scheme", getattr(scheme, "name", None))
+        if self._claim(plugin, info, "scheme", name, getattr(scheme, "description", "")):
+            self.schemes[name] = scheme
 
     def _add_format(self, plugin: str, info: PluginInfo, cls: Any) -> None:
         if not (isinstance(cls, type) and issubclass(cls, OutputFormat)):
             raise PluginError(plugin, f"{cls!r} is not a paperfuse.OutputFormat subclass")
-        self._claim(plugin, "format", getattr(cls, "name", None))
-        self.formats[cls.name] = cls
-        info.formats.append(cls.name)
+        name = _checked_name(plugin, "format", getattr(cls, "name", None))
+        if self._claim(plugin, info, "format", name, getattr(cls, "description", "")):
+            self.formats[name] = cls
 
-    def _claim(self, plugin: str, kind: str, name: Any) -> None:
-        """Refuse a missing, malformed or duplicate name; else note who owns it."""
-        if not isinstance(name, str) or not _NAME.match(name):
-            raise PluginError(
-                plugin, f"{kind} name {name!r} must be lower case letters, digits, '_' or '-'"
-            )
+    def _claim(self, plugin: str, info: PluginInfo, kind: str, name: str, description: Any) -> bool:
+        """Settle who holds ``kind`` ``name``; True when ``plugin``'s registration is used.
+
+        A name not yet held goes to ``plugin``. A third-party plugin takes a
+        name from a built-in one (which is then listed as shadowed), and a
+        built-in plugin's registration under a name a third-party plugin holds
+        is shadowed from the start; between two third-party plugins (or two
+        built-in ones) the first keeps the name and the other's registration
+        is refused.
+        """
         owner = self._owners.get((kind, name))
         if owner is not None:
-            raise PluginError(plugin, f"{kind} {name!r} is already registered by plugin {owner!r}")
+            held, mine = self._is_builtin(owner), self._is_builtin(plugin)
+            if held == mine:
+                raise PluginError(
+                    plugin, f"{kind} {name!r} is already registered by plugin {owner!r}"
+                )
+            builtin, third = (owner, plugin) if held else (plugin, owner)
+            self.plugins[builtin].shadowed.append(f"{kind} {name} by plugin {third}")
+            self.plugins[third].shadows.append(f"{kind} {name} of plugin {builtin}")
+            _unlist(self.plugins[builtin], kind, name)
+            if not held:
+                return False
         self._owners[(kind, name)] = plugin
+        getattr(info, f"{kind}s").append(name)
+        if isinstance(description, str) and description:
+            info.descriptions[f"{kind} {name}"] = description
+        return True
+
+    def _is_builtin(self, plugin: str) -> bool:
+        """Whether ``plugin`` comes with paperfuse (its core, or its own distribution)."""
+        info = self.plugins[plugin]
+        return info.builtin or (info.distribution or "").lower() == "paperfuse"
 
     def _fail(self, info: PluginInfo, message: str) -> None:
         info.errors.append(message)
         warnings.warn(f"paperfuse plugin {info.name}: {message}", PluginWarning, stacklevel=2)
 
-    def rank_oa_locations(self, work: Any, locations: Any) -> Any:
+    def rank_oa_locations(
+        self, work: Work, locations: Sequence[OALocation]
+    ) -> Sequence[OALocation] | None:
         """Typed call of ``paperfuse_rank_oa_locations`` (first non-None result)."""
-        return self.pm.hook.paperfuse_rank_oa_locations(work=work, locations=locations)
+        ranked: Sequence[OALocation] | None = self.pm.hook.paperfuse_rank_oa_locations(
+            work=work, locations=locations
+        )
+        return ranked
+
+
+def _checked_name(plugin: str, kind: str, name: Any) -> str:
+    """``name`` when it is a well-formed registration name; else a PluginError."""
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise PluginError(
+            plugin, f"{kind} name {name!r} must be lower case letters, digits, '_' or '-'"
+        )
+    return name
+
+
+def _unlist(info: PluginInfo, kind: str, name: str) -> None:
+    """Take ``kind`` ``name`` off what ``info``'s plugin is listed as registering."""
+    names: list[str] = getattr(info, f"{kind}s")
+    if name in names:
+        names.remove(name)
+    info.descriptions.pop(f"{kind} {name}", None)
 
 
 def _names(value: str | None) -> frozenset[str]:
-    return frozenset(n.strip() for n in (value or "").split(",") if n.strip())
+    """Plugin names of a comma-separated list; in ``<distribution>:<name>``, the
+    distribution's name is compared as pip does (case and ``-``/``_``/``.`` alike)."""
+    names = (n.strip() for n in (value or "").split(","))
+    return frozenset(_qualified_key(n) for n in names if n)
+
+
+def _qualified_key(name: str) -> str:
+    dist, sep, entry = name.rpartition(":")
+    return f"{_dist_key(dist)}:{entry}" if sep else name
+
+
+def _dist_key(dist: str) -> str:
+    return re.sub(r"[-_.]+", "-", dist).lower()

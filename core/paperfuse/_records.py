@@ -119,7 +119,11 @@ class Author(_Record):
     """One author; ``name`` is always set, the parts when a source gives them.
 
     ``orcid`` is the full ORCID URL (``https://orcid.org/0000-...``);
-    ``sequence`` is Crossref's ``first`` or ``additional``.
+    ``sequence`` is Crossref's ``first`` or ``additional``. ``given`` and
+    ``family`` come from the source, or from paperfuse's name parser when the
+    source gave the name only whole (``split_by_paperfuse`` is then True); a
+    ``family`` of None after the merge means an organisation or a name that
+    cannot be split, to be written whole.
     """
 
     name: str
@@ -128,6 +132,7 @@ class Author(_Record):
     orcid: str | None = None
     affiliations: tuple[str, ...] = ()
     sequence: str | None = None
+    split_by_paperfuse: bool = False
 
     @classmethod
     def from_crossref(cls, data: Any) -> Author | None:

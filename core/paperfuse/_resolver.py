@@ -116,7 +116,9 @@ class Resolver:
         oa_ranking: OARankingPolicy | None = None,
     ) -> None:
         self.config = config if config is not None else load_config()
-        self.host = host or PluginHost(entry_points=entry_points, plugins=plugins)
+        self.host = host or PluginHost(
+            entry_points=entry_points, plugins=plugins, disabled=self.config.disabled_plugins
+        )
         self.merge_policy = MergePolicy(self.config.merge)
         self.oa_ranking = oa_ranking or _configured_ranking(self.config.oa_ranking)
         self._transport = transport
@@ -298,7 +300,8 @@ class Resolver:
         if self._runtimes is None:
             # Settings kept for a disabled or broken plugin are no typo.
             absent = {name for name, p in self.host.plugins.items() if p.status != "loaded"}
-            known = {*self.host.sources, *absent, _DOI_ORG}
+            aliases = {a for cls in self.host.sources.values() for a in cls.settings_aliases}
+            known = {*self.host.sources, *aliases, *absent, _DOI_ORG}
             for warning in self.config.check_sources(known):
                 log.warning("configuration: %s", warning)
             self._runtimes = {
@@ -379,7 +382,10 @@ class Resolver:
             for name, runtime in sources.items():
                 if name in busy or runtime.skip_reason is not None:
                     continue
-                versions_only = name in item.found_by
+                versions_only = name in item.found_by or (
+                    runtime.cls.ids_are_equivalent
+                    and any(o.status == "not_found" for o in item.outcomes.get(name, ()))
+                )
                 chosen = self._next_identifier(item, runtime, versions_only=versions_only)
                 if chosen is None:
                     continue

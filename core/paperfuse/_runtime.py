@@ -61,7 +61,7 @@ class SourceRuntime:
         config = resolver.config
         self.name = cls.name
         self.cls = cls
-        settings = config.source(cls.name)
+        settings = config.source(cls.name, cls.settings_aliases)
         documented = _documented_politeness(cls, config, settings)
         politeness = Politeness(
             min_interval=_pick(settings.min_interval, documented.min_interval),

@@ -8,7 +8,7 @@ queries. Its politeness figures are defaults that configuration can change.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Literal, get_args
 
 import msgspec
 
@@ -21,7 +21,28 @@ if TYPE_CHECKING:
     from ._http import SourceClient
     from ._store import SourceStore
 
-__all__ = ["LookupResult", "Politeness", "Source", "SourceContext"]
+__all__ = ["SOURCE_ROLES", "LookupResult", "Politeness", "Source", "SourceContext", "SourceRole"]
+
+#: What a source can declare itself to be (:attr:`Source.role`), in the order of
+#: paperfuse's default merge ranking, best first (see docs/merge-policy.md):
+#: the DOI's registration agency, holding the metadata of record (Crossref,
+#: DataCite); a curated index with its own indexing (PubMed); a service that
+#: gathers and passes on others' records (Europe PMC); an index of free copies
+#: that also passes on metadata (Unpaywall); a service that looks for free
+#: copies, other indexes included (Open Access Button); where preprints are
+#: posted (arXiv), first for what only it documents; a service that maps
+#: identifiers to one another (the PMC ID converter).
+SourceRole = Literal[
+    "registration agency",
+    "bibliographic database",
+    "aggregator",
+    "open access index",
+    "open access discovery",
+    "preprint server",
+    "identifier crosswalk",
+]
+#: The roles, best first: :data:`SourceRole`'s values as a tuple.
+SOURCE_ROLES: tuple[str, ...] = get_args(SourceRole)
 
 #: What :meth:`Source.lookup` gives for one identifier: a partial record when
 #: found, ``None`` when the source does not know it, or the error that kept
@@ -134,8 +155,24 @@ class Source:
     politeness: ClassVar[Politeness] = Politeness()
     #: Default service root; ``PAPERFUSE_<NAME>_URL`` overrides it.
     base_url: ClassVar[str | None] = None
+    #: True for a crosswalk that knows a work by all of its identifiers or by none (the
+    #: PMC ID converter): once it has found nothing for one of a work's identifiers, it
+    #: is not asked for the others (only for those of the work's other versions).
+    ids_are_equivalent: ClassVar[bool] = False
+    #: Other names the source's settings may be given under, such as the service's
+    #: own name (PubMed's ``ncbi``: ``[sources.ncbi]``, ``PAPERFUSE_NCBI_URL``). What
+    #: is set under the source's name wins, key by key.
+    settings_aliases: ClassVar[tuple[str, ...]] = ()
     #: One line for ``paperfuse plugins``.
     description: ClassVar[str] = ""
+    #: What the service is, one of :data:`SOURCE_ROLES`: it places the source in
+    #: the default merge ranking (a registration agency's values before an
+    #: aggregator's...). ``None``: after every source that declares a role.
+    role: ClassVar[SourceRole | None] = None
+    #: Fields (``abstract``, ``ids.pmid``, ``publication_types``...) for which the
+    #: source's values come first whatever its role: what the service documents
+    #: best. Sources that claim the same field keep their role order among them.
+    authoritative_for: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, context: SourceContext) -> None:
         self.context = context

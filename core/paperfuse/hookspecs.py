@@ -17,23 +17,25 @@ and registers its module under the ``paperfuse`` entry-point group in its
     mysource = "my_package"
 
 Hooks only ever grow by new arguments, so a plugin written today keeps working.
-An implementation may accept fewer arguments than the spec offers (pluggy
-passes only those it names); never give a hook implementation's argument a
-default value, pluggy ignores it.
+An implementation may accept fewer arguments than the spec offers (paperfuse
+calls every hook through pluggy, which passes each implementation only those
+it names); never give a hook implementation's argument a default value, pluggy
+ignores it. ``PAPERFUSE_TRACE_HOOKS=1`` prints every hook call, with its
+arguments and results, on stderr.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
 
 import pluggy
 
-if TYPE_CHECKING:
-    from ._formats import OutputFormat
-    from ._identifiers import IdentifierScheme
-    from ._records import OALocation, Work
-    from ._source import Source
+# Imported for real, not under TYPE_CHECKING, so that typing.get_type_hints()
+# reads every hook's signature (a type checker or a plugin's tests can).
+from ._formats import OutputFormat
+from ._identifiers import IdentifierScheme
+from ._records import OALocation, Work
+from ._source import Source
 
 __all__ = ["PROJECT_NAME", "hookimpl", "hookspec"]
 
@@ -44,20 +46,29 @@ hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
 
 @hookspec
-def paperfuse_register_sources() -> Iterable[type[Source]]:
+def paperfuse_register_sources(paperfuse_version: str) -> Iterable[type[Source]]:
     """Sources this plugin offers.
+
+    ``paperfuse_version`` is the version of the running paperfuse, for a
+    plugin that registers only what that version supports (take it only if
+    you need it: an implementation names the arguments it wants).
 
     Return an iterable of :class:`paperfuse.Source` subclasses. Each class
     declares its ``name`` (unique across all plugins), the identifier
     ``schemes`` it can look up, whether it ``searches_titles``, its
-    ``batch_size`` and its ``politeness``. The resolver creates one instance
-    of each per resolver. A class with a missing or duplicate name is refused
-    and reported against this plugin; the plugin's other registrations stay.
+    ``batch_size``, its ``politeness`` and its ``role`` (its place in the
+    default merge ranking). The resolver creates one instance of each per
+    resolver. A class with a missing or malformed name, or a name another
+    third-party plugin holds already, is refused and reported against this
+    plugin; the plugin's other registrations stay. A name a built-in plugin
+    registers is taken over, and listed as shadowed by ``paperfuse plugins``.
     """
 
 
 @hookspec
-def paperfuse_register_schemes() -> Iterable[IdentifierScheme | type[IdentifierScheme]]:
+def paperfuse_register_schemes(
+    paperfuse_version: str,
+) -> Iterable[IdentifierScheme | type[IdentifierScheme]]:
     """Identifier schemes this plugin adds (ISBN, ADS bibcode, ...).
 
     Return an iterable of :class:`paperfuse.IdentifierScheme` subclasses or
@@ -68,7 +79,7 @@ def paperfuse_register_schemes() -> Iterable[IdentifierScheme | type[IdentifierS
 
 
 @hookspec
-def paperfuse_register_formats() -> Iterable[type[OutputFormat]]:
+def paperfuse_register_formats(paperfuse_version: str) -> Iterable[type[OutputFormat]]:
     """Output formats this plugin adds.
 
     Return an iterable of :class:`paperfuse.OutputFormat` subclasses; each

@@ -1,10 +1,10 @@
 """Reading the arXiv API's Atom feeds into paperfuse records, safely and fast.
 
-The parser refuses DTDs and entity declarations outright (an Atom feed has
-none), reads every feed as UTF-8 (what arXiv sends; a byte order mark of a
-wider encoding is refused, and an encoding declaration is not followed, so
-that no encoding can hide a DTD from that check), never loads anything from
-the network, and reads each entry's children in one pass. A value it cannot
+Feeds are read with :func:`paperfuse.parse_xml`, which refuses DTDs and
+entity declarations outright (an Atom feed has none), reads every feed as
+UTF-8 (what arXiv sends; a wider encoding is refused, and an encoding
+declaration is not followed, so that no encoding can hide a DTD), and never
+loads anything from the network; each entry's children are read in one pass. A value it cannot
 read costs only its field. Both feed generations are understood: the classic
 one, whose links carry ``rel``/``title``/``type``, and the 2025 one, whose
 entry links carry only ``href``.
@@ -12,15 +12,13 @@ entry links carry only ``href``.
 
 from __future__ import annotations
 
-import codecs
-import html
 import re
 from datetime import datetime, timezone
 
 import msgspec
 from lxml import etree
 
-from paperfuse import Author, BadResponse, Ids, OALocation, Work
+from paperfuse import Author, Ids, OALocation, Work, parse_xml, xml_parser
 
 __all__ = ["Feed", "FeedError", "abs_url", "parse_feed", "pdf_url"]
 
@@ -45,18 +43,8 @@ _JOURNAL_REF = f"{_ARXIV}journal_ref"
 _PRIMARY = f"{_ARXIV}primary_category"
 _AFFILIATION = f"{_ARXIV}affiliation"
 
-_PARSER = etree.XMLParser(
-    encoding="utf-8",  # never the document's own declaration: see _screen()
-    resolve_entities=False,
-    no_network=True,
-    load_dtd=False,
-    dtd_validation=False,
-    huge_tree=False,
-    remove_blank_text=True,
-    remove_comments=True,
-    remove_pis=True,
-    collect_ids=False,
-)
+#: The hardened parser settings paperfuse.parse_xml reads feeds with.
+_PARSER = xml_parser()
 
 #: ``.../abs/<id>[vN]``: the entry id; old-style ids keep their archive.
 _ENTRY_ID = re.compile(r"/abs/(?P<id>[^\s?#]+?)(?:v(?P<version>\d+))?/?$")
@@ -65,27 +53,6 @@ _UTC_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]
 #: Versions and years paperfuse believes; others are a bad value of that field.
 _VERSIONS = range(1, 10_000)
 _YEARS = range(1000, 3001)
-#: Byte order marks of the encodings whose bytes hide ASCII text from a byte search
-#: (UTF-32 first: its little-endian mark begins with UTF-16's).
-_WIDE_BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32-le", "UTF-32"),
-    (codecs.BOM_UTF32_BE, "utf-32-be", "UTF-32"),
-    (codecs.BOM_UTF16_LE, "utf-16-le", "UTF-16"),
-    (codecs.BOM_UTF16_BE, "utf-16-be", "UTF-16"),
-)
-#: How ``<`` begins a document in those encodings when there is no mark.
-_WIDE_STARTS = (
-    (b"<\x00\x00\x00", "utf-32-le", "UTF-32"),
-    (b"\x00\x00\x00<", "utf-32-be", "UTF-32"),
-    (b"<\x00", "utf-16-le", "UTF-16"),
-    (b"\x00<", "utf-16-be", "UTF-16"),
-)
-#: An HTML page (an error page of a proxy or the server), maybe after an XML declaration.
-_HTML = re.compile(
-    rb"\A(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)\b",
-    re.IGNORECASE | re.DOTALL,
-)
-_HTML_TITLE = re.compile(rb"<title[^>]*>(.*?)</title", re.IGNORECASE | re.DOTALL)
 #: An archive with a subject class (``math.DG/0211159``): the class is not part of the id.
 _SUBJECT_CLASS = re.compile(r"^([a-z-]+)\.[A-Za-z-]+/")
 #: A comment that says the paper was accepted: evidence of an accepted manuscript.
@@ -125,11 +92,6 @@ def _v(version: int | None) -> str:
     return f"v{version}" if version is not None else ""
 
 
-def _excerpt(data: bytes) -> str:
-    text = data[:120].decode("utf-8", "replace")
-    return " ".join(text.split()) + ("…" if len(data) > 120 else "")
-
-
 def parse_feed(data: bytes) -> Feed:
     """The works and errors of an Atom feed; :class:`BadResponse` if it is none.
 
@@ -138,13 +100,7 @@ def parse_feed(data: bytes) -> Feed:
     whose root is not an Atom feed are all refused with a short excerpt of
     what came back.
     """
-    _screen(data)
-    try:
-        root = etree.fromstring(data, _PARSER)
-    except (etree.LxmlError, ValueError) as e:
-        raise BadResponse(f"malformed XML ({e}): {_excerpt(data)!r}") from None
-    if root is None or root.tag != _FEED:
-        raise BadResponse(f"not an Atom feed: {_excerpt(data)!r}")
+    root = parse_xml(data, expected="an Atom feed", roots=(_FEED,))
     works: list[Work] = []
     errors: list[FeedError] = []
     for entry in root.iterchildren(_ENTRY):
@@ -161,51 +117,6 @@ def parse_feed(data: bytes) -> Feed:
         start=_int(root.findtext(f"{_OPENSEARCH}startIndex")),
         per_page=_int(root.findtext(f"{_OPENSEARCH}itemsPerPage")),
     )
-
-
-def _screen(data: bytes) -> None:
-    """Refuse, before any parsing, what cannot be a feed or must not be parsed.
-
-    The DTD check searches bytes, so it holds only for bytes the parser reads
-    as UTF-8, which it is told to do whatever the document declares. A body
-    in UTF-16 or UTF-32 is refused; it is decoded first to be checked, so that
-    a DTD in it is named as such.
-    """
-    if not data.strip():
-        raise BadResponse("empty response body where an Atom feed was expected")
-    wide = _wide_encoding(data)
-    text = data
-    if wide is not None:
-        text = data.decode(wide[0], "replace").lstrip("\ufeff").encode("utf-8", "replace")
-    if _HTML.match(text[:4096]):
-        raise BadResponse(f"not an Atom feed (got HTML: {_html_summary(text)!r})")
-    if b"<!DOCTYPE" in text or b"<!ENTITY" in text:
-        raise BadResponse(f"refused a response with a DTD or entities: {_excerpt(text)!r}")
-    if wide is not None:
-        raise BadResponse(
-            f"not UTF-8 (got {wide[1]}, which arXiv does not send): {_excerpt(text)!r}"
-        )
-
-
-def _wide_encoding(data: bytes) -> tuple[str, str] | None:
-    """The codec and name of a UTF-16 or UTF-32 body, by its byte order mark or first bytes."""
-    for mark, codec, name in _WIDE_BOMS:
-        if data.startswith(mark):
-            return codec, name
-    for start, codec, name in _WIDE_STARTS:
-        if data.startswith(start):
-            return codec, name
-    return None
-
-
-def _html_summary(data: bytes) -> str:
-    """An HTML page in a few words: its title, or its first characters."""
-    match = _HTML_TITLE.search(data[:8192])
-    if match:
-        title = " ".join(html.unescape(match[1].decode("utf-8", "replace")).split())
-        if title:
-            return title[:120]
-    return _excerpt(data)
 
 
 def _int(text: str | None) -> int | None:

@@ -55,6 +55,19 @@ class ArxivSource(Source):
     politeness = Politeness(min_interval=3.0, max_concurrency=1, max_linger=30.0)
     base_url = "https://export.arxiv.org"
     description = "arXiv query API: preprint metadata and a green OA copy"
+    #: Its place in the default merge ranking (docs/merge-policy.md).
+    role = "preprint server"
+    #: What only the preprint server documents (comments, categories, versions), and
+    #: the author's own abstract where PubMed has none.
+    authoritative_for = (
+        "abstract",
+        "comment",
+        "journal_ref",
+        "primary_category",
+        "updated",
+        "ids.arxiv",
+        "ids.arxiv_version",
+    )
 
     @property
     def _endpoint(self) -> str:

@@ -70,6 +70,8 @@ class CrossrefSource(Source):
     politeness = Politeness(min_interval=0.2, max_concurrency=1)
     base_url = "https://api.crossref.org"
     description = "Crossref REST API: metadata of record, relations and updates of Crossref DOIs"
+    #: Its place in the default merge ranking (docs/merge-policy.md).
+    role = "registration agency"
 
     def __init__(self, context: SourceContext) -> None:
         super().__init__(context)

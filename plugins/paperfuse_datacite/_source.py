@@ -48,6 +48,8 @@ class DataCiteSource(Source):
     politeness = Politeness(min_interval=0.3, max_concurrency=3)
     base_url = "https://api.datacite.org"
     description = "DataCite REST API: metadata of DataCite DOIs (datasets, software, arXiv)"
+    #: Its place in the default merge ranking (docs/merge-policy.md).
+    role = "registration agency"
 
     async def lookup(self, identifiers: Sequence[Identifier]) -> Mapping[Identifier, LookupResult]:
         results: dict[Identifier, LookupResult] = {}

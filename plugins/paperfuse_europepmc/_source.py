@@ -1,5 +1,7 @@
 """Europe PMC's REST search as a paperfuse source: PMIDs, PMCIDs and DOIs OR-ed into
-one query per batch (cursorMark paging), and title and citation search."""
+one query per batch of up to 200 (cursorMark paging; a long query is POSTed to
+``searchPOST``, which takes the same parameters in a form body), and title and
+citation search."""
 
 from __future__ import annotations
 
@@ -12,10 +14,8 @@ from paperfuse import (
     LookupResult,
     Politeness,
     Query,
-    RateLimited,
     Source,
     SourceError,
-    SourceUnavailable,
     Work,
 )
 
@@ -24,11 +24,13 @@ from ._mapping import result_to_record
 __all__ = ["EuropePMCSource", "query_term"]
 
 SEARCH_PATH = "/webservices/rest/search"
+#: The same search taking its parameters in a form body: for queries too long for a URL.
+SEARCH_POST_PATH = "/webservices/rest/searchPOST"
 #: Largest body read: a page of core results with their abstracts and MeSH headings.
 _MAX_BODY = 32 * 1024 * 1024
-#: Most characters of the URL-encoded query of one batch, so that the URL stays well
-#: under the 4,000 characters proxies and servers are known to accept.
-MAX_QUERY_LENGTH = 3_000
+#: Past this many characters of URL-encoded query, a batch is POSTed rather than put in
+#: the URL, which should stay well under the 4,000 characters proxies are known to accept.
+MAX_URL_QUERY = 3_000
 #: Most characters of a title or citation sent as a search.
 MAX_SEARCH_LENGTH = 1_000
 #: Europe PMC's largest page.
@@ -40,8 +42,6 @@ DEFAULT_ROWS = 5
 #: Europe PMC's record sources, the most useful record of a work first (PubMed, then
 #: PMC, then preprints): a DOI or PMCID may name records from several.
 _SOURCE_ORDER = {"MED": 0, "PMC": 1, "PPR": 2}
-#: Failures that say the service wants fewer requests: the rest of the call is not asked.
-_BACK_OFF = (RateLimited, SourceUnavailable)
 
 
 def query_term(identifier: Identifier) -> str | None:
@@ -77,31 +77,46 @@ class EuropePMCSource(Source):
     name = "europepmc"
     schemes = ("pmid", "pmcid", "doi")
     searches_titles = True
-    batch_size = 100
+    #: 200 ids a query: a page of 1,000 results holds them even when some DOIs name
+    #: several records, and 1,000 PMIDs cost 5 requests.
+    batch_size = 200
     #: Europe PMC asks for reasonable use and publishes no figure: 10 requests a
     #: second, 3 at a time, is well within what its own clients do.
     politeness = Politeness(min_interval=0.1, max_concurrency=3)
     base_url = "https://www.ebi.ac.uk/europepmc"
     description = "Europe PMC: PubMed, PMC and preprints by PMID, PMCID or DOI, with free full text"
+    #: Its place in the default merge ranking (docs/merge-policy.md).
+    role = "aggregator"
+    #: Next to PubMed, whose records it carries: PubMed's identifiers and publication types.
+    authoritative_for = ("ids.pmid", "ids.pmcid", "publication_types")
 
     # -- requests ----------------------------------------------------------------------
 
     def _params(self, query: str, page_size: int, cursor: str = "*") -> dict[str, str]:
-        params = {
+        """The search parameters. The contact email is not among them: it goes in the
+        User-Agent of every request, as for every source, which is all Europe PMC's
+        terms ask of a client."""
+        return {
             "query": query,
             "resultType": "core",
             "format": "json",
             "pageSize": str(page_size),
             "cursorMark": cursor,
         }
-        if self.context.email:
-            params["email"] = self.context.email  # Europe PMC's documented contact parameter
-        return params
 
     async def _page(self, params: dict[str, str]) -> tuple[list[Any], str | None]:
-        """One page of results and the next page's cursor (None at the end)."""
-        url = f"{self.context.base_url}{SEARCH_PATH}"
-        response = await self.context.client.get(url, params=params, max_body=_MAX_BODY)
+        """One page of results and the next page's cursor (None at the end).
+
+        A query longer than :data:`MAX_URL_QUERY` URL-encoded characters goes to
+        ``searchPOST`` in a form body; the answer is the same.
+        """
+        client = self.context.client
+        if len(quote(params["query"], safe="")) > MAX_URL_QUERY:
+            url = f"{self.context.base_url}{SEARCH_POST_PATH}"
+            response = await client.post(url, data=params, max_body=_MAX_BODY)
+        else:
+            url = f"{self.context.base_url}{SEARCH_PATH}"
+            response = await client.get(url, params=params, max_body=_MAX_BODY)
         data = self._json(response)
         results = data.get("resultList") if isinstance(data, dict) else None
         items = results.get("result") if isinstance(results, dict) else None
@@ -121,38 +136,16 @@ class EuropePMCSource(Source):
                 results[identifier] = None  # no query can find it
             else:
                 terms[identifier] = term
-        stop: SourceError | None = None
-        for chunk in self._chunks(terms):
-            if stop is not None:
-                results.update(dict.fromkeys(chunk, stop))
-                continue
-            try:
-                found = await self._batch(chunk, [terms[i] for i in chunk])
-            except SourceError as e:
-                results.update(dict.fromkeys(chunk, e))
-                if isinstance(e, _BACK_OFF):
-                    stop = e
-                continue
-            for identifier in chunk:
-                results[identifier] = found.get(_key(identifier))
+        if not terms:
+            return results
+        chunk = list(terms)
+        try:
+            found = await self._batch(chunk, list(terms.values()))
+        except SourceError as e:
+            return results | dict.fromkeys(chunk, e)
+        for identifier in chunk:
+            results[identifier] = found.get(_key(identifier))
         return results
-
-    def _chunks(self, terms: dict[Identifier, str]) -> list[list[Identifier]]:
-        """The identifiers in batches of at most ``batch_size`` whose query stays within
-        :data:`MAX_QUERY_LENGTH` URL-encoded characters."""
-        chunks: list[list[Identifier]] = []
-        current: list[Identifier] = []
-        length = 0
-        for identifier, term in terms.items():
-            size = len(quote(term, safe="")) + len(quote(" OR ", safe=""))
-            if current and (length + size > MAX_QUERY_LENGTH or len(current) >= self.batch_size):
-                chunks.append(current)
-                current, length = [], 0
-            current.append(identifier)
-            length += size
-        if current:
-            chunks.append(current)
-        return chunks
 
     async def _batch(
         self, chunk: list[Identifier], terms: list[str]

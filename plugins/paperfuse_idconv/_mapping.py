@@ -119,4 +119,4 @@ def record_to_work(record: Any, scheme: str) -> tuple[str | None, Work | None]:
 
 def _with(ids: Ids, scheme: str, value: str) -> Ids:
     values = {"pmid": ids.pmid, "pmcid": ids.pmcid, "doi": ids.doi, scheme: value}
-    return Ids(**values)
+    return Ids(pmid=values["pmid"], pmcid=values["pmcid"], doi=values["doi"])

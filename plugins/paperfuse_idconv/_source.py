@@ -47,11 +47,16 @@ class IdConverterSource(Source):
 
     name = "idconv"
     schemes = SCHEMES
+    #: The converter holds PMC articles only, each under all its ids: one it does not
+    #: know by its PMID it does not know by its DOI either.
+    ids_are_equivalent = True
     batch_size = MAX_IDS
     #: NCBI's limit without an API key: 3 requests a second, one at a time.
     politeness = Politeness(min_interval=0.34, max_concurrency=1)
     base_url = "https://pmc.ncbi.nlm.nih.gov"
     description = "PMC ID converter (NCBI): the PMID, PMCID and DOI of articles in PubMed Central"
+    #: Its place in the default merge ranking (docs/merge-policy.md).
+    role = "identifier crosswalk"
 
     @classmethod
     def politeness_for(cls, config: Config, settings: SourceSettings) -> Politeness:
@@ -90,7 +95,7 @@ class IdConverterSource(Source):
             params["email"] = self.context.email
         if self.context.settings.api_key:
             params["api_key"] = self.context.settings.api_key
-        url = self.context.base_url.rstrip("/") + PATH
+        url = f"{self.context.base_url or self.base_url}{PATH}"
         response = await self.context.client.get(url, params=params, max_body=_MAX_BODY)
         data = self._json(response)
         records = answer_records(data)

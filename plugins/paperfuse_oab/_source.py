@@ -61,6 +61,8 @@ class OABSource(Source):
     politeness = Politeness(min_interval=1.0, max_concurrency=1)
     base_url = "https://api.openaccessbutton.org"
     description = "Open Access Button: OA links and metadata (DOI, PMCID, PMID, URL, title)"
+    #: Its place in the default merge ranking (docs/merge-policy.md).
+    role = "open access discovery"
 
     def __init__(self, context: SourceContext) -> None:
         super().__init__(context)

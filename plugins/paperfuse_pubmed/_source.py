@@ -75,7 +75,14 @@ class PubMedSource(Source):
     #: 3 requests a second without an API key; 10 with one (see :meth:`politeness_for`).
     politeness = Politeness(min_interval=0.34, max_concurrency=1)
     base_url = "https://eutils.ncbi.nlm.nih.gov"
+    #: E-utilities belong to NCBI: ``PAPERFUSE_NCBI_URL``, ``PAPERFUSE_NCBI_API_KEY`` and
+    #: ``[sources.ncbi]`` configure this source too (``pubmed``'s own settings win).
+    settings_aliases = ("ncbi",)
     description = "NCBI E-utilities: PubMed records (MeSH, abstracts, PMCIDs) by PMID"
+    #: Its place in the default merge ranking (docs/merge-policy.md).
+    role = "bibliographic database"
+    #: Its structured abstracts, its own identifiers and its indexing come first.
+    authoritative_for = ("abstract", "ids.pmid", "ids.pmcid", "publication_types")
 
     @classmethod
     def politeness_for(cls, config: Config, settings: SourceSettings) -> Politeness:

@@ -1,11 +1,12 @@
 """Reading PubMed XML (E-utilities ``efetch``, ``retmode=xml``) into paperfuse records.
 
-The parser is hardened: it never loads a DTD or anything else from the
-network, never expands entities, refuses documents with an internal DTD
-subset or entity declarations (PubMed's own answers carry only a DOCTYPE that
-names the public DTD, which is accepted and not loaded), refuses UTF-16/32
-bodies (which would hide those declarations from the byte check) and refuses
-huge trees. A value that cannot be read costs only its field.
+Answers are read with :func:`paperfuse.parse_xml`, hardened: it never loads
+a DTD or anything else from the network, never expands entities, refuses
+documents with an internal DTD subset or entity declarations (PubMed's own
+answers carry only a DOCTYPE that names the public DTD, which is accepted and
+not loaded: ``allow_doctype=True``), refuses UTF-16/32 bodies (which would
+hide those declarations from the byte check) and refuses huge trees. A value
+that cannot be read costs only its field.
 
 Choices, documented in docs/sources.md: a title loses PubMed's closing period;
 ``MedlinePgn`` page ranges are expanded ("418-22" becomes "418-422"); a
@@ -15,46 +16,28 @@ languages, and is kept as given otherwise.
 
 from __future__ import annotations
 
-import codecs
-import html
 import re
 from collections.abc import Iterable
+from datetime import date
 
 from lxml import etree
 
-from paperfuse import Author, BadResponse, Ids, Update, Work, plausible_year, storable
+from paperfuse import (
+    Author,
+    BadResponse,
+    Ids,
+    OALocation,
+    Update,
+    Work,
+    parse_xml,
+    plausible_year,
+    storable,
+)
 
 __all__ = ["RATE_LIMIT_TEXT", "is_rate_limit_body", "parse_articles"]
 
 RATE_LIMIT_TEXT = b"API rate limit exceeded"
 
-_PARSER = etree.XMLParser(
-    encoding="utf-8",  # never the document's own declaration: see _screen()
-    resolve_entities=False,
-    no_network=True,
-    load_dtd=False,
-    dtd_validation=False,
-    huge_tree=False,
-    remove_comments=True,
-    remove_pis=True,
-    collect_ids=False,
-)
-
-#: A DOCTYPE with an internal subset (``[ ... ]``), where entities would be declared.
-_INTERNAL_SUBSET = re.compile(rb"<!DOCTYPE[^>\[]*\[", re.IGNORECASE)
-_WIDE = (
-    codecs.BOM_UTF32_LE,
-    codecs.BOM_UTF32_BE,
-    codecs.BOM_UTF16_LE,
-    codecs.BOM_UTF16_BE,
-    b"<\x00",
-    b"\x00<",
-)
-_HTML = re.compile(
-    rb"\A(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)\b",
-    re.IGNORECASE | re.DOTALL,
-)
-_HTML_TITLE = re.compile(rb"<title[^>]*>(.*?)</title", re.IGNORECASE | re.DOTALL)
 _ORCID = re.compile(r"([0-9]{4}-?[0-9]{4}-?[0-9]{4}-?[0-9]{3}[0-9Xx])")
 _PMCID = re.compile(r"^(?:PMC)?([0-9]{1,10})$", re.IGNORECASE)
 _DOI = re.compile(r"^10\.[0-9]{3,9}/\S+$")
@@ -101,33 +84,13 @@ def is_rate_limit_body(data: bytes) -> bool:
     return RATE_LIMIT_TEXT in head and b"<PubmedArticleSet" not in head
 
 
-def _screen(data: bytes) -> None:
-    """Refuse, before any parsing, what cannot be PubMed XML or must not be parsed."""
-    if not data.strip():
-        raise BadResponse("empty response body where PubMed XML was expected")
-    if data.startswith(_WIDE):
-        raise BadResponse(f"not UTF-8 XML (PubMed sends UTF-8): {_excerpt(data)!r}")
-    if _HTML.match(data[:4096]):
-        match = _HTML_TITLE.search(data[:8192])
-        title = html.unescape(match[1].decode("utf-8", "replace")) if match else ""
-        raise BadResponse(f"not PubMed XML (got HTML: {' '.join(title.split())[:120]!r})")
-    if b"<!ENTITY" in data or _INTERNAL_SUBSET.search(data):
-        raise BadResponse(f"refused a response with entity declarations: {_excerpt(data)!r}")
-
-
 def parse_articles(data: bytes) -> list[Work]:
     """The works of a ``PubmedArticleSet``; :class:`BadResponse` if the body is none.
 
     An ``eFetchResult`` error answer is a bad response naming its message.
     Book records (``PubmedBookArticle``) are not read.
     """
-    _screen(data)
-    try:
-        root = etree.fromstring(data, _PARSER)
-    except (etree.LxmlError, ValueError) as e:
-        raise BadResponse(f"malformed XML ({e}): {_excerpt(data)!r}") from None
-    if root is None:
-        raise BadResponse(f"not PubMed XML: {_excerpt(data)!r}")
+    root = parse_xml(data, allow_doctype=True, expected="PubMed XML")
     if root.tag == "eFetchResult":
         message = _text(root.find("ERROR")) or "no article set"
         raise BadResponse(f"E-utilities error: {message[:200]}")
@@ -160,7 +123,9 @@ def _article(article: etree._Element) -> Work | None:
     art = citation.find("Article")
     journal = art.find("Journal") if art is not None else None
     issue = journal.find("JournalIssue") if journal is not None else None
-    ids, pii = _ids(article.find("PubmedData"))
+    data = article.find("PubmedData")
+    ids, pii = _ids(data)
+    pmc = _pmc_location(data, ids)
     elocations = _elocations(art)
     doi = ids.get("doi") or elocations.get("doi")
     pii = pii or elocations.get("pii")
@@ -206,6 +171,7 @@ def _article(article: etree._Element) -> Work | None:
         keywords=_texts(citation.iterfind("KeywordList/Keyword")),
         retracted=True if retracted else None,
         updates=updates,
+        oa_locations=(pmc,) if pmc else (),
         extra={"pubmed": extra} if extra else {},
     )
 
@@ -245,9 +211,38 @@ def _ids(data: etree._Element | None) -> tuple[dict[str, str], str | None]:
             match = _PMCID.match(value)
             if match:
                 found["pmcid"] = f"PMC{int(match[1])}"
+        elif kind == "mid" and "mid" not in found:
+            found["mid"] = value  # an author manuscript (NIHMS, UKMS...) deposited in PMC
         elif kind == "pii" and pii is None:
             pii = value
     return found, pii
+
+
+def _pmc_location(data: etree._Element | None, ids: dict[str, str]) -> OALocation | None:
+    """The PMC copy of an article PubMed lists with a PMCID: every PMC article is free
+    to read, from its ``pmc-release`` date on (a later date is an embargo: no copy yet).
+
+    An article whose ArticleIdList also has a ``mid`` (a manuscript id) is the author's
+    accepted manuscript; otherwise PMC holds the published version.
+    """
+    pmcid = ids.get("pmcid")
+    if pmcid is None or data is None:
+        return None
+    release = _date(data.find("History/PubMedPubDate[@PubStatus='pmc-release']"))
+    if release is not None and release > date.today().isoformat()[: len(release)]:
+        return None
+    url = f"https://pmc.ncbi.nlm.nih.gov/articles/{pmcid}/"
+    evidence = "pubmed: ArticleIdList pmc" + (f", pmc-release {release}" if release else "")
+    return OALocation(
+        url=url,
+        url_for_landing_page=url,
+        host_type="repository",
+        version="acceptedVersion" if "mid" in ids else "publishedVersion",
+        evidence=evidence,
+        oa_date=release,
+        pmh_id=f"oai:pubmedcentral.nih.gov:{pmcid.removeprefix('PMC')}",
+        repository_institution="PubMed Central",
+    )
 
 
 def _elocations(art: etree._Element | None) -> dict[str, str]:

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import io
 import logging
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import msgspec
 
@@ -35,7 +36,7 @@ class _DoiOnly(msgspec.Struct):
 _doi_decoder = msgspec.json.Decoder(_DoiOnly)
 
 
-def _open(path: Path) -> IO[bytes]:
+def _open(path: Path) -> io.BufferedIOBase:
     with path.open("rb") as probe:
         gzipped = probe.read(2) == b"\x1f\x8b"
     return gzip.open(path, "rb") if gzipped else path.open("rb")
@@ -109,6 +110,8 @@ class UnpaywallSnapshotSource(Source):
     batch_size = 1_000
     politeness = Politeness(min_interval=0.0, max_concurrency=1)
     description = "a local Unpaywall data snapshot (JSON Lines), no network"
+    #: Its place in the default merge ranking (docs/merge-policy.md).
+    role = "open access index"
 
     def __init__(self, context: SourceContext) -> None:
         super().__init__(context)

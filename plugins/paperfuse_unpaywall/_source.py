@@ -49,6 +49,8 @@ class UnpaywallSource(Source):
     politeness = Politeness(min_interval=0.0, max_concurrency=4, daily_budget=100_000)
     base_url = "https://api.unpaywall.org"
     description = "Unpaywall REST API v2: OA locations and Crossref metadata of DOIs"
+    #: Its place in the default merge ranking (docs/merge-policy.md).
+    role = "open access index"
 
     def unavailable_reason(self) -> str | None:
         return None if self.context.email else _EMAIL_HELP

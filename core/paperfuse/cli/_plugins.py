@@ -12,17 +12,29 @@ __all__ = ["plugins"]
 def plugins(as_json: bool) -> None:
     """List installed plugins with their distribution, version and registrations.
 
-    A plugin that failed to load is listed with its error; paperfuse goes on
-    without it. Plugins blocked by PAPERFUSE_DISABLED_PLUGINS show as disabled.
+    Each source, scheme and format is shown with its description. A plugin
+    that failed to load is listed with its error; paperfuse goes on without
+    it. Plugins blocked by PAPERFUSE_DISABLED_PLUGINS show as disabled. When a
+    third-party plugin registers a name a built-in plugin registers too, the
+    third-party one is used and the built-in one is listed as shadowed; block
+    either by name (PAPERFUSE_DISABLED_PLUGINS=name, or distribution:name when
+    two plugins share an entry-point name) to use the other.
     """
     import warnings
 
+    from .._config import load_config
+    from .._errors import ConfigError
     from .._plugins import PluginHost, PluginWarning
     from .._records import encode_json
 
+    try:
+        disabled = load_config().disabled_plugins
+    except ConfigError as e:  # the listing helps mend a configuration: it goes on
+        click.echo(f"paperfuse: warning: {e}; disabled_plugins of the file not heeded", err=True)
+        disabled = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PluginWarning)  # shown in the listing instead
-        host = PluginHost()
+        host = PluginHost(disabled=disabled)
     infos = list(host.plugins.values())
     if as_json:
         click.echo(encode_json(infos).decode())
@@ -40,5 +52,11 @@ def plugins(as_json: bool) -> None:
             if names
         ]
         click.echo(f"    registers {'; '.join(registered) if registered else 'nothing yet'}")
+        for what, description in info.descriptions.items():
+            click.echo(f"      {what}: {description}")
+        for what in info.shadows:
+            click.echo(f"    shadows {what} (block this plugin to use that one)")
+        for what in info.shadowed:
+            click.echo(f"    shadowed: {what} (block that plugin to use this one)")
         for error in info.errors:
             click.echo(f"    error: {error}")

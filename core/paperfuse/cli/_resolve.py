@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import aclosing
 from pathlib import Path
 from typing import IO, Any
@@ -44,7 +44,9 @@ _POSTFIX_EVERY = 0.5
     "format_name",
     default="json",
     show_default=True,
-    help="Output format: json, bibtex, csl-json, or one a plugin adds.",
+    help="Output format: json, bibtex, csl-json, or one a plugin adds. A bibliography"
+    " format (bibtex, csl-json) holds the resolved inputs only; failed ones are reported"
+    " on stderr and, with --output NAME, in NAME.errors.jsonl.",
 )
 @click.option("--email", help="Contact email for sources that ask for one (or PAPERFUSE_EMAIL).")
 @click.option(
@@ -75,6 +77,11 @@ def resolve(
     an interruption) asks no source again for what it already answered.
     On a terminal, a progress bar and a summary go to stderr.
 
+    A bibliography format (--format csl-json: one JSON array; bibtex) holds
+    one entry per resolved input and never an entry for a failed one: those
+    are reported on stderr and, with --output NAME, listed in
+    NAME.errors.jsonl (one JSON line each: input, status, error).
+
     Exit status: 0 when every input resolved, 1 when some did not, 2 for
     usage or configuration errors, 130 when interrupted.
 
@@ -84,8 +91,10 @@ def resolve(
       paperfuse resolve 1710.08557 math/0211159
       paperfuse resolve --input dois.txt --output records.jsonl
       paperfuse resolve --input library.csv --column DOI -o records.jsonl
+      paperfuse resolve --format csl-json --input dois.txt -o refs.json
     """
     from .. import ConfigError, Resolver, load_config
+    from .._formats import BatchWriter
     from ._common import fail_on_config_error, report_on_stderr
 
     report_on_stderr(quiet)
@@ -128,7 +137,19 @@ def resolve(
     except click.UsageError:
         resolver.close()
         raise
+    try:
+        failures = _Failures(output, quiet) if renderer.bibliography else None
+    except click.UsageError:
+        if output:  # nothing was written: leave nothing behind
+            output.abandon()
+            if output.atomic:
+                output.partial.unlink(missing_ok=True)
+        resolver.close()
+        raise
+    writer = BatchWriter(renderer, stream)
     progress = _progress(total, quiet)
+    if progress is not None and failures is not None:
+        failures.echo = lambda line: progress.write(line, file=sys.stderr)
     last_postfix = 0.0
 
     async def batch() -> dict[str, Any]:
@@ -138,13 +159,14 @@ def resolve(
             async for done in works:
                 work = feed.finish(done)
                 counts[work.status or "error"] += 1
-                text = renderer.render(work)
+                text = None
                 if pretty:
                     import msgspec
 
-                    text = msgspec.json.format(text, indent=2)
+                    text = msgspec.json.format(renderer.render(work), indent=2)
+                if not writer.add(work, text) and failures is not None:
+                    failures.add(work)
                 # Each record goes to the OS as it is done: a killed run loses none.
-                stream.write(text + "\n")
                 stream.flush()
                 if progress is not None:
                     progress.update(1)
@@ -161,6 +183,11 @@ def resolve(
     except KeyboardInterrupt:
         if progress is not None:
             progress.close()
+        # What was written stays one valid document (a closed array), partial as it is.
+        writer.close()
+        stream.flush()
+        if failures is not None:
+            failures.abandon()
         if output:
             output.abandon()
         done = sum(counts.values())
@@ -171,16 +198,86 @@ def resolve(
         )
         sys.exit(130)
     except BaseException:
+        if failures is not None:
+            failures.abandon()
         if output:
             output.abandon()
         raise
     if progress is not None:
         progress.close()
+    writer.close()
+    stream.flush()
+    if failures is not None:
+        failures.commit()
     if output:
         output.commit()
     if not quiet and (input_path or len(inputs) > 1):
-        click.echo(_summary(counts, stats, time.perf_counter() - started), err=True)
+        summary = _summary(counts, stats, time.perf_counter() - started)
+        if failures is not None and failures.count:
+            summary += "\n" + failures.summary(format_name)
+        click.echo(summary, err=True)
     sys.exit(0 if counts["resolved"] == sum(counts.values()) else 1)
+
+
+class _Failures:
+    """The inputs a bibliography leaves out: on stderr, and in ``NAME.errors.jsonl``.
+
+    With ``--output NAME`` (a regular file), each failed input is one JSON
+    line (``input``, ``status``, ``error``) of ``NAME.errors.jsonl`` beside
+    it, written like the output itself (atomically, complete only when the
+    run is); a run in which none failed leaves no errors file and removes an
+    earlier run's, so that the file beside an output always speaks of that
+    output. The file is opened before the batch starts, so that a path that
+    cannot be written is a usage error at once, not a failure half-way.
+    """
+
+    def __init__(self, output: Output | None, quiet: bool) -> None:
+        self.path: Path | None = None
+        self.quiet = quiet
+        self.count = 0
+        self.echo: Callable[[str], None] = lambda line: click.echo(line, err=True)
+        self._output: Output | None = None
+        self._stream: IO[str] | None = None
+        if output is not None and output.atomic:  # not beside /dev/null or a FIFO
+            self.path = output.path.with_name(output.path.name + ".errors.jsonl")
+            self._output = Output(self.path)
+            self._stream = self._output.open()
+
+    def add(self, work: Any) -> None:
+        """Report one failed input."""
+        from .._formats import writable_json
+
+        self.count += 1
+        status = work.status or "error"
+        if not self.quiet:
+            self.echo(f"paperfuse: left out {work.input!r}: {status}: {work.error}")
+        if self._stream is not None:
+            line = {"input": work.input, "status": status, "error": work.error}
+            self._stream.write(writable_json(line) + "\n")
+            self._stream.flush()
+
+    def commit(self) -> None:
+        """Make the errors file appear, or, when nothing failed, no file at all."""
+        if self._output is None or self.path is None:
+            return
+        if self.count:
+            self._output.commit()
+            return
+        self._output.abandon()
+        self._output.partial.unlink(missing_ok=True)
+        if self.path.is_file():
+            self.path.unlink()
+
+    def abandon(self) -> None:
+        """Leave the partial errors file, as the output's own is left."""
+        if self._output is not None:
+            self._output.abandon()
+
+    def summary(self, format_name: str) -> str:
+        where = f" (listed in {self.path})" if self.path else ""
+        return (
+            f"paperfuse:   {self.count:,} failed inputs left out of the {format_name} output{where}"
+        )
 
 
 def _progress(total: int | None, quiet: bool) -> Any:
