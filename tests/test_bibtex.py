@@ -10,6 +10,7 @@ types, arXiv eprints) are named tests on works built here.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import bibtexparser
@@ -30,6 +31,7 @@ from paperfuse import (
     PluginHost,
     Work,
 )
+from paperfuse.testing import FormatContract
 
 RECORDS = fixture_records()
 FORMATS = [BibTeXFormat, BibLaTeXFormat]
@@ -666,3 +668,20 @@ def test_control_characters_are_left_out(format_type: type[BibTeXFormat]) -> Non
     )
     fields = _render(format_type, work)[1]
     assert (fields["title"], fields["author"]) == ("abcdef g", "XY")
+
+
+# --- the format contract every output format keeps (paperfuse.testing) --------------
+
+
+class TestBibTeXContract(FormatContract):
+    format = BibTeXFormat
+
+    def check(self, text: str, works: Sequence[Work]) -> None:
+        library = bibtexparser.parse_string(text)
+        assert not library.failed_blocks
+        assert len(library.entries) == len(works)
+        assert len(pybtex.database.parse_string(text, "bibtex").entries) == len(works)
+
+
+class TestBibLaTeXContract(TestBibTeXContract):
+    format = BibLaTeXFormat

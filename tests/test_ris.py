@@ -8,6 +8,7 @@ preprints, PDFs, values that would break a line-based format) are named tests.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import msgspec
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 from rispy.config import TYPE_OF_REFERENCE_MAPPING
 
 from paperfuse import Author, Ids, OALocation, PluginHost, RISFormat, Work
+from paperfuse.testing import FormatContract
 
 RECORDS = fixture_records()
 # Each line of a record is a tag, two spaces, a dash and its value.
@@ -295,3 +297,12 @@ def test_identifiers_and_links_are_written_as_they_are() -> None:
     (read,) = _read(RISFormat().render(work))
     assert read["doi"] == "10.1002/(sici)1097-4636(199905)45:2<67::aid-jbm1>3.0.co;2-x"
     assert read["file_attachments1"] == pdf
+
+
+class TestRISContract(FormatContract):
+    format = RISFormat
+
+    def check(self, text: str, works: Sequence[Work]) -> None:
+        records = _read(text)
+        assert len(records) == len(works)
+        assert len({record["id"] for record in records}) == len(records)
