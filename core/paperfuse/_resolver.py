@@ -49,7 +49,7 @@ from ._records import (
     Work,
 )
 from ._redact import RedactingFilter, filter_http_logs, redact, unfilter_http_logs
-from ._runtime import Outcome, SourceRuntime
+from ._runtime import Outcome, RuntimeContext, SourceRuntime
 from ._store import Store, default_store_path
 
 __all__ = ["Resolver"]
@@ -304,8 +304,16 @@ class Resolver:
             known = {*self.host.sources, *aliases, *absent, _DOI_ORG}
             for warning in self.config.check_sources(known):
                 log.warning("configuration: %s", warning)
+            context = RuntimeContext(
+                config=self.config,
+                store=self.store,
+                cache=self.cache,
+                http_client=self._http_client,
+                others_busy=self._busy_besides,
+                agencies=self._registration_agencies,
+            )
             self._runtimes = {
-                name: SourceRuntime(self, cls) for name, cls in sorted(self.host.sources.items())
+                name: SourceRuntime(context, cls) for name, cls in sorted(self.host.sources.items())
             }
         return self._runtimes
 
