@@ -108,6 +108,7 @@ class Resolution:
             return Work(input=text, status="error", error=message)
 
     async def _resolve_identification(self, found: Identification) -> Work:
+        """Search (for a query), expand (for identifiers), then finish the work."""
         item = _Item(found.text)
         if found.kind == "invalid":
             reports = tuple(
@@ -124,6 +125,11 @@ class Resolution:
         return self._finish(item, found)
 
     async def _search(self, item: _Item, query: Query) -> None:
+        """Match ``query`` against the searching sources' candidates.
+
+        The accepted work's records become the item's first partials, and what
+        they reveal is looked up next; otherwise the item says why none was.
+        """
         searchers = [
             r
             for r in self.sources.values()
@@ -284,6 +290,8 @@ class Resolution:
         return msgspec.structs.replace(work, ids=msgspec.structs.replace(ids, **changes))
 
     def _finish(self, item: _Item, found: Identification) -> Work:
+        """The item's work: its partials merged, its input's ids kept, its OA ranked;
+        or, with none, the reason; with every source's report either way."""
         reports = tuple(self._report(item, runtime, found) for runtime in self.sources.values())
         if not item.partials:
             status = item.status or "not_found"
@@ -339,6 +347,7 @@ class Resolution:
         return msgspec.structs.replace(ranked, provenance=provenance)
 
     def _report(self, item: _Item, runtime: SourceRuntime, found: Identification) -> SourceReport:
+        """What one source did for the item: its best outcome, requests and cache use."""
         outcomes = item.outcomes.get(runtime.name)
         if runtime.skip_reason is not None:
             return SourceReport(name=runtime.name, status="skipped", error=runtime.skip_reason)
