@@ -19,9 +19,11 @@ from pathlib import Path
 import pytest
 
 import paperfuse
-from fakes import fake_source, install_distribution, make_resolver
+from engine_resolvers import make_resolver
+from installed_plugins import install_distribution
 from paperfuse import Config, Ids, Work
 from paperfuse._store import Store
+from paperfuse.testing import fake_source
 
 # -- the cache, through the resolver ---------------------------------------------------------
 

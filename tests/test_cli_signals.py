@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from fakes import install_distribution
+from installed_plugins import install_distribution
 
 SOURCE = """
     import asyncio, os, time, paperfuse

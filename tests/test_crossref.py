@@ -32,9 +32,9 @@ from werkzeug import Request, Response
 
 import paperfuse
 import paperfuse_crossref
-from fakes import SourcesPlugin, fake_source
 from mutations import mutated_json
 from paperfuse import Config, Identifier, SourceSettings, Work
+from paperfuse.testing import SourcesPlugin, fake_source
 from paperfuse_crossref import CrossrefSource
 
 FIXTURES = Path(__file__).parent / "fixtures" / "crossref"

@@ -27,8 +27,9 @@ import paperfuse
 import paperfuse_arxiv
 import paperfuse_crossref
 import paperfuse_datacite
-from fakes import fake_source, make_resolver
+from engine_resolvers import make_resolver
 from paperfuse import Config, Politeness, Relation, SourceSettings, Work
+from paperfuse.testing import fake_source
 from paperfuse_datacite import DataCiteSource
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -32,9 +32,10 @@ from werkzeug import Request, Response
 
 import paperfuse
 import paperfuse_europepmc
-from fakes import fake_source, make_resolver
+from engine_resolvers import make_resolver
 from mutations import JSON_VALUES, mutated_json
 from paperfuse import Config, Identifier, Query, SourceSettings, Work
+from paperfuse.testing import fake_source
 from paperfuse_europepmc import markup_text, query_term, result_to_record
 
 FIXTURES = Path(__file__).parent / "fixtures" / "europepmc"

@@ -31,9 +31,9 @@ from werkzeug import Request, Response
 
 import paperfuse
 import paperfuse_idconv
-from fakes import SourcesPlugin, fake_source
 from mutations import mutated_json
 from paperfuse import Config, Identifier, SourceSettings, Work
+from paperfuse.testing import SourcesPlugin, fake_source
 from paperfuse_idconv import IdConverterSource, answer_records, normalised, record_to_work
 
 FIXTURES = Path(__file__).parent / "fixtures" / "idconv"

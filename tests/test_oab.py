@@ -26,8 +26,8 @@ import paperfuse
 import paperfuse_arxiv
 import paperfuse_oab
 import paperfuse_unpaywall
-from fakes import SourcesPlugin, fake_source
 from paperfuse import Config, SourceSettings, Work
+from paperfuse.testing import SourcesPlugin, fake_source
 from paperfuse_oab import find_answer_to_work
 
 FIXTURES = Path(__file__).parent / "fixtures" / "oab"

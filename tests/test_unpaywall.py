@@ -23,8 +23,8 @@ from werkzeug import Request, Response
 
 import paperfuse
 import paperfuse_unpaywall
-from fakes import SourcesPlugin, fake_source
 from paperfuse import Config, SourceSettings, Work
+from paperfuse.testing import SourcesPlugin, fake_source
 from paperfuse_unpaywall import doi_object_to_work, snapshot_records
 
 FIXTURES = Path(__file__).parent / "fixtures" / "unpaywall"

@@ -15,6 +15,8 @@ Fixtures (from :mod:`paperfuse.testing.plugin`):
 - ``paperfuse_cli``: a :class:`CLI` runner of the ``paperfuse`` command.
 
 Contract suites to subclass: :class:`SourceContract`, :class:`SchemeContract`.
+In-memory sources for tests that need no HTTP: :func:`fake_source`,
+:class:`FakeSource`, :class:`SourcesPlugin`.
 Helpers: :func:`report`, :func:`reports`, :func:`retries`, :func:`isolate`.
 """
 
@@ -33,6 +35,9 @@ _LAZY = {
     "HOSTILE_TEXTS": "_contracts",
     "OTHER_IDENTIFIERS": "_contracts",
     "WRONG_SHAPE_XML": "_contracts",
+    "FakeSource": "_fakes",
+    "SourcesPlugin": "_fakes",
+    "fake_source": "_fakes",
     "SchemeContract": "_contracts",
     "SourceContract": "_contracts",
     "CLOSED_URL": "_isolation",
@@ -56,6 +61,7 @@ if TYPE_CHECKING:
         SchemeContract,
         SourceContract,
     )
+    from ._fakes import FakeSource, SourcesPlugin, fake_source
     from ._isolation import CLOSED_URL, Isolation, isolate, retries
     from ._resolvers import ResolverFactory, make_resolver
     from ._upstream import WRONG_SHAPE_JSON, Asked, FakeUpstream, Reply
@@ -81,6 +87,7 @@ __all__ = [
     "WRONG_SHAPE_JSON",
     "WRONG_SHAPE_XML",
     "Asked",
+    "FakeSource",
     "FakeUpstream",
     "Isolation",
     "Ran",
@@ -88,6 +95,8 @@ __all__ = [
     "ResolverFactory",
     "SchemeContract",
     "SourceContract",
+    "SourcesPlugin",
+    "fake_source",
     "isolate",
     "make_resolver",
     "report",
