@@ -19,16 +19,10 @@ names it (``paperfuse_isolated.use_plugins(entry_points=[...])``).
 
 from __future__ import annotations
 
-from importlib import metadata
-
 import pytest
 
+from installed_plugins import BUILT_IN_PLUGINS
 from paperfuse.testing import Isolation
-
-#: paperfuse's own plugins: the entry points of the ``paperfuse`` distribution.
-BUILT_IN_PLUGINS: frozenset[str] = frozenset(
-    ep.name for ep in metadata.distribution("paperfuse").entry_points if ep.group == "paperfuse"
-)
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,5 @@
-"""Plugins installed for a test: a distribution written where ``sys.path`` (or PYTHONPATH) finds it.
+"""Installed plugins in tests: paperfuse's own, and a distribution written for a test
+where ``sys.path`` (or PYTHONPATH) finds it.
 
 Tests of entry-point loading need a plugin that is installed as pip would
 install it (a ``.dist-info`` with its entry points), without installing
@@ -9,7 +10,13 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Mapping
+from importlib import metadata
 from pathlib import Path
+
+#: paperfuse's own plugins: the entry points of the ``paperfuse`` distribution.
+BUILT_IN_PLUGINS: frozenset[str] = frozenset(
+    ep.name for ep in metadata.distribution("paperfuse").entry_points if ep.group == "paperfuse"
+)
 
 
 def install_distribution(

@@ -8,9 +8,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -24,7 +21,9 @@ from werkzeug import Request, Response
 
 import paperfuse
 import paperfuse_arxiv
+from installed_plugins import BUILT_IN_PLUGINS
 from paperfuse import BadResponse, Config, Identifier, Query, SourceSettings, Work
+from paperfuse.testing import CLI, Isolation
 from paperfuse_arxiv import _source as arxiv_source
 from paperfuse_arxiv import parse_feed, search_query
 
@@ -598,22 +597,20 @@ def test_resolved_record_is_complete(httpserver: HTTPServer) -> None:
     assert work.provenance["abstract"].source == "arxiv"
 
 
-def test_cli_resolves_against_a_local_replay(httpserver: HTTPServer) -> None:
+def test_cli_resolves_against_a_local_replay(
+    httpserver: HTTPServer, paperfuse_isolated: Isolation, paperfuse_cli: CLI
+) -> None:
     serve(
         httpserver, lambda p: (feed_of("pubs_id_1710.08557.xml", "pubs_id_math_0211159.xml"), 200)
     )
-    run = subprocess.run(
-        [sys.executable, "-m", "paperfuse.cli", "resolve", "1710.08557", "math/0211159"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={
-            **os.environ,
-            "PAPERFUSE_ARXIV_URL": httpserver.url_for("").rstrip("/"),
-            "PAPERFUSE_DISABLED_PLUGINS": "unpaywall,oab",
-        },
+    paperfuse_isolated.use_plugins(entry_points=BUILT_IN_PLUGINS - {"unpaywall", "oab"})
+    run = paperfuse_cli.subprocess(
+        "resolve",
+        "1710.08557",
+        "math/0211159",
+        urls={"arxiv": httpserver.url_for("").rstrip("/")},
     )
-    assert run.returncode == 0, run.stderr
+    assert run.exit_code == 0, run.stderr
     first, second = (json.loads(line) for line in run.stdout.splitlines())
     assert first["ids"]["doi"] == "10.1186/s12984-017-0305-3"
     assert second["ids"]["arxiv"] == "math/0211159"

@@ -15,10 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,9 +29,10 @@ from werkzeug import Request, Response
 
 import paperfuse
 import paperfuse_crossref
+from installed_plugins import BUILT_IN_PLUGINS
 from mutations import mutated_json
 from paperfuse import Config, Identifier, SourceSettings, Work
-from paperfuse.testing import SourcesPlugin, fake_source
+from paperfuse.testing import CLI, Isolation, SourcesPlugin, fake_source
 from paperfuse_crossref import CrossrefSource
 
 FIXTURES = Path(__file__).parent / "fixtures" / "crossref"
@@ -725,21 +723,18 @@ QUERY = paperfuse.Query(kind="citation", text=CITATION)
 # -- end to end --------------------------------------------------------------------------------
 
 
-def test_cli_resolves_against_a_local_replay(httpserver: HTTPServer) -> None:
+def test_cli_resolves_against_a_local_replay(
+    httpserver: HTTPServer, paperfuse_isolated: Isolation, paperfuse_cli: CLI
+) -> None:
     replay(httpserver)
-    run = subprocess.run(
-        [sys.executable, "-m", "paperfuse.cli", "resolve", "10.1007/s00120-007-1345-2"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={
-            **os.environ,
-            "PAPERFUSE_EMAIL": EMAIL,
-            "PAPERFUSE_CROSSREF_URL": httpserver.url_for("").rstrip("/"),
-            "PAPERFUSE_DISABLED_PLUGINS": "arxiv,oab,unpaywall",
-        },
+    paperfuse_isolated.use_plugins(entry_points=BUILT_IN_PLUGINS - {"arxiv", "oab", "unpaywall"})
+    run = paperfuse_cli.subprocess(
+        "resolve",
+        "10.1007/s00120-007-1345-2",
+        email=EMAIL,
+        urls={"crossref": httpserver.url_for("").rstrip("/")},
     )
-    assert run.returncode == 0, run.stderr
+    assert run.exit_code == 0, run.stderr
     record = json.loads(run.stdout)
     assert (record["volume"], record["issue"], record["pages"]) == ("46", "7", "776-779")
     assert record["authors"][0]["family"] == "Lehsnau"

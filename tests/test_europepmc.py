@@ -15,10 +15,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -35,7 +32,7 @@ import paperfuse_europepmc
 from engine_resolvers import make_resolver
 from mutations import JSON_VALUES, mutated_json
 from paperfuse import Config, Identifier, Query, SourceSettings, Work
-from paperfuse.testing import fake_source
+from paperfuse.testing import CLI, Isolation, fake_source
 from paperfuse_europepmc import markup_text, query_term, result_to_record
 
 FIXTURES = Path(__file__).parent / "fixtures" / "europepmc"
@@ -572,22 +569,19 @@ def test_query_term_is_not_fooled_by_syntax() -> None:
 # -- end to end -----------------------------------------------------------------------------
 
 
-def test_cli_resolves_a_pmid_against_a_local_replay(httpserver: HTTPServer) -> None:
+def test_cli_resolves_a_pmid_against_a_local_replay(
+    httpserver: HTTPServer, paperfuse_isolated: Isolation, paperfuse_cli: CLI
+) -> None:
     """The installed entry point, ``PAPERFUSE_EUROPEPMC_URL`` as the service root."""
     serve(httpserver, replay(LITE))
-    run = subprocess.run(
-        [sys.executable, "-m", "paperfuse.cli", "resolve", "PMID:20516115"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={
-            **os.environ,
-            "PAPERFUSE_EMAIL": EMAIL,
-            "PAPERFUSE_EUROPEPMC_URL": httpserver.url_for("").rstrip("/"),
-            "PAPERFUSE_PLUGINS": "europepmc",
-        },
+    paperfuse_isolated.use_plugins(entry_points=["europepmc"])
+    run = paperfuse_cli.subprocess(
+        "resolve",
+        "PMID:20516115",
+        email=EMAIL,
+        urls={"europepmc": httpserver.url_for("").rstrip("/")},
     )
-    assert run.returncode == 0, run.stderr
+    assert run.exit_code == 0, run.stderr
     record = json.loads(run.stdout)
     assert record["ids"]["pmcid"] == "PMC3040717"
     assert record["ids"]["doi"] == "10.1158/0008-5472.can-09-4563"

@@ -15,9 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -31,9 +28,10 @@ from werkzeug import Request, Response
 
 import paperfuse
 import paperfuse_idconv
+from installed_plugins import BUILT_IN_PLUGINS
 from mutations import mutated_json
 from paperfuse import Config, Identifier, SourceSettings, Work
-from paperfuse.testing import SourcesPlugin, fake_source
+from paperfuse.testing import CLI, Isolation, SourcesPlugin, fake_source
 from paperfuse_idconv import IdConverterSource, answer_records, normalised, record_to_work
 
 FIXTURES = Path(__file__).parent / "fixtures" / "idconv"
@@ -302,20 +300,19 @@ def test_the_environment_sets_the_root(
     assert len(requests(httpserver)) == 1
 
 
-def test_cli_resolves_a_pmcid_to_its_ids(httpserver: HTTPServer) -> None:
+def test_cli_resolves_a_pmcid_to_its_ids(
+    httpserver: HTTPServer, paperfuse_isolated: Isolation, paperfuse_cli: CLI
+) -> None:
     """``paperfuse resolve PMC2883744`` with the converter at a local server (answer built)."""
     serve(httpserver)
-    run = subprocess.run(
-        [sys.executable, "-m", "paperfuse.cli", "resolve", "PMC2883744"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={
-            **os.environ,
-            "PAPERFUSE_EMAIL": EMAIL,
-            "PAPERFUSE_IDCONV_URL": httpserver.url_for("").rstrip("/"),
-            "PAPERFUSE_DISABLED_PLUGINS": "arxiv,oab,unpaywall,crossref,datacite",
-        },
+    paperfuse_isolated.use_plugins(
+        entry_points=BUILT_IN_PLUGINS - {"arxiv", "oab", "unpaywall", "crossref", "datacite"}
+    )
+    run = paperfuse_cli.subprocess(
+        "resolve",
+        "PMC2883744",
+        email=EMAIL,
+        urls={"idconv": httpserver.url_for("").rstrip("/")},
     )
     record = json.loads(run.stdout)
     assert record["ids"]["pmid"] == "20495566", run.stderr

@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,8 +23,9 @@ import paperfuse
 import paperfuse_arxiv
 import paperfuse_oab
 import paperfuse_unpaywall
+from installed_plugins import BUILT_IN_PLUGINS
 from paperfuse import Config, SourceSettings, Work
-from paperfuse.testing import SourcesPlugin, fake_source
+from paperfuse.testing import CLI, Isolation, SourcesPlugin, fake_source
 from paperfuse_oab import find_answer_to_work
 
 FIXTURES = Path(__file__).parent / "fixtures" / "oab"
@@ -354,19 +352,17 @@ def test_a_resolution_with_all_three_sources_completes_when_oab_is_gone(
     assert report(work, "oab").status == "gone"
 
 
-def test_cli_warns_once_and_completes_when_gone(httpserver: HTTPServer, tmp_path: Path) -> None:
+def test_cli_warns_once_and_completes_when_gone(
+    httpserver: HTTPServer, paperfuse_isolated: Isolation, paperfuse_cli: CLI
+) -> None:
     serve(httpserver, answer(GONE_BODY, status=410))
-    run = subprocess.run(
-        [sys.executable, "-m", "paperfuse.cli", "resolve", "10.5555/a", "10.5555/b", "PMC123456"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={
-            **os.environ,
-            "PAPERFUSE_OAB_URL": httpserver.url_for("").rstrip("/"),
-            "PAPERFUSE_CACHE_DIR": str(tmp_path),
-            "PAPERFUSE_DISABLED_PLUGINS": "arxiv,unpaywall",
-        },
+    paperfuse_isolated.use_plugins(entry_points=BUILT_IN_PLUGINS - {"arxiv", "unpaywall"})
+    run = paperfuse_cli.subprocess(
+        "resolve",
+        "10.5555/a",
+        "10.5555/b",
+        "PMC123456",
+        urls={"oab": httpserver.url_for("").rstrip("/")},
     )
     records = [json.loads(line) for line in run.stdout.splitlines()]
     assert len(records) == 3
@@ -377,4 +373,4 @@ def test_cli_warns_once_and_completes_when_gone(httpserver: HTTPServer, tmp_path
     assert len(gone_lines) == 1
     assert gone_lines[0].startswith("paperfuse: warning: source oab is gone")
     assert "Traceback" not in run.stderr
-    assert run.returncode == 1  # nothing resolved these inputs; each line says why
+    assert run.exit_code == 1  # nothing resolved these inputs; each line says why
