@@ -24,6 +24,7 @@ import paperfuse
 import paperfuse_oab
 from mutations import JSON_VALUES, mutated_json
 from paperfuse import Config, SourceSettings, Work
+from paperfuse.testing import report
 from paperfuse_oab import find_answer_to_work
 
 FIXTURES = Path(__file__).parent / "fixtures" / "oab"
@@ -135,10 +136,6 @@ def resolve(server: HTTPServer, text: str = "10.1103/physrevlett.80.3915") -> Wo
         return r.resolve(text)
 
 
-def report(work: Work) -> paperfuse.SourceReport:
-    return {r.name: r for r in work.sources}["oab"]
-
-
 @pytest.mark.parametrize(
     ("body", "message"),
     [
@@ -154,8 +151,8 @@ def test_a_body_that_is_no_answer_is_a_bad_response(
 ) -> None:
     serve(httpserver, body)
     work = resolve(httpserver)
-    error = report(work).error or ""
-    assert report(work).status == "error"
+    error = report(work, "oab").error or ""
+    assert report(work, "oab").status == "error"
     assert message in error
     assert "plugin error" not in error
 
@@ -171,7 +168,7 @@ def test_a_body_that_is_no_answer_is_a_bad_response(
 def test_an_answer_with_bad_fields_resolves(httpserver: HTTPServer, changes: dict) -> None:
     serve(httpserver, json.dumps(with_metadata(**changes)).encode())
     work = resolve(httpserver)
-    assert work.status == "resolved", report(work).error
+    assert work.status == "resolved", report(work, "oab").error
     assert work.title is not None
     assert_sane(work)
 
@@ -186,7 +183,7 @@ def test_metadata_that_is_nested_too_deep_keeps_the_free_copy(httpserver: HTTPSe
 
     httpserver.expect_request(re.compile(r".*")).respond_with_handler(respond)
     work = resolve(httpserver, "10.5555/abc")
-    assert report(work).status == "ok", report(work).error
+    assert report(work, "oab").status == "ok", report(work, "oab").error
     assert work.oa_locations[0].url == "https://repo.example.edu/paper.pdf"
     assert [req.path for req, _ in httpserver.log] == ["/find", "/metadata"]
 

@@ -30,6 +30,7 @@ import paperfuse
 import paperfuse_unpaywall
 from mutations import JSON_VALUES, mutated_json
 from paperfuse import Config, SourceSettings, Work
+from paperfuse.testing import report
 from paperfuse_unpaywall import doi_object_to_work, snapshot_records
 
 FIXTURES = Path(__file__).parent / "fixtures" / "unpaywall"
@@ -250,10 +251,6 @@ def serve(server: HTTPServer, body: bytes) -> None:
     server.expect_request(re.compile(r"^/v2/.*")).respond_with_handler(respond)
 
 
-def report(work: Work) -> paperfuse.SourceReport:
-    return {r.name: r for r in work.sources}["unpaywall"]
-
-
 @pytest.mark.parametrize(
     ("body", "message"),
     [
@@ -273,8 +270,8 @@ def test_a_body_that_is_no_doi_object_is_a_bad_response(
     serve(httpserver, body)
     with resolver(httpserver) as r:
         work = r.resolve("10.1038/nature12373")
-    error = report(work).error or ""
-    assert report(work).status == "error"
+    error = report(work, "unpaywall").error or ""
+    assert report(work, "unpaywall").status == "error"
     assert message in error
     assert "plugin error" not in error
     assert len(error) < 400
@@ -301,12 +298,12 @@ def test_a_record_with_bad_fields_resolves_and_is_cached(
     plugins = {"unpaywall": paperfuse_unpaywall}
     with paperfuse.Resolver(cfg, entry_points=False, plugins=plugins) as r:
         work = r.resolve("10.1038/nature12373")
-    assert work.status == "resolved", report(work).error
+    assert work.status == "resolved", report(work, "unpaywall").error
     assert work.title == "Nanometre-scale thermometry in a living cell"
     assert_storable(work)
     with paperfuse.Resolver(cfg, entry_points=False, plugins=plugins) as r:
         again = r.resolve("10.1038/nature12373")
-    assert report(again).cached
+    assert report(again, "unpaywall").cached
     assert len(httpserver.log) == 1
 
 

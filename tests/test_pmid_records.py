@@ -39,7 +39,8 @@ import paperfuse
 import paperfuse_europepmc
 import paperfuse_idconv
 import paperfuse_pubmed
-from paperfuse import Config, SourceSettings, Work
+from paperfuse import Config, SourceSettings
+from paperfuse.testing import reports
 
 FIXTURES = Path(__file__).parent / "fixtures"
 IN_PMC = (FIXTURES / "pubmed" / "eutils_efetch_29915538.xml").read_text(encoding="utf-8")
@@ -135,10 +136,6 @@ def resolver(server: HTTPServer, tmp_path: Path) -> paperfuse.Resolver:
 
 def asked(server: HTTPServer, *paths: str) -> list[Request]:
     return [request for request, _ in server.log if request.path in paths]
-
-
-def reports(work: Work) -> dict[str, paperfuse.SourceReport]:
-    return {r.name: r for r in work.sources}
 
 
 # -- one PMID, one PMCID, one DOI ---------------------------------------------------------
