@@ -5,14 +5,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import textwrap
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import pytest
 
 import paperfuse
+from installed_plugins import BUILT_IN_PLUGINS, install_distribution
 from paperfuse import IdentifierScheme, OutputFormat, PluginHost, PluginWarning, Source
+from paperfuse.testing import Isolation
 
 
 class _GoodSource(Source):
@@ -159,20 +160,6 @@ def test_unknown_hook_name_is_reported() -> None:
 # -- entry points: a fake installed distribution on sys.path ---------------------------
 
 
-def install_distribution(
-    root: Path, name: str, entry_points: dict[str, str], modules: dict[str, str]
-) -> None:
-    """Write an installed distribution ``name`` 1.2.3 into ``root`` (put ``root`` on
-    ``sys.path``): ``entry_points`` of the ``paperfuse`` group, ``modules`` by source text."""
-    dist = root / f"{name.replace('-', '_')}-1.2.3.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.2.3\n")
-    lines = "".join(f"{ep} = {module}\n" for ep, module in entry_points.items())
-    (dist / "entry_points.txt").write_text(f"[paperfuse]\n{lines}")
-    for module, text in modules.items():
-        (root / f"{module}.py").write_text(textwrap.dedent(text))
-
-
 def _install_fake_distribution(root: Path) -> None:
     """A distribution with one working plugin and two that fail to import."""
     install_distribution(
@@ -201,9 +188,15 @@ def _install_fake_distribution(root: Path) -> None:
 
 
 @pytest.fixture
-def fake_distribution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def fake_distribution(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, paperfuse_isolated: Isolation
+) -> Path:
+    """Three fake entry points installed beside the built-in ones, and allowed with them."""
     _install_fake_distribution(tmp_path)
     monkeypatch.syspath_prepend(str(tmp_path))
+    paperfuse_isolated.use_plugins(
+        entry_points=BUILT_IN_PLUGINS | {"fakegood", "fakebroken", "fakemissing"}
+    )
     return tmp_path
 
 
