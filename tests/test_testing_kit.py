@@ -135,6 +135,24 @@ def test_isolation_loads_only_the_named_plugins(
     assert {"arxiv", "crossref", "pubmed"} <= set(paperfuse.PluginHost().sources)
 
 
+def test_the_installed_sources_are_known_whatever_the_test_allowed_when_first_asked(
+    monkeypatch: pytest.MonkeyPatch, paperfuse_isolated: Isolation
+) -> None:
+    """A test that allowed no entry point, first in its process, left the kit believing
+    nothing was installed: later tests' sources were not pointed at the closed port, and a
+    ``paperfuse`` process of theirs asked live services."""
+    from paperfuse.testing import _isolation
+
+    monkeypatch.setattr(_isolation, "_installed", None)
+    paperfuse_isolated.use_plugins()  # no entry point allowed, as the first test
+    assert {"arxiv", "crossref", "datacite", "europepmc"} <= {
+        source for sources in _isolation.installed_sources().values() for source in sources
+    }
+    paperfuse_isolated.use_plugins(entry_points=["crossref", "datacite"])
+    assert paperfuse_isolated.loaded_sources() == ["crossref", "datacite"]
+    assert os.environ["PAPERFUSE_DATACITE_URL"] == CLOSED_URL
+
+
 def test_isolation_writes_a_configuration_file_paperfuse_reads(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

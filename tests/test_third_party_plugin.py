@@ -16,7 +16,6 @@ import os
 import subprocess
 import sys
 import sysconfig
-import textwrap
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,8 +43,8 @@ WATCH = """
 import ipaddress
 import socket
 
-_LOG = {log!r}
-_LOOPBACK = {{"localhost", "localhost.localdomain", "ip6-localhost", ""}}
+_LOG = __LOG__
+_LOOPBACK = {"localhost", "localhost.localdomain", "ip6-localhost", ""}
 
 
 def _local(host):
@@ -63,8 +62,12 @@ def _local(host):
 
 
 def _refuse(what):
+    import os
+    import sys
+
+    test = os.environ.get("PYTEST_CURRENT_TEST", "no test")
     with open(_LOG, "a", encoding="utf-8") as log:
-        log.write(what + "\\n")
+        log.write(f"{what} ({test}; {' '.join(sys.argv)})\\n")
     raise OSError("the third-party plugin test allows no host beyond loopback: " + what)
 
 
@@ -72,8 +75,10 @@ _getaddrinfo = socket.getaddrinfo
 
 
 def getaddrinfo(host, *args, **kwargs):
+    if isinstance(host, bytes):
+        host = host.decode("ascii", "replace")
     if not _local(host):
-        _refuse(f"look-up {{host}}")
+        _refuse(f"look-up {host}")
     return _getaddrinfo(host, *args, **kwargs)
 
 
@@ -83,7 +88,7 @@ socket.getaddrinfo = getaddrinfo
 def _guard(original):
     def connect(self, address):
         if self.family in (socket.AF_INET, socket.AF_INET6) and not _local(address[0]):
-            _refuse(f"connect {{address[0]}}")
+            _refuse(f"connect {address[0]}")
         return original(self, address)
 
     return connect
@@ -123,7 +128,7 @@ def install_example_plugin(venv: Path, log: Path) -> Path:
         "[paperfuse]\nexample-openalex = paperfuse_example_openalex\n"
     )
     (site / "paperfuse_example_openalex.pth").write_text(f"{EXAMPLE / 'src'}\n")
-    (site / "sitecustomize.py").write_text(textwrap.dedent(WATCH.format(log=str(log))))
+    (site / "sitecustomize.py").write_text(WATCH.replace("__LOG__", repr(str(log))))
     return python
 
 
