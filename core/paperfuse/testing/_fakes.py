@@ -52,7 +52,8 @@ class FakeSource(Source):
             if cls.fail_with is not None:
                 raise cls.fail_with
             if cls.answer is not None:
-                return cls.answer(identifiers)
+                answered: Mapping[Identifier, Any] = cls.answer(identifiers)
+                return answered
             return {i: cls.records.get((i.scheme, i.value)) for i in identifiers}
         finally:
             cls.in_flight -= 1
