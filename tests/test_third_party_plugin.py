@@ -156,8 +156,22 @@ def test_the_suite_passes_with_a_third_party_plugin_installed(tmp_path: Path) ->
         check=False,
     )
     assert listing.returncode == 0, listing.stderr
-    assert "example-openalex" in listing.stdout
-    assert "openalex" in json.dumps(json.loads(listing.stdout))
+    plugins = {plugin["name"]: plugin for plugin in json.loads(listing.stdout)}
+    assert plugins["example-openalex"]["status"] == "loaded"
+    assert plugins["example-openalex"]["sources"] == ["openalex"]
+
+    # The watch sees the plugin go for its service when nothing keeps it out (and refuses:
+    # nothing leaves the machine).
+    live = subprocess.run(
+        [str(python), "-m", "paperfuse.cli", "resolve", "-q", "10.1234/x"],
+        capture_output=True,
+        text=True,
+        env={**_environment(), "PAPERFUSE_PLUGINS": "example-openalex"},
+        timeout=120,
+        check=False,
+    )
+    assert "look-up api.openalex.org" in log.read_text(), live.stdout + live.stderr
+    log.write_text("")
 
     run = subprocess.run(
         [
