@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Iterable, Sequence
@@ -13,7 +12,7 @@ import pytest
 import paperfuse
 from installed_plugins import BUILT_IN_PLUGINS, install_distribution
 from paperfuse import IdentifierScheme, OutputFormat, PluginHost, PluginWarning, Source
-from paperfuse.testing import Isolation
+from paperfuse.testing import CLI, Isolation
 
 
 class _GoodSource(Source):
@@ -241,20 +240,12 @@ def test_builtin_plugin_packages_are_entry_points_of_paperfuse() -> None:
         assert info.status == "loaded"
 
 
-def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "paperfuse.cli", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        timeout=60,
-    )
-
-
-def test_cli_plugins_lists_failures_and_keeps_working(fake_distribution: Path) -> None:
+def test_cli_plugins_lists_failures_and_keeps_working(
+    fake_distribution: Path, paperfuse_cli: CLI
+) -> None:
     env = {"PYTHONPATH": str(fake_distribution)}
-    listing = _cli("plugins", env=env)
-    assert listing.returncode == 0, listing.stderr
+    listing = paperfuse_cli.subprocess("plugins", env=env)
+    assert listing.exit_code == 0, listing.stderr
     assert "fakebroken  (paperfuse-fake-plugins 1.2.3)  failed" in listing.stdout
     assert "error: cannot be imported (paperfuse_fake_broken): ImportError: needs libfoo 9" in (
         listing.stdout
@@ -263,17 +254,19 @@ def test_cli_plugins_lists_failures_and_keeps_working(fake_distribution: Path) -
     assert "registers sources: fake" in listing.stdout
     assert "arxiv  (paperfuse " in listing.stdout
 
-    identified = _cli("identify", "10.1038/nature12373", env=env)
-    assert identified.returncode == 0
+    identified = paperfuse_cli.subprocess("identify", "10.1038/nature12373", env=env)
+    assert identified.exit_code == 0
     assert '"value": "10.1038/nature12373"' in identified.stdout
     assert "paperfuse: warning: paperfuse plugin fakebroken" in identified.stderr
     assert "Traceback" not in identified.stderr
 
 
-def test_cli_plugins_json(fake_distribution: Path) -> None:
+def test_cli_plugins_json(fake_distribution: Path, paperfuse_cli: CLI) -> None:
     import json
 
-    listing = _cli("plugins", "--json", env={"PYTHONPATH": str(fake_distribution)})
+    listing = paperfuse_cli.subprocess(
+        "plugins", "--json", env={"PYTHONPATH": str(fake_distribution)}
+    )
     plugins = {p["name"]: p for p in json.loads(listing.stdout)}
     assert plugins["fakegood"]["sources"] == ["fake"]
     assert plugins["fakebroken"]["status"] == "failed"
@@ -620,9 +613,11 @@ def test_a_plain_name_blocks_every_plugin_of_that_name(same_name_crossref: Path)
     assert "crossref" not in host.sources
 
 
-def test_cli_plugins_shows_descriptions_and_what_is_shadowed(same_name_crossref: Path) -> None:
-    listing = _cli("plugins", env={"PYTHONPATH": str(same_name_crossref)})
-    assert listing.returncode == 0, listing.stderr
+def test_cli_plugins_shows_descriptions_and_what_is_shadowed(
+    same_name_crossref: Path, paperfuse_cli: CLI
+) -> None:
+    listing = paperfuse_cli.subprocess("plugins", env={"PYTHONPATH": str(same_name_crossref)})
+    assert listing.exit_code == 0, listing.stderr
     out = listing.stdout
     assert "      source crossref: Crossref, from the paperfuse-crossref package" in out
     assert "      source arxiv: arXiv query API: preprint metadata and a green OA copy" in out
@@ -654,27 +649,29 @@ def test_python_m_paperfuse_is_the_paperfuse_command() -> None:
 
 
 def test_the_configuration_blocks_plugins_by_name_too(
-    same_name_crossref: Path, tmp_path: Path
+    same_name_crossref: Path, tmp_path: Path, paperfuse_cli: CLI
 ) -> None:
     config = paperfuse.Config(disabled_plugins=["paperfuse-crossref:crossref"])
     with paperfuse.Resolver(config) as resolver:
         assert resolver.host.sources["crossref"].__module__ == "paperfuse_crossref._source"
     toml = tmp_path / "paperfuse.toml"
     toml.write_text('disabled_plugins = ["paperfuse:crossref"]\n')
-    listing = _cli(
+    listing = paperfuse_cli.subprocess(
         "plugins", env={"PYTHONPATH": str(same_name_crossref), "PAPERFUSE_CONFIG": str(toml)}
     )
-    assert listing.returncode == 0, listing.stderr
+    assert listing.exit_code == 0, listing.stderr
     assert "shadow" not in listing.stdout
     assert ":crossref  (paperfuse " in listing.stdout or "crossref  (paperfuse 0" in listing.stdout
     assert "  disabled\n" in listing.stdout
 
 
-def test_cli_plugins_lists_even_with_a_broken_configuration(tmp_path: Path) -> None:
+def test_cli_plugins_lists_even_with_a_broken_configuration(
+    tmp_path: Path, paperfuse_cli: CLI
+) -> None:
     toml = tmp_path / "paperfuse.toml"
     toml.write_text("colour = 'blue'\n")
-    listing = _cli("plugins", env={"PAPERFUSE_CONFIG": str(toml)})
-    assert listing.returncode == 0
+    listing = paperfuse_cli.subprocess("plugins", env={"PAPERFUSE_CONFIG": str(toml)})
+    assert listing.exit_code == 0
     assert "arxiv  (paperfuse " in listing.stdout
     assert "configuration colour: unknown setting" in listing.stderr
 
