@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,8 @@ from werkzeug import Request, Response
 import paperfuse
 import paperfuse_oab
 from mutations import JSON_VALUES, mutated_json
-from paperfuse import Config, SourceSettings, Work
-from paperfuse.testing import report
+from paperfuse import Work
+from paperfuse.testing import ResolverFactory, report
 from paperfuse_oab import find_answer_to_work
 
 FIXTURES = Path(__file__).parent / "fixtures" / "oab"
@@ -129,11 +130,19 @@ def serve(server: HTTPServer, body: bytes) -> None:
     server.expect_request(re.compile(r".*")).respond_with_handler(respond)
 
 
-def resolve(server: HTTPServer, text: str = "10.1103/physrevlett.80.3915") -> Work:
-    root = server.url_for("").rstrip("/")
-    cfg = Config(use_cache=False, sources={"oab": SourceSettings(url=root, min_interval=0.0)})
-    with paperfuse.Resolver(cfg, entry_points=False, plugins={"oab": paperfuse_oab}) as r:
-        return r.resolve(text)
+Resolve = Callable[..., Work]
+
+
+@pytest.fixture
+def resolve(paperfuse_resolver: ResolverFactory) -> Resolve:
+    """Resolve ``text`` with the OA.Works source at the local server, no cache."""
+
+    def run(server: HTTPServer, text: str = "10.1103/physrevlett.80.3915") -> Work:
+        root = server.url_for("").rstrip("/")
+        with paperfuse_resolver({"oab": paperfuse_oab}, urls={"oab": root}, use_cache=False) as r:
+            return r.resolve(text)
+
+    return run
 
 
 @pytest.mark.parametrize(
@@ -147,7 +156,7 @@ def resolve(server: HTTPServer, text: str = "10.1103/physrevlett.80.3915") -> Wo
     ],
 )
 def test_a_body_that_is_no_answer_is_a_bad_response(
-    httpserver: HTTPServer, body: bytes, message: str
+    httpserver: HTTPServer, body: bytes, message: str, resolve: Resolve
 ) -> None:
     serve(httpserver, body)
     work = resolve(httpserver)
@@ -165,7 +174,9 @@ def test_a_body_that_is_no_answer_is_a_bad_response(
         {"pmid": [[1]], "issn": 5},
     ],
 )
-def test_an_answer_with_bad_fields_resolves(httpserver: HTTPServer, changes: dict) -> None:
+def test_an_answer_with_bad_fields_resolves(
+    httpserver: HTTPServer, changes: dict, resolve: Resolve
+) -> None:
     serve(httpserver, json.dumps(with_metadata(**changes)).encode())
     work = resolve(httpserver)
     assert work.status == "resolved", report(work, "oab").error
@@ -173,7 +184,9 @@ def test_an_answer_with_bad_fields_resolves(httpserver: HTTPServer, changes: dic
     assert_sane(work)
 
 
-def test_metadata_that_is_nested_too_deep_keeps_the_free_copy(httpserver: HTTPServer) -> None:
+def test_metadata_that_is_nested_too_deep_keeps_the_free_copy(
+    httpserver: HTTPServer, resolve: Resolve
+) -> None:
     def respond(request: Request) -> Response:
         if request.path == "/find":
             body = json.dumps({"url": "https://repo.example.edu/paper.pdf"}).encode()
