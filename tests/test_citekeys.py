@@ -63,3 +63,14 @@ def test_a_suffixed_key_does_not_collide_with_a_base_key_equal_to_it() -> None:
     a = _work(authors=(Author(name="X Li", family="Li"),), year=2020, title="Net")
     b = _work(authors=(Author(name="X Li", family="Li"),), year=2020, title="Neta")
     assert [keys.key(a), keys.key(a), keys.key(b)] == ["li2020net", "li2020neta", "li2020netaa"]
+
+
+def test_bytes_that_were_not_utf8_leave_no_trace_in_a_key(recwarn: object) -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # unidecode warns of a surrogate it is given
+        work = _work(
+            authors=(Author(name="M\udcffller", family="M\udcffller"),), title="\udcff Cells"
+        )
+        assert citation_key(work) == "mller" + "cells"

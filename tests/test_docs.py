@@ -4,6 +4,7 @@ the docs say what the project promises."""
 from __future__ import annotations
 
 import inspect
+import re
 from pathlib import Path
 
 import pytest
@@ -63,3 +64,45 @@ def test_docs_index_links_every_page() -> None:
     for page in (ROOT / "docs").glob("*.md"):
         if page.name != "index.md":
             assert f"({page.name})" in index, page.name
+
+
+# -- the plugin guide's code is code that runs ---------------------------------------------
+
+PLUGINS_MD = ROOT / "docs" / "plugins.md"
+_BLOCK = re.compile(r"<!-- (from (?P<path>\S+)|runs) -->\n```[a-z]*\n(?P<code>.*?)```", re.DOTALL)
+
+
+def _blocks(kind: str) -> list[tuple[str, str]]:
+    text = PLUGINS_MD.read_text(encoding="utf-8")
+    found = []
+    for match in _BLOCK.finditer(text):
+        if (match["path"] is not None) == (kind == "from"):
+            found.append((match["path"] or "", match["code"]))
+    return found
+
+
+def test_the_tutorial_shows_code_of_the_example_plugin() -> None:
+    assert len(_blocks("from")) >= 8
+
+
+@pytest.mark.parametrize(("path", "code"), _blocks("from"), ids=lambda v: str(v)[:40])
+def test_a_tutorial_excerpt_is_the_example_plugin_s_code_as_it_stands(path: str, code: str) -> None:
+    """Each excerpt marked ``<!-- from PATH -->`` is a verbatim piece of that file."""
+    assert code in (ROOT / path).read_text(encoding="utf-8"), f"docs/plugins.md drifted from {path}"
+
+
+@pytest.mark.parametrize("code", [code for _, code in _blocks("runs")], ids=["shortest-plugin"])
+def test_a_guide_example_marked_runs_runs(code: str) -> None:
+    """The shortest plugin defines its source and hook without a NameError, and answers."""
+    import asyncio
+
+    import paperfuse
+
+    namespace: dict[str, object] = {}
+    exec(compile(code, str(PLUGINS_MD), "exec"), namespace)
+    source = namespace["LocalDB"]
+    assert issubclass(source, paperfuse.Source)  # type: ignore[arg-type]
+    found = asyncio.run(
+        source.lookup(None, [paperfuse.Identifier(scheme="doi", value="10.1234/abc")])  # type: ignore[attr-defined]
+    )
+    assert [w.title for w in found.values()] == ["A work from the local table"]

@@ -621,7 +621,7 @@ def test_cli_plugins_shows_descriptions_and_what_is_shadowed(
     out = listing.stdout
     assert "      source crossref: Crossref, from the paperfuse-crossref package" in out
     assert "      source arxiv: arXiv query API: preprint metadata and a green OA copy" in out
-    assert "      format bibtex: a BibTeX entry per work" in out
+    assert "      format bibtex: a .bib bibliography: one BibTeX entry per resolved work" in out
     assert "      scheme doi: DOIs (" in out
     assert "    shadowed: source crossref by plugin " in out
     assert "(block that plugin to use this one)" in out

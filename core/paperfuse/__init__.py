@@ -23,7 +23,7 @@ from ._errors import (
     SourceGone,
     SourceUnavailable,
 )
-from ._formats import BibTeXFormat, JSONFormat, OutputFormat
+from ._formats import JSONFormat, OutputFormat
 from ._records import (
     SAME_WORK_RELATIONS,
     Author,
@@ -60,6 +60,9 @@ from ._version import __version__
 # The heavier parts load on first use (PEP 562), so that `paperfuse --help`
 # and a plugin's import stay fast; to the caller they are ordinary names.
 _LAZY = {
+    "BibLaTeXFormat": "_bibtex",
+    "BibTeXFormat": "_bibtex",
+    "RISFormat": "_ris",
     "Config": "_config",
     "SourceSettings": "_config",
     "config_path": "_config",
@@ -89,6 +92,7 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
+    from ._bibtex import BibLaTeXFormat, BibTeXFormat
     from ._config import Config, SourceSettings, config_path, load_config
     from ._csl import CSLJSONFormat, csl_item
     from ._http import MAX_BODY_BYTES, SourceClient
@@ -97,6 +101,7 @@ if TYPE_CHECKING:
     from ._oa import DefaultOARanking, OARankingPolicy, rank_oa
     from ._plugins import PluginHost, PluginInfo, PluginWarning
     from ._resolver import Resolver
+    from ._ris import RISFormat
     from ._store import SourceStore
     from ._xml import parse_xml, xml_parser
     from .hookspecs import hookimpl
@@ -122,6 +127,7 @@ __all__ = [
     "YEARS",
     "Author",
     "BadResponse",
+    "BibLaTeXFormat",
     "BibTeXFormat",
     "CSLJSONFormat",
     "Candidate",
@@ -149,6 +155,7 @@ __all__ = [
     "PluginWarning",
     "Politeness",
     "Query",
+    "RISFormat",
     "RateLimited",
     "Relation",
     "Resolver",

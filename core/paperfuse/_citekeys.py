@@ -20,6 +20,8 @@ from ._records import Author, Work
 __all__ = ["CitationKeys", "citation_key"]
 
 _NOT_KEY_RE = re.compile(r"[^a-z0-9]+")
+# Lone surrogates (what bytes that are not UTF-8 become): no letter to transliterate.
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 _WORD_RE = re.compile(r"[^\W_]+")
 # Words a title often starts with that say nothing of the work.
 _STOP_WORDS = frozenset(
@@ -62,8 +64,12 @@ _STOP_WORDS = frozenset(
 )
 
 
+def _transliterated(text: str) -> str:
+    return unidecode(_SURROGATE_RE.sub("", text))
+
+
 def _ascii(text: str) -> str:
-    return _NOT_KEY_RE.sub("", unidecode(text).lower())
+    return _NOT_KEY_RE.sub("", _transliterated(text).lower())
 
 
 def _surname(author: Author) -> str:
@@ -80,7 +86,7 @@ def _surname(author: Author) -> str:
 
 
 def _title_word(title: str | None) -> str:
-    words = [_ascii(w) for w in _WORD_RE.findall(unidecode(title or ""))]
+    words = [_ascii(w) for w in _WORD_RE.findall(_transliterated(title or ""))]
     words = [w for w in words if w]
     for word in words:
         if word not in _STOP_WORDS and not word.isdigit():

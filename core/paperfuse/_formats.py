@@ -18,7 +18,7 @@ import msgspec
 
 from ._records import Work, encode_json
 
-__all__ = ["BatchWriter", "BibTeXFormat", "JSONFormat", "OutputFormat", "writable_json"]
+__all__ = ["BatchWriter", "JSONFormat", "OutputFormat", "writable_json"]
 
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
@@ -144,53 +144,3 @@ class JSONFormat(OutputFormat):
 
     def render(self, work: Work) -> str:
         return writable_json(work)
-
-
-def _bibtex_escape(text: str) -> str:
-    return re.sub(r"([&%$#_{}])", r"\\\1", text)
-
-
-class BibTeXFormat(OutputFormat):
-    """A BibTeX entry, as reference managers import it."""
-
-    name = "bibtex"
-    description = "a BibTeX entry per work"
-
-    def render(self, work: Work) -> str:
-        kind = "article" if work.venue else "misc"
-        fields: list[tuple[str, str | None]] = [
-            ("title", work.title),
-            ("author", " and ".join(_bibtex_author(a) for a in work.authors) or None),
-            ("journal" if kind == "article" else "howpublished", work.venue),
-            ("year", str(work.year) if work.year else None),
-            ("volume", work.volume),
-            ("number", work.issue),
-            ("pages", work.pages),
-            ("publisher", work.publisher),
-            ("doi", work.ids.doi),
-            ("eprint", work.ids.arxiv),
-            ("archiveprefix", "arXiv" if work.ids.arxiv else None),
-            ("primaryclass", work.primary_category if work.ids.arxiv else None),
-            ("pmid", work.ids.pmid),
-            ("url", work.best_oa_location.url if work.best_oa_location else None),
-        ]
-        body = ",\n".join(f"  {k} = {{{_bibtex_escape(v)}}}" for k, v in fields if v)
-        return _writable(f"@{kind}{{{_citation_key(work)},\n{body}\n}}")
-
-
-def _bibtex_author(author: Any) -> str:
-    if author.family:
-        return f"{author.family}, {author.given}" if author.given else author.family
-    return author.name
-
-
-def _citation_key(work: Work) -> str:
-    """A key like ``knuth1984literate``: first author, year, first title word."""
-    surname = ""
-    if work.authors:
-        first = work.authors[0]
-        surname = first.family or first.name.split()[-1]
-    words = re.findall(r"[A-Za-z]+", work.title or "")
-    word = next((w for w in words if len(w) > 3), words[0] if words else "")
-    key = re.sub(r"[^a-z0-9]", "", f"{surname}{work.year or ''}{word}".lower())
-    return key or re.sub(r"[^A-Za-z0-9]", "", work.ids.doi or work.ids.arxiv or "") or "paperfuse"

@@ -38,11 +38,13 @@ import msgspec
 import pluggy
 
 from . import hookspecs
+from ._bibtex import BibLaTeXFormat, BibTeXFormat
 from ._csl import CSLJSONFormat
 from ._errors import PluginError
-from ._formats import BibTeXFormat, JSONFormat, OutputFormat
+from ._formats import JSONFormat, OutputFormat
 from ._identifiers import IdentifierScheme, builtin_schemes
 from ._records import OALocation, Work
+from ._ris import RISFormat
 from ._source import SOURCE_ROLES, Politeness, Source
 from ._version import __version__
 
@@ -87,7 +89,7 @@ class _CoreFormatsAndSchemes:
 
     @hookspecs.hookimpl
     def paperfuse_register_formats(self) -> Iterable[type[OutputFormat]]:
-        return (JSONFormat, BibTeXFormat, CSLJSONFormat)
+        return (JSONFormat, BibTeXFormat, BibLaTeXFormat, RISFormat, CSLJSONFormat)
 
 
 class PluginHost:

@@ -14,7 +14,8 @@ Fixtures (from :mod:`paperfuse.testing.plugin`):
 - ``paperfuse_upstream``: a :class:`FakeUpstream` replaying recorded answers;
 - ``paperfuse_cli``: a :class:`CLI` runner of the ``paperfuse`` command.
 
-Contract suites to subclass: :class:`SourceContract`, :class:`SchemeContract`.
+Contract suites to subclass: :class:`SourceContract`, :class:`SchemeContract`,
+:class:`FormatContract`.
 In-memory sources for tests that need no HTTP: :func:`fake_source`,
 :class:`FakeSource`, :class:`SourcesPlugin`.
 Helpers: :func:`report`, :func:`reports`, :func:`retries`, :func:`isolate`.
@@ -40,6 +41,9 @@ _LAZY = {
     "fake_source": "_fakes",
     "SchemeContract": "_contracts",
     "SourceContract": "_contracts",
+    "FAILED_WORKS": "_format_contract",
+    "SAMPLE_WORKS": "_format_contract",
+    "FormatContract": "_format_contract",
     "CLOSED_URL": "_isolation",
     "Isolation": "_isolation",
     "isolate": "_isolation",
@@ -62,6 +66,7 @@ if TYPE_CHECKING:
         SourceContract,
     )
     from ._fakes import FakeSource, SourcesPlugin, fake_source
+    from ._format_contract import FAILED_WORKS, SAMPLE_WORKS, FormatContract
     from ._isolation import CLOSED_URL, Isolation, isolate, retries
     from ._resolvers import ResolverFactory, make_resolver
     from ._upstream import WRONG_SHAPE_JSON, Asked, FakeUpstream, Reply
@@ -82,13 +87,16 @@ def __dir__() -> list[str]:
 __all__ = [
     "CLI",
     "CLOSED_URL",
+    "FAILED_WORKS",
     "HOSTILE_TEXTS",
     "OTHER_IDENTIFIERS",
+    "SAMPLE_WORKS",
     "WRONG_SHAPE_JSON",
     "WRONG_SHAPE_XML",
     "Asked",
     "FakeSource",
     "FakeUpstream",
+    "FormatContract",
     "Isolation",
     "Ran",
     "Reply",

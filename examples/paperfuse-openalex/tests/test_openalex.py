@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import paperfuse_example_openalex as plugin
-from paperfuse_example_openalex import OpenAlexScheme
+from paperfuse_example_openalex import MarkdownReferences, OpenAlexScheme
 
+from paperfuse import Work
 from paperfuse.testing import (
     CLI,
     Asked,
     FakeUpstream,
+    FormatContract,
     Isolation,
     Reply,
     ResolverFactory,
@@ -76,6 +79,16 @@ class TestOpenAlexSchemeContract(SchemeContract):
     malformed = ("openalex:A5070892021", "https://openalex.org/W12")
 
 
+class TestMarkdownReferencesContract(FormatContract):
+    format = MarkdownReferences
+
+    def check(self, text: str, works: Sequence[Work]) -> None:
+        lines = text.splitlines()
+        assert lines[:2] == ["## References", ""]
+        assert len(lines) == 2 + len(works)
+        assert all(line.startswith("- ") for line in lines[2:])
+
+
 def test_an_openalex_id_resolves_to_its_work(
     paperfuse_upstream: FakeUpstream, paperfuse_resolver: ResolverFactory
 ) -> None:
@@ -115,3 +128,26 @@ def test_the_command_line_resolves_a_doi_through_the_plugin(
     assert ran.exit_code == 0, ran.stderr
     assert work.status == "resolved"
     assert work.ids.other["openalex"] == "W2581393460"
+
+
+def test_the_reference_list_leaves_failed_inputs_out(
+    paperfuse_upstream: FakeUpstream, paperfuse_isolated: Isolation, paperfuse_cli: CLI
+) -> None:
+    replay(paperfuse_upstream)
+    paperfuse_isolated.use_plugins(plugin)
+    ran = paperfuse_cli(
+        "resolve",
+        "--format",
+        "markdown-references",
+        "W1982728624",
+        "10.1371/not-there",
+        urls={"openalex": paperfuse_upstream.url},
+    )
+    assert ran.exit_code == 1  # one input did not resolve
+    lines = ran.stdout.splitlines()
+    assert lines[:2] == ["## References", ""]
+    (entry,) = lines[2:]
+    assert entry.startswith("- Ralser, M.; ")
+    assert "(2006)" in entry
+    assert entry.endswith("https://doi.org/10.1371/journal.pone.0000030")
+    assert "10.1371/not-there" in ran.stderr  # reported, not an entry

@@ -1,4 +1,5 @@
-"""Example paperfuse plugin: an OpenAlex source and a scheme for OpenAlex work ids.
+"""Example paperfuse plugin: an OpenAlex source, a scheme for OpenAlex work ids and a
+Markdown reference list.
 
 paperfuse finds it through the ``paperfuse`` entry-point group (see
 pyproject.toml); it imports only paperfuse's public API.
@@ -10,10 +11,11 @@ from collections.abc import Iterable
 
 import paperfuse
 
+from ._format import MarkdownReferences
 from ._scheme import OpenAlexScheme
 from ._source import OpenAlexSource
 
-__all__ = ["OpenAlexScheme", "OpenAlexSource"]
+__all__ = ["MarkdownReferences", "OpenAlexScheme", "OpenAlexSource"]
 
 
 @paperfuse.hookimpl
@@ -24,3 +26,8 @@ def paperfuse_register_sources() -> Iterable[type[paperfuse.Source]]:
 @paperfuse.hookimpl
 def paperfuse_register_schemes() -> Iterable[paperfuse.IdentifierScheme]:
     return [OpenAlexScheme()]
+
+
+@paperfuse.hookimpl
+def paperfuse_register_formats() -> Iterable[type[paperfuse.OutputFormat]]:
+    return [MarkdownReferences]
