@@ -6,7 +6,7 @@ import json
 
 import pytest
 from fixture_records import fixture_records
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from paperfuse import Author, Work, encode_json, merge
@@ -184,6 +184,7 @@ def test_every_person_in_the_recorded_answers_has_a_family_name() -> None:
                 assert sorted(parts) == sorted(words), f"{record}: {author}"
 
 
+@example("< < JP,V")  # a comma nameparser kept inside the family name
 @settings(max_examples=300, deadline=None)
 @given(
     st.one_of(

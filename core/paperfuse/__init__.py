@@ -87,6 +87,8 @@ _LAZY = {
     "SourceClient": "_http",
     "SourceStore": "_store",
     "hookimpl": "hookspecs",
+    "normalize_title": "_text",
+    "search_words": "_text",
     "parse_xml": "_xml",
     "xml_parser": "_xml",
 }
@@ -103,6 +105,7 @@ if TYPE_CHECKING:
     from ._resolver import Resolver
     from ._ris import RISFormat
     from ._store import SourceStore
+    from ._text import normalize_title, search_words
     from ._xml import parse_xml, xml_parser
     from .hookspecs import hookimpl
 
@@ -185,6 +188,7 @@ __all__ = [
     "identify",
     "load_config",
     "merge",
+    "normalize_title",
     "parse_xml",
     "plausible_year",
     "rank_oa",
@@ -192,6 +196,7 @@ __all__ = [
     "render",
     "resolve",
     "resolve_many",
+    "search_words",
     "storable",
     "to_builtins",
     "xml_parser",

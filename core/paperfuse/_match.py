@@ -12,9 +12,7 @@ paper. ``docs/matching.md`` describes the scoring with a worked example.
 
 from __future__ import annotations
 
-import html
 import re
-import unicodedata
 from collections.abc import Sequence
 from difflib import SequenceMatcher
 from typing import Literal
@@ -22,6 +20,7 @@ from typing import Literal
 import msgspec
 
 from ._records import Candidate, Query, Work
+from ._text import normalize_title, plain_text
 
 __all__ = [
     "ACCEPT_THRESHOLD",
@@ -107,109 +106,6 @@ _MARKERS = frozenset(
 #: Roman numerals up to 89 (i ... lxxxix): the ones that number parts and sequels.
 _ROMAN = re.compile(r"^(?=[ivxl])(xl|l?x{0,3})(ix|iv|v?i{0,3})$")
 
-#: LaTeX Greek letters, so that "$\alpha$" and "α" normalise alike (both to "alpha").
-_GREEK = {
-    "alpha": "α",
-    "beta": "β",
-    "gamma": "γ",
-    "delta": "δ",
-    "epsilon": "ε",
-    "varepsilon": "ε",
-    "zeta": "ζ",
-    "eta": "η",
-    "theta": "θ",
-    "vartheta": "θ",
-    "iota": "ι",
-    "kappa": "κ",
-    "lambda": "λ",
-    "mu": "μ",
-    "nu": "ν",
-    "xi": "ξ",
-    "pi": "π",
-    "rho": "ρ",
-    "sigma": "σ",
-    "tau": "τ",
-    "upsilon": "υ",
-    "phi": "φ",
-    "varphi": "φ",
-    "chi": "χ",
-    "psi": "ψ",
-    "omega": "ω",
-    "Gamma": "Γ",
-    "Delta": "Δ",
-    "Theta": "Θ",
-    "Lambda": "Λ",
-    "Xi": "Ξ",
-    "Pi": "Π",
-    "Sigma": "Σ",
-    "Phi": "Φ",
-    "Psi": "Ψ",
-    "Omega": "Ω",
-}
-
-
-def _greek_names() -> dict[str, str]:
-    """Greek letters spelled out (" alpha "), so that "α", "$\\alpha$" and "alpha" agree."""
-    names: dict[str, str] = {}
-    for code in range(0x391, 0x3CA):
-        name = unicodedata.name(chr(code), "")
-        if name.startswith(("GREEK SMALL LETTER ", "GREEK CAPITAL LETTER ")):
-            word = name.rsplit(" ", 1)[-1].lower()
-            names[chr(code)] = " " + ("lambda" if word == "lamda" else word) + " "
-    return names
-
-
-_GREEK_NAMES = _greek_names()
-
-#: Letters that NFKD does not decompose into a base letter and an accent.
-_LETTERS = str.maketrans(
-    {"ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ł": "l", "Ł": "L"}
-    | {"đ": "d", "Đ": "D", "ð": "d", "þ": "th", "ı": "i", "&": " and "}
-)
-
-_BLOCK_TAG = re.compile(r"</?(?:br|p|div|li|title|subtitle|jats:p|jats:title)\b[^>]*>", re.I)
-_TAG = re.compile(r"<[^<>]*>")
-_LATEX_ACCENT = re.compile(r"\\[`'^\"~=.]\s*(?:\{\s*([A-Za-z])\s*\}|([A-Za-z]))")
-_LATEX_ACCENT_WORD = re.compile(r"\\[cvuHkrdbt]\s*\{\s*([A-Za-z]+)\s*\}")
-_LATEX_COMMAND = re.compile(r"\\([A-Za-z]+)")
-_LATEX_MATH = re.compile(r"\$([^$]*)\$")
-_LATEX_SYMBOL = re.compile(r"\\([&%$#_{}])")
-
-
-def _strip_latex(text: str) -> str:
-    """``text`` with LaTeX markup removed and the content kept."""
-    text = _LATEX_SYMBOL.sub(r"\1", text)
-    text = _LATEX_ACCENT.sub(lambda m: m.group(1) or m.group(2), text)
-    text = _LATEX_ACCENT_WORD.sub(r"\1", text)
-    text = _LATEX_COMMAND.sub(lambda m: _GREEK.get(m.group(1), ""), text)
-    # Sub- and superscripts inside math: "H$_2$O" reads "H2O", like "H<sub>2</sub>O".
-    text = _LATEX_MATH.sub(lambda m: m.group(1).replace("_", "").replace("^", ""), text)
-    return text.replace("$", "").replace("{", "").replace("}", "")
-
-
-def normalize_title(text: str) -> str:
-    """``text`` reduced to what identifies a title: plain lower-case words.
-
-    HTML, JATS and MathML tags are removed with their content kept
-    (``<i>in vivo</i>`` is "in vivo", ``H<sub>2</sub>O`` "h2o"), entities
-    decoded; LaTeX markup likewise (``\\emph{x}`` is "x", ``Schr\\"odinger``
-    "schrodinger"). Then Unicode NFKD with accents dropped, Greek letters
-    spelled out (``$\\alpha$``, "α" and "alpha" all become "alpha"),
-    casefold, every character that is not a letter or digit becomes a space
-    ("&" becomes "and"), and runs of spaces collapse. Two sources'
-    spellings of one title normalise alike.
-    """
-    text = _BLOCK_TAG.sub(" ", text)
-    text = _TAG.sub("", text)
-    text = html.unescape(text)
-    if "\\" in text or "$" in text:
-        text = _strip_latex(text)
-    text = text.translate(_LETTERS)
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(_GREEK_NAMES.get(c, c) for c in text if not unicodedata.combining(c))
-    text = "".join(c if c.isalnum() else " " for c in text.casefold())
-    return " ".join(text.split())
-
 
 def _is_critical(word: str) -> bool:
     """Whether a differing word changes which paper a title names."""
@@ -290,15 +186,7 @@ def _citation_words(text: str) -> tuple[list[str], list[bool]]:
     punctuation (". ", quotes, commas), and a run of words that is not is
     part of something longer.
     """
-    text = _BLOCK_TAG.sub(" ", text)
-    text = _TAG.sub("", text)
-    text = html.unescape(text)
-    if "\\" in text or "$" in text:
-        text = _strip_latex(text)
-    text = text.translate(_LETTERS)
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(_GREEK_NAMES.get(c, c) for c in text if not unicodedata.combining(c))
-    text = text.casefold()
+    text = plain_text(text).casefold()
     words: list[str] = []
     punct_after: list[bool] = []
     for token in _WORD_OR_GAP.findall(text):

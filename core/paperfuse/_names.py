@@ -208,6 +208,8 @@ def _parsed_split(text: str) -> tuple[str, str] | None:
         return None
     if parsed.suffix:
         family = f"{family} {parsed.suffix}".strip()
+    if "," in family or "," in given:
+        return None  # a comma nameparser did not read as "Family, Given"
     return given, family
 
 

@@ -21,7 +21,8 @@ import logging
 import sys
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from ._errors import SourceError, SourceGone
@@ -31,9 +32,12 @@ from ._source import Politeness, Source, SourceContext
 from ._store import SourceStore
 
 if TYPE_CHECKING:
-    from ._resolver import Resolver
+    from ._agency import RegistrationAgencies
+    from ._cache import AnswerCache
+    from ._config import Config
+    from ._store import Store
 
-__all__ = ["Outcome", "SourceRuntime"]
+__all__ = ["Outcome", "RuntimeContext", "SourceRuntime"]
 
 log = logging.getLogger("paperfuse")
 
@@ -52,13 +56,31 @@ class Outcome(NamedTuple):
     cached: bool = False  # answered from the cache, no request at all
 
 
+@dataclass(frozen=True)
+class RuntimeContext:
+    """What a source's runtime needs of the resolver that runs it, and nothing more.
+
+    The HTTP client and the registry of DOI registration agencies are made on
+    first use and shared by every source of the resolver. ``others_busy`` says
+    whether a source other than the one asking is still working, so that a
+    lingering batch knows when waiting can bring no more identifiers.
+    """
+
+    config: Config
+    store: Store
+    cache: AnswerCache
+    http_client: Callable[[], Any]  # the shared httpx.AsyncClient
+    others_busy: Callable[[SourceRuntime], bool]
+    agencies: Callable[[], RegistrationAgencies]
+
+
 class SourceRuntime:
     """One source inside one resolver: its instance, pacer and lookup batcher."""
 
-    def __init__(self, resolver: Resolver, cls: type[Source]) -> None:
+    def __init__(self, context: RuntimeContext, cls: type[Source]) -> None:
         from ._http import DailyBudget, Pacer, SourceClient
 
-        config = resolver.config
+        config = context.config
         self.name = cls.name
         self.cls = cls
         settings = config.source(cls.name, cls.settings_aliases)
@@ -70,22 +92,22 @@ class SourceRuntime:
             max_linger=_pick(settings.max_linger, documented.max_linger),
         )
         self.max_linger = politeness.max_linger
-        self._others_busy = resolver._busy_besides
+        self._others_busy = context.others_busy
         self._lingering = False
         self._searching = 0
         self.pacer = Pacer(politeness.min_interval, politeness.max_concurrency)
         budget = politeness.daily_budget
         self.client = SourceClient(
             name=cls.name,
-            http=resolver._http_client(),
+            http=context.http_client(),
             pacer=self.pacer,
             secrets=config.secrets,
             timeout=settings.timeout or config.timeout,
-            budget=DailyBudget(resolver.store, cls.name, budget) if budget else None,
+            budget=DailyBudget(context.store, cls.name, budget) if budget else None,
         )
         self.call_timeout = settings.call_timeout or config.call_timeout
         self.secrets = config.secrets
-        self.cache = resolver.cache
+        self.cache = context.cache
         # Recent answers, so that an identifier repeated in a batch is asked once
         # when the cache cannot answer it; as many as inputs in flight, so that
         # memory stays flat.
@@ -108,18 +130,18 @@ class SourceRuntime:
         if not settings.enabled:
             self.skip_reason = "disabled by configuration"
             return
-        context = SourceContext(
+        source_context = SourceContext(
             name=cls.name,
             config=config,
             settings=settings,
             base_url=settings.url or cls.base_url,
             politeness=politeness,
             client=self.client,
-            store=SourceStore(resolver.store, cls.name),
-            agencies=resolver._registration_agencies(),
+            store=SourceStore(context.store, cls.name),
+            agencies=context.agencies(),
         )
         try:
-            self.instance = cls(context)
+            self.instance = cls(source_context)
             self.skip_reason = self.instance.unavailable_reason()
         except Exception as e:  # a broken plugin is reported, never raised
             self.skip_reason = f"plugin error: source could not be created: {self._describe(e)}"

@@ -3,17 +3,15 @@
 The arXiv API's query language has field prefixes (``ti:``, ``au:``,
 ``abs:``, ``all:``), the operators ``AND``, ``OR`` and ``ANDNOT``, phrases in
 double quotes and grouping with parentheses. Words taken from user text are
-reduced to letters and digits, so that nothing in them can act as syntax.
+:func:`paperfuse.search_words` (ASCII letters and digits), so that nothing in
+them can act as syntax.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
+from paperfuse import Query, search_words
 
-from paperfuse import Query
-
-__all__ = ["search_query", "words"]
+__all__ = ["search_query"]
 
 #: Words that the query language reads as operators.
 _OPERATORS = {"and", "or", "andnot", "not"}
@@ -27,15 +25,8 @@ _UNWANTED = ("erratum", "corrigendum", "retraction")
 _MAX_WORDS = 12
 
 
-def words(text: str) -> list[str]:
-    """The searchable words of ``text``: letters and digits only, accents dropped."""
-    folded = unicodedata.normalize("NFKD", text)
-    ascii_text = folded.encode("ascii", "ignore").decode()
-    return re.findall(r"[A-Za-z0-9]+", ascii_text)
-
-
 def _phrase(text: str) -> str | None:
-    terms = [w for w in words(text) if w.lower() not in _OPERATORS]
+    terms = [w for w in search_words(text) if w.lower() not in _OPERATORS]
     return '"' + " ".join(terms) + '"' if terms else None
 
 
@@ -54,10 +45,10 @@ def search_query(query: Query, *, phrase: bool = True) -> str | None:
             clause = _phrase(title)
             clause = f"ti:{clause}" if clause else None
         else:
-            significant = [w for w in words(title) if w.lower() not in _STOP | _OPERATORS]
+            significant = [w for w in search_words(title) if w.lower() not in _STOP | _OPERATORS]
             clause = _and("ti", significant[:_MAX_WORDS])
     else:
-        significant = [w for w in words(query.text) if w.lower() not in _STOP | _OPERATORS]
+        significant = [w for w in search_words(query.text) if w.lower() not in _STOP | _OPERATORS]
         clause = _and("all", [w for w in significant if not w.isdigit()][:_MAX_WORDS])
     if clause is None:
         return None

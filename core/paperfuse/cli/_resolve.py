@@ -44,8 +44,9 @@ _POSTFIX_EVERY = 0.5
     "format_name",
     default="json",
     show_default=True,
-    help="Output format: json, bibtex, csl-json, or one a plugin adds. A bibliography"
-    " format (bibtex, csl-json) holds the resolved inputs only; failed ones are reported"
+    help="Output format: json, csl-json, bibtex, biblatex, ris, or one a plugin adds. A"
+    " bibliography (csl-json, bibtex, biblatex, ris) holds the resolved inputs only; failed"
+    " ones are reported"
     " on stderr and, with --output NAME, in NAME.errors.jsonl.",
 )
 @click.option("--email", help="Contact email for sources that ask for one (or PAPERFUSE_EMAIL).")
