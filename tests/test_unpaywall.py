@@ -9,9 +9,6 @@ from __future__ import annotations
 import gzip
 import json
 import logging
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,8 +20,9 @@ from werkzeug import Request, Response
 
 import paperfuse
 import paperfuse_unpaywall
+from installed_plugins import BUILT_IN_PLUGINS
 from paperfuse import Config, SourceSettings, Work
-from paperfuse.testing import SourcesPlugin, fake_source, report
+from paperfuse.testing import CLI, Isolation, SourcesPlugin, fake_source, report
 from paperfuse_unpaywall import doi_object_to_work, snapshot_records
 
 FIXTURES = Path(__file__).parent / "fixtures" / "unpaywall"
@@ -473,21 +471,18 @@ def test_snapshot_records_reads_gzip_and_skips_bad_lines(tmp_path: Path) -> None
 # -- end to end ---------------------------------------------------------------------------------
 
 
-def test_cli_resolves_against_a_local_replay(httpserver: HTTPServer) -> None:
+def test_cli_resolves_against_a_local_replay(
+    httpserver: HTTPServer, paperfuse_isolated: Isolation, paperfuse_cli: CLI
+) -> None:
     serve(httpserver, recorded("unpywall_10.1038_nature12373.json"))
-    run = subprocess.run(
-        [sys.executable, "-m", "paperfuse.cli", "resolve", "10.1038/nature12373"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={
-            **os.environ,
-            "PAPERFUSE_EMAIL": EMAIL,
-            "PAPERFUSE_UNPAYWALL_URL": httpserver.url_for("").rstrip("/"),
-            "PAPERFUSE_DISABLED_PLUGINS": "arxiv,oab",
-        },
+    paperfuse_isolated.use_plugins(entry_points=BUILT_IN_PLUGINS - {"arxiv", "oab"})
+    run = paperfuse_cli.subprocess(
+        "resolve",
+        "10.1038/nature12373",
+        email=EMAIL,
+        urls={"unpaywall": httpserver.url_for("").rstrip("/")},
     )
-    assert run.returncode == 0, run.stderr
+    assert run.exit_code == 0, run.stderr
     record = json.loads(run.stdout)
     assert record["title"] == "Nanometre-scale thermometry in a living cell"
     assert record["best_oa_location"]["url_for_pdf"].startswith("https://dash.harvard.edu/")
