@@ -1,44 +1,32 @@
-"""Shared test set-up: no retries with backoff, no real user config, no network."""
+"""Shared set-up: every test is isolated by paperfuse's own testing kit.
+
+The kit's isolation (``paperfuse_isolated``, see docs/testing.md) is on for
+every test: no ``PAPERFUSE_*`` variable of the environment, an empty
+configuration file, a temporary cache, stamina's testing mode (one attempt, no
+back-off; tests of retries raise it with ``paperfuse.testing.retries``), every
+loaded source and doi.org pointed at a closed local port unless the test
+points them at its own server, and no HTTP connection beyond loopback (a
+refused one fails the test). So no test ever reaches a live host.
+
+Plugins are an allow-list, never a block-list: a test loads paperfuse's own
+built-in plugins and nothing else that happens to be installed in the same
+environment (a third-party plugin such as examples/paperfuse-openalex would
+otherwise answer, or try the internet, inside paperfuse's tests). The allow-list
+is ``PAPERFUSE_PLUGINS`` too, so a ``paperfuse`` process a test starts with
+``os.environ`` loads the same plugins. A test that installs a plugin of its own
+names it (``paperfuse_isolated.use_plugins(entry_points=[...])``).
+"""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-
 import pytest
-import stamina
+
+from installed_plugins import BUILT_IN_PLUGINS
+from paperfuse.testing import Isolation
 
 
 @pytest.fixture(autouse=True)
-def _no_backoff() -> Iterator[None]:
-    """stamina's testing mode: one attempt, no waiting (tests of retries raise it)."""
-    with stamina.set_testing(True):
-        yield
-
-
-@pytest.fixture(autouse=True)
-def _isolated_environment(
-    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
-) -> None:
-    """Keep the user's configuration, email, plugin switches and the network out of every test."""
-    for name in list(os.environ):
-        if name.startswith("PAPERFUSE_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
-    # A safety net: a built-in source that a test forgot to point at its local
-    # server reaches a closed local port, never the internet.
-    for source in (
-        "ARXIV",
-        "UNPAYWALL",
-        "OAB",
-        "DOI",
-        "CROSSREF",
-        "DATACITE",
-        "IDCONV",
-        "PUBMED",
-        "EUROPEPMC",
-    ):
-        monkeypatch.setenv(f"PAPERFUSE_{source}_URL", "http://127.0.0.1:9")
-    # The same for doi.org where a test builds its Config in code, without the environment.
-    monkeypatch.setattr("paperfuse._agency.DOI_RA_URL", "http://127.0.0.1:9")
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+def _isolated(paperfuse_isolated: Isolation) -> Isolation:
+    """Every test isolated, with the built-in plugins (and only them) installed."""
+    paperfuse_isolated.use_plugins(entry_points=BUILT_IN_PLUGINS)
+    return paperfuse_isolated

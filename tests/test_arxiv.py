@@ -8,9 +8,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -24,7 +21,9 @@ from werkzeug import Request, Response
 
 import paperfuse
 import paperfuse_arxiv
+from installed_plugins import BUILT_IN_PLUGINS
 from paperfuse import BadResponse, Config, Identifier, Query, SourceSettings, Work
+from paperfuse.testing import CLI, Isolation, ResolverFactory
 from paperfuse_arxiv import _source as arxiv_source
 from paperfuse_arxiv import parse_feed, search_query
 
@@ -213,20 +212,22 @@ def test_external_entity_is_never_read_even_without_doctype_check() -> None:
 # -- the source against a local server ----------------------------------------------------------
 
 
-def arxiv_config(server: HTTPServer, **options: object) -> Config:
-    return Config(
-        sources={
-            "arxiv": SourceSettings(
-                url=server.url_for("").rstrip("/"), min_interval=0.0, options=dict(options)
-            )
-        }
-    )
+MakeResolver = Callable[..., paperfuse.Resolver]
+Lookup = Callable[..., dict]
 
 
-def make_resolver(server: HTTPServer, **options: object) -> paperfuse.Resolver:
-    return paperfuse.Resolver(
-        arxiv_config(server, **options), entry_points=False, plugins={"arxiv": paperfuse_arxiv}
-    )
+@pytest.fixture
+def make_resolver(paperfuse_resolver: ResolverFactory) -> MakeResolver:
+    """``make_resolver(server, **options)``: the arXiv source at the local server."""
+
+    def make(server: HTTPServer, **options: object) -> paperfuse.Resolver:
+        return paperfuse_resolver(
+            {"arxiv": paperfuse_arxiv},
+            urls={"arxiv": server.url_for("").rstrip("/")},
+            settings={"arxiv": {"options": dict(options)}},
+        )
+
+    return make
 
 
 def serve(
@@ -248,16 +249,24 @@ def serve(
     return asked
 
 
-def lookup(server: HTTPServer, *identifiers: Identifier, **options: object) -> dict:
-    async def run() -> dict:
-        async with make_resolver(server, **options) as resolver:
-            runtime = resolver._sources()["arxiv"]
-            return dict(await runtime.instance.lookup(list(identifiers)))
+@pytest.fixture
+def lookup(make_resolver: MakeResolver) -> Lookup:
+    """``lookup(server, *identifiers, **options)``: the source's own answer to one batch."""
 
-    return asyncio.run(run())
+    def run_lookup(server: HTTPServer, *identifiers: Identifier, **options: object) -> dict:
+        async def run() -> dict:
+            async with make_resolver(server, **options) as resolver:
+                runtime = resolver._sources()["arxiv"]
+                return dict(await runtime.instance.lookup(list(identifiers)))
+
+        return asyncio.run(run())
+
+    return run_lookup
 
 
-def test_batch_lookup_missing_ids_are_not_found(httpserver: HTTPServer) -> None:
+def test_batch_lookup_missing_ids_are_not_found(
+    httpserver: HTTPServer, make_resolver: MakeResolver
+) -> None:
     asked = serve(httpserver, lambda p: (fixture("rsxiv_id_list_4ids_only1_returned.xml"), 200))
     ids = [Identifier(scheme="arxiv", value=f"2201.1345{n}") for n in (5, 2, 3, 4)]
     with make_resolver(httpserver) as resolver:
@@ -274,7 +283,7 @@ def test_batch_lookup_missing_ids_are_not_found(httpserver: HTTPServer) -> None:
     assert (report.status, report.requests) == ("not_found", 1)
 
 
-def test_long_id_list_goes_by_post(httpserver: HTTPServer) -> None:
+def test_long_id_list_goes_by_post(httpserver: HTTPServer, lookup: Lookup) -> None:
     asked = serve(httpserver, lambda p: (fixture("rsxiv_id_1201.56789_empty.xml"), 200))
     ids = [Identifier(scheme="arxiv", value=f"2101.{n:05d}") for n in range(1, 201)]
     results = lookup(httpserver, *ids, empty_feed_retries=0)
@@ -284,7 +293,9 @@ def test_long_id_list_goes_by_post(httpserver: HTTPServer) -> None:
     assert all(value is None for value in results.values())
 
 
-def test_versioned_id_gets_that_version_and_unversioned_the_latest(httpserver: HTTPServer) -> None:
+def test_versioned_id_gets_that_version_and_unversioned_the_latest(
+    httpserver: HTTPServer, lookup: Lookup
+) -> None:
     v1 = fixture("rsxiv_id_2206.06921_TRIMMED.xml").replace(b"2206.06921v3", b"2206.06921v1")
     serve(
         httpserver,
@@ -299,7 +310,9 @@ def test_versioned_id_gets_that_version_and_unversioned_the_latest(httpserver: H
     assert lookup(httpserver, first)[first].ids.arxiv_version == 1
 
 
-def test_error_feed_is_mapped_to_its_input_and_the_rest_resolves(httpserver: HTTPServer) -> None:
+def test_error_feed_is_mapped_to_its_input_and_the_rest_resolves(
+    httpserver: HTTPServer, lookup: Lookup
+) -> None:
     def handler(params: dict[str, str]) -> tuple[bytes, int]:
         if "1234.12345" in params["id_list"]:
             return fixture("arxivdocs_error_incorrect_id_format_1234.12345.xml"), 400
@@ -315,7 +328,7 @@ def test_error_feed_is_mapped_to_its_input_and_the_rest_resolves(httpserver: HTT
     assert [p["id_list"] for p in asked] == ["1234.12345,1710.08557", "1710.08557"]
 
 
-def test_error_naming_no_id_splits_the_batch(httpserver: HTTPServer) -> None:
+def test_error_naming_no_id_splits_the_batch(httpserver: HTTPServer, lookup: Lookup) -> None:
     def handler(params: dict[str, str]) -> tuple[bytes, int]:
         if "math/0211159" in params["id_list"]:
             return fixture("pubs_id_invalidid.xml"), 400
@@ -333,7 +346,9 @@ def test_error_naming_no_id_splits_the_batch(httpserver: HTTPServer) -> None:
     ]
 
 
-def test_an_error_naming_no_asked_id_is_not_split_without_end(httpserver: HTTPServer) -> None:
+def test_an_error_naming_no_asked_id_is_not_split_without_end(
+    httpserver: HTTPServer, lookup: Lookup
+) -> None:
     """Every request answered with the recorded error feed for another id: a few requests,
     and the API's message in every input's error (it used to cost 2n - 1 requests)."""
     error_feed = fixture("arxivdocs_error_incorrect_id_format_1234.12345.xml")
@@ -347,7 +362,7 @@ def test_an_error_naming_no_asked_id_is_not_split_without_end(httpserver: HTTPSe
         assert "arXiv API: incorrect id format for 1234.12345" in str(result)
 
 
-def test_splitting_a_batch_has_a_request_budget(httpserver: HTTPServer) -> None:
+def test_splitting_a_batch_has_a_request_budget(httpserver: HTTPServer, lookup: Lookup) -> None:
     """An API that names no id and fails differently each time still gets a bounded number
     of requests: enough to find one culprit by halving, and no more."""
     count = itertools.count()
@@ -364,7 +379,7 @@ def test_splitting_a_batch_has_a_request_budget(httpserver: HTTPServer) -> None:
     assert all("arXiv API: incorrect id format for " in str(r) for r in results.values())
 
 
-def test_one_bad_id_among_many_is_found_by_halving(httpserver: HTTPServer) -> None:
+def test_one_bad_id_among_many_is_found_by_halving(httpserver: HTTPServer, lookup: Lookup) -> None:
     good = fixture("rsxiv_id_1201.56789_empty.xml")
     culprit = "2101.00077"
 
@@ -383,7 +398,7 @@ def test_one_bad_id_among_many_is_found_by_halving(httpserver: HTTPServer) -> No
 
 
 def test_an_unattributed_error_reaches_every_input_through_the_resolver(
-    httpserver: HTTPServer,
+    httpserver: HTTPServer, make_resolver: MakeResolver
 ) -> None:
     error_feed = fixture("arxivdocs_error_incorrect_id_format_1234.12345.xml")
     asked = serve(httpserver, lambda p: (error_feed, 400))
@@ -398,7 +413,7 @@ def test_an_unattributed_error_reaches_every_input_through_the_resolver(
         assert "timed out" not in (report.error or "")
 
 
-def test_empty_feed_for_existing_ids_is_asked_again(httpserver: HTTPServer) -> None:
+def test_empty_feed_for_existing_ids_is_asked_again(httpserver: HTTPServer, lookup: Lookup) -> None:
     answers = [fixture("rsxiv_id_1201.56789_empty.xml"), fixture("pubs_id_1710.08557.xml")]
     asked = serve(httpserver, lambda p: (answers.pop(0), 200))
     good = Identifier(scheme="arxiv", value="1710.08557")
@@ -406,7 +421,7 @@ def test_empty_feed_for_existing_ids_is_asked_again(httpserver: HTTPServer) -> N
     assert len(asked) == 2
 
 
-def test_empty_feed_retries_are_bounded(httpserver: HTTPServer) -> None:
+def test_empty_feed_retries_are_bounded(httpserver: HTTPServer, lookup: Lookup) -> None:
     asked = serve(httpserver, lambda p: (fixture("rsxiv_id_1201.56789_empty.xml"), 200))
     missing = Identifier(scheme="arxiv", value="1201.56789")
     assert lookup(httpserver, missing, empty_feed_retries=2) == {missing: None}
@@ -429,7 +444,7 @@ def test_empty_feed_retries_are_bounded(httpserver: HTTPServer) -> None:
     ],
 )
 def test_broken_responses_are_source_errors_for_that_request(
-    httpserver: HTTPServer, status: int, body: bytes, message: str
+    httpserver: HTTPServer, status: int, body: bytes, message: str, make_resolver: MakeResolver
 ) -> None:
     serve(httpserver, lambda p: (body, status))
     with make_resolver(httpserver) as resolver:
@@ -441,7 +456,9 @@ def test_broken_responses_are_source_errors_for_that_request(
     assert work.status == "error"
 
 
-def test_oversized_feed_is_refused(httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_oversized_feed_is_refused(
+    httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch, make_resolver: MakeResolver
+) -> None:
     monkeypatch.setattr(arxiv_source, "_MAX_FEED_BYTES", 1000)
     serve(httpserver, lambda p: (fixture("pubs_id_astro-ph_9812133.xml"), 200))
     with make_resolver(httpserver) as resolver:
@@ -449,7 +466,9 @@ def test_oversized_feed_is_refused(httpserver: HTTPServer, monkeypatch: pytest.M
     assert "response body larger than 1000 bytes" in (work.sources[0].error or "")
 
 
-def test_5xx_and_429_are_retried_honouring_retry_after(httpserver: HTTPServer) -> None:
+def test_5xx_and_429_are_retried_honouring_retry_after(
+    httpserver: HTTPServer, make_resolver: MakeResolver
+) -> None:
     times: list[float] = []
     answers: list[tuple[bytes, int, dict[str, str]]] = [
         (b"busy", 503, {}),
@@ -539,7 +558,9 @@ def test_search_query_is_quoted_and_escaped(
     assert search_query(query, phrase=phrase) == expected
 
 
-def test_title_search_finds_the_paper_through_the_matcher(httpserver: HTTPServer) -> None:
+def test_title_search_finds_the_paper_through_the_matcher(
+    httpserver: HTTPServer, make_resolver: MakeResolver
+) -> None:
     asked = serve(httpserver, lambda p: (fixture("rsxiv_search_electron_and_proton.xml"), 200))
     with make_resolver(httpserver) as resolver:
         work = resolver.resolve("Electron cloud observations at the ISIS Proton Synchrotron")
@@ -552,7 +573,9 @@ def test_title_search_finds_the_paper_through_the_matcher(httpserver: HTTPServer
     assert (asked[0]["start"], asked[0]["max_results"]) == ("0", "10")
 
 
-def test_search_falls_back_to_words_when_the_phrase_finds_nothing(httpserver: HTTPServer) -> None:
+def test_search_falls_back_to_words_when_the_phrase_finds_nothing(
+    httpserver: HTTPServer, make_resolver: MakeResolver
+) -> None:
     answers = [
         fixture("rsxiv_id_1201.56789_empty.xml"),
         fixture("rsxiv_search_electron_and_proton.xml"),
@@ -565,7 +588,7 @@ def test_search_falls_back_to_words_when_the_phrase_finds_nothing(httpserver: HT
 
 
 def test_search_paging_stops_at_the_api_cap(
-    httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+    httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch, make_resolver: MakeResolver
 ) -> None:
     monkeypatch.setattr(arxiv_source, "MAX_RESULTS", 25)
     feed = fixture("arxivvanity_test-data_cs_ml_max10.xml")  # 10 entries, total 46083
@@ -585,7 +608,7 @@ def test_search_paging_stops_at_the_api_cap(
 # -- end to end -----------------------------------------------------------------------------------
 
 
-def test_resolved_record_is_complete(httpserver: HTTPServer) -> None:
+def test_resolved_record_is_complete(httpserver: HTTPServer, make_resolver: MakeResolver) -> None:
     serve(httpserver, lambda p: (fixture("pubs_id_1710.08557.xml"), 200))
     with make_resolver(httpserver) as resolver:
         work = resolver.resolve("https://arxiv.org/abs/1710.08557")
@@ -598,22 +621,20 @@ def test_resolved_record_is_complete(httpserver: HTTPServer) -> None:
     assert work.provenance["abstract"].source == "arxiv"
 
 
-def test_cli_resolves_against_a_local_replay(httpserver: HTTPServer) -> None:
+def test_cli_resolves_against_a_local_replay(
+    httpserver: HTTPServer, paperfuse_isolated: Isolation, paperfuse_cli: CLI
+) -> None:
     serve(
         httpserver, lambda p: (feed_of("pubs_id_1710.08557.xml", "pubs_id_math_0211159.xml"), 200)
     )
-    run = subprocess.run(
-        [sys.executable, "-m", "paperfuse.cli", "resolve", "1710.08557", "math/0211159"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={
-            **os.environ,
-            "PAPERFUSE_ARXIV_URL": httpserver.url_for("").rstrip("/"),
-            "PAPERFUSE_DISABLED_PLUGINS": "unpaywall,oab",
-        },
+    paperfuse_isolated.use_plugins(entry_points=BUILT_IN_PLUGINS - {"unpaywall", "oab"})
+    run = paperfuse_cli.subprocess(
+        "resolve",
+        "1710.08557",
+        "math/0211159",
+        urls={"arxiv": httpserver.url_for("").rstrip("/")},
     )
-    assert run.returncode == 0, run.stderr
+    assert run.exit_code == 0, run.stderr
     first, second = (json.loads(line) for line in run.stdout.splitlines())
     assert first["ids"]["doi"] == "10.1186/s12984-017-0305-3"
     assert second["ids"]["arxiv"] == "math/0211159"

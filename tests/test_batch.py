@@ -19,9 +19,11 @@ from pathlib import Path
 import pytest
 
 import paperfuse
-from fakes import fake_source, install_distribution, make_resolver
+from engine_resolvers import make_resolver
+from installed_plugins import install_distribution
 from paperfuse import Config, Ids, Work
 from paperfuse._store import Store
+from paperfuse.testing import CLI, Isolation, fake_source
 
 # -- the cache, through the resolver ---------------------------------------------------------
 
@@ -183,7 +185,11 @@ def paperfuse_register_sources():
 
 
 @pytest.fixture
-def cli(tmp_path: Path):  # type: ignore[no-untyped-def]
+def table_log(
+    tmp_path: Path, paperfuse_isolated: Isolation, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """The fake source ``table`` installed, and the only plugin any ``paperfuse`` process
+    loads; returns the file where it logs what it was asked."""
     plugins = tmp_path / "plugins"
     plugins.mkdir()
     install_distribution(
@@ -191,39 +197,24 @@ def cli(tmp_path: Path):  # type: ignore[no-untyped-def]
     )
     log = tmp_path / "asked.log"
     log.touch()
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(plugins),
-        "PAPERFUSE_DISABLED_PLUGINS": "arxiv,unpaywall,oab,crossref,pubmed,europepmc",
-        "PAPERFUSE_CACHE_DIR": str(tmp_path / "cache"),
-        "TABLE_LOG": str(log),
-    }
-
-    def run(*args: str, stdin: str | None = None, **extra: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "paperfuse.cli", *args],
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            env={**env, **extra},
-        )
-
-    run.log = log  # type: ignore[attr-defined]
-    run.env = env  # type: ignore[attr-defined]
-    return run
+    monkeypatch.setenv("PYTHONPATH", str(plugins))
+    monkeypatch.setenv("TABLE_LOG", str(log))
+    paperfuse_isolated.use_plugins(entry_points=["table"])
+    return log
 
 
-def _asked(cli) -> list[str]:  # type: ignore[no-untyped-def]
-    return cli.log.read_text().split()
+def _asked(log: Path) -> list[str]:
+    return log.read_text().split()
 
 
-def test_input_file_output_file_summary_and_rerun(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_input_file_output_file_summary_and_rerun(
+    paperfuse_cli: CLI, table_log: Path, tmp_path: Path
+) -> None:
     listing = tmp_path / "ids.txt"
     listing.write_text("10.5555/a\n\n10.5555/b\nnot an id 12\n1234.1234\n10.5555/missing\n")
     out = tmp_path / "records.jsonl"
-    first = cli("resolve", "--input", str(listing), "--output", str(out))
-    assert first.returncode == 1
+    first = paperfuse_cli.subprocess("resolve", "--input", str(listing), "--output", str(out))
+    assert first.exit_code == 1
     assert first.stdout == ""
     records = [json.loads(line) for line in out.read_text().splitlines()]
     assert [(r["input"], r["status"]) for r in records] == [
@@ -237,54 +228,58 @@ def test_input_file_output_file_summary_and_rerun(cli, tmp_path: Path) -> None: 
     assert "paperfuse: 5 inputs in" in first.stderr
     assert "2 resolved, 2 not found, 0 ambiguous, 1 invalid, 0 errors" in first.stderr
     assert "paperfuse:   table: 0 requests, 0 answers from the cache" in first.stderr
-    asked = _asked(cli)
-    second = cli("resolve", "--input", str(listing), "--output", str(out))
-    assert _asked(cli) == asked  # zero requests the second time
+    asked = _asked(table_log)
+    second = paperfuse_cli.subprocess("resolve", "--input", str(listing), "--output", str(out))
+    assert _asked(table_log) == asked  # zero requests the second time
     assert "table: 0 requests, 3 answers from the cache" in second.stderr
-    quiet = cli("resolve", "-q", "--input", str(listing), "-o", str(out))
+    quiet = paperfuse_cli.subprocess("resolve", "-q", "--input", str(listing), "-o", str(out))
     assert quiet.stderr == ""
 
 
-def test_csv_column_and_stdin(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_csv_column_and_stdin(paperfuse_cli: CLI, table_log: Path, tmp_path: Path) -> None:
     table = tmp_path / "library.csv"
     table.write_text('title,DOI\n"A, paper",10.5555/a\nno doi,\nB,https://doi.org/10.5555/B\n')
-    run = cli("resolve", "--input", str(table), "--column", "DOI")
+    run = paperfuse_cli.subprocess("resolve", "--input", str(table), "--column", "DOI")
     records = [json.loads(line) for line in run.stdout.splitlines()]
     assert [(r["input"], r["status"]) for r in records] == [
         ("10.5555/a", "resolved"),
         ("", "invalid"),
         ("https://doi.org/10.5555/B", "resolved"),
     ]
-    missing = cli("resolve", "--input", str(table), "--column", "doi")
-    assert missing.returncode == 2
+    missing = paperfuse_cli.subprocess("resolve", "--input", str(table), "--column", "doi")
+    assert missing.exit_code == 2
     assert "--column 'doi' is not a column of" in missing.stderr
     assert "(found: title, DOI)" in missing.stderr
-    piped = cli("resolve", "--input", "-", stdin="10.5555/c\n10.5555/d\n")
+    piped = paperfuse_cli.subprocess("resolve", "--input", "-", input="10.5555/c\n10.5555/d\n")
     assert [json.loads(line)["title"] for line in piped.stdout.splitlines()] == [
         "T 10.5555/c",
         "T 10.5555/d",
     ]
 
 
-def test_usage_errors(cli) -> None:  # type: ignore[no-untyped-def]
-    both = cli("resolve", "10.5555/a", "--input", "-")
-    assert both.returncode == 2
+def test_usage_errors(paperfuse_cli: CLI, table_log: Path) -> None:
+    both = paperfuse_cli.subprocess("resolve", "10.5555/a", "--input", "-")
+    assert both.exit_code == 2
     assert "not both" in both.stderr
-    assert cli("resolve", "--column", "DOI", "10.5555/a").returncode == 2
+    assert paperfuse_cli.subprocess("resolve", "--column", "DOI", "10.5555/a").exit_code == 2
 
 
-def test_interrupt_leaves_no_output_posing_as_complete_and_resumes(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_interrupt_leaves_no_output_posing_as_complete_and_resumes(
+    paperfuse_cli: CLI, table_log: Path, tmp_path: Path
+) -> None:
     listing = tmp_path / "ids.txt"
     listing.write_text("".join(f"10.5555/{n}\n" for n in range(40)))
     out = tmp_path / "records.jsonl"
     process = subprocess.Popen(
         [sys.executable, "-m", "paperfuse.cli", "resolve", "-i", str(listing), "-o", str(out)],
-        env={**cli.env, "TABLE_DELAY": "0.3", "PAPERFUSE_TABLE_MAX_CONCURRENCY": "1"},
+        env=paperfuse_cli.process_environment(
+            env={"TABLE_DELAY": "0.3", "PAPERFUSE_TABLE_MAX_CONCURRENCY": "1"}
+        ),
         stderr=subprocess.PIPE,
         text=True,
     )
     deadline = time.monotonic() + 30
-    while len(_asked(cli)) < 10 and time.monotonic() < deadline:
+    while len(_asked(table_log)) < 10 and time.monotonic() < deadline:
         time.sleep(0.05)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=60)
@@ -293,23 +288,25 @@ def test_interrupt_leaves_no_output_posing_as_complete_and_resumes(cli, tmp_path
     assert "run the same command again to resume" in stderr
     assert not out.exists()  # only the .partial file, never a half-written one under its name
     assert out.with_name("records.jsonl.partial").exists()
-    asked_before = set(_asked(cli))
+    asked_before = set(_asked(table_log))
     assert 10 <= len(asked_before) < 40
-    rerun = cli("resolve", "-i", str(listing), "-o", str(out))
-    assert rerun.returncode == 0
-    asked_after = _asked(cli)[len(asked_before) :]
+    rerun = paperfuse_cli.subprocess("resolve", "-i", str(listing), "-o", str(out))
+    assert rerun.exit_code == 0
+    asked_after = _asked(table_log)[len(asked_before) :]
     assert asked_before.isdisjoint(asked_after)
     assert len(out.read_text().splitlines()) == 40
 
 
-def test_progress_bar_on_a_terminal_only(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_progress_bar_on_a_terminal_only(
+    paperfuse_cli: CLI, table_log: Path, tmp_path: Path
+) -> None:
     listing = tmp_path / "ids.txt"
     listing.write_text("".join(f"10.5555/{n}\n" for n in range(12)))
     leader, follower = pty.openpty()
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
     process = subprocess.Popen(
         [sys.executable, "-m", "paperfuse.cli", "resolve", "-i", str(listing)],
-        env=cli.env,
+        env=paperfuse_cli.process_environment(),
         stdout=subprocess.DEVNULL,
         stderr=follower,
     )
@@ -332,20 +329,20 @@ def test_progress_bar_on_a_terminal_only(cli, tmp_path: Path) -> None:  # type: 
     assert "12/12" in text
     assert "rec/s" in text
     assert "paperfuse: 12 inputs in" in text
-    piped = cli("resolve", "-i", str(listing))
+    piped = paperfuse_cli.subprocess("resolve", "-i", str(listing))
     assert "12/12" not in piped.stderr  # not a terminal: a summary, no bar
 
 
-def test_cache_info_and_clear(cli) -> None:  # type: ignore[no-untyped-def]
-    cli("resolve", "10.5555/a", "10.5555/missing")
-    info = cli("cache", "info")
-    assert info.returncode == 0
+def test_cache_info_and_clear(paperfuse_cli: CLI, table_log: Path) -> None:
+    paperfuse_cli.subprocess("resolve", "10.5555/a", "10.5555/missing")
+    info = paperfuse_cli.subprocess("cache", "info")
+    assert info.exit_code == 0
     assert "table: 1 found, 1 not found, 0 expired" in info.stdout
-    details = json.loads(cli("cache", "info", "--json").stdout)
+    details = json.loads(paperfuse_cli.subprocess("cache", "info", "--json").stdout)
     assert details["answers"]["table"] == {"found": 1, "not_found": 1, "expired": 0}
-    cleared = cli("cache", "clear", "--source", "table")
+    cleared = paperfuse_cli.subprocess("cache", "clear", "--source", "table")
     assert cleared.stdout.strip() == "removed 2 cached answers"
-    assert "no answers cached" in cli("cache", "info").stdout
+    assert "no answers cached" in paperfuse_cli.subprocess("cache", "info").stdout
 
 
 def test_resolver_stats() -> None:
@@ -364,24 +361,33 @@ def test_store_counter_is_atomic(tmp_path: Path) -> None:
     store.close()
 
 
-def test_summary_says_which_source_was_paused(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_summary_says_which_source_was_paused(
+    paperfuse_cli: CLI, table_log: Path, tmp_path: Path
+) -> None:
     """Issue 10.10: a source that keeps failing is paused, and the summary says so."""
     listing = tmp_path / "ids.txt"
     listing.write_text("".join(f"10.5555/{n}\n" for n in range(60)))  # 12 calls of 5
-    run = cli("resolve", "--input", str(listing), TABLE_LOG=str(tmp_path / "no" / "such" / "log"))
-    assert run.returncode == 1
+    run = paperfuse_cli.subprocess(
+        "resolve", "--input", str(listing), env={"TABLE_LOG": str(tmp_path / "no" / "such" / "log")}
+    )
+    assert run.exit_code == 1
     assert len(run.stdout.splitlines()) == 60
     assert "paperfuse:   table: paused for the rest of this run after 5 failures" in run.stderr
     assert "Traceback" not in run.stderr
 
 
-def test_a_reader_that_stops_early_ends_the_run_quietly(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_reader_that_stops_early_ends_the_run_quietly(
+    paperfuse_cli: CLI, table_log: Path, tmp_path: Path
+) -> None:
     """``paperfuse resolve ... | head -1``: a closed pipe is no traceback."""
     listing = tmp_path / "ids.txt"
     listing.write_text("".join(f"10.5555/{n}\n" for n in range(3000)))
     command = [sys.executable, "-m", "paperfuse.cli", "resolve", "--input", str(listing)]
     with subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=cli.env
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=paperfuse_cli.process_environment(),
     ) as process:
         assert process.stdout is not None
         process.stdout.readline()

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from fakes import install_distribution
+from installed_plugins import install_distribution
+from paperfuse.testing import CLI, Isolation
 
 SOURCE = """
     import paperfuse
@@ -40,40 +38,24 @@ SOURCE = """
 
 
 @pytest.fixture
-def plugin_path(tmp_path: Path) -> Path:
+def plugin_path(
+    tmp_path: Path, paperfuse_isolated: Isolation, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """The fake source installed where ``paperfuse`` processes find it; only it answers."""
     install_distribution(
         tmp_path,
         "paperfuse-table",
         {"table": "paperfuse_table", "broken": "paperfuse_broken_at_import"},
         {"paperfuse_table": SOURCE, "paperfuse_broken_at_import": "1 / 0\n"},
     )
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    paperfuse_isolated.use_plugins(entry_points=["table", "broken"])
     return tmp_path
 
 
-def _paperfuse(
-    plugin_path: Path, *args: str, stdin: str | None = None, **env: str
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "paperfuse.cli", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env={
-            **os.environ,
-            "PYTHONPATH": str(plugin_path),
-            # only the fake source answers
-            "PAPERFUSE_DISABLED_PLUGINS": (
-                "arxiv,unpaywall,oab,crossref,datacite,idconv,pubmed,europepmc"
-            ),
-            **env,
-        },
-        timeout=60,
-    )
-
-
-def test_resolve_one_prints_one_json_record(plugin_path: Path) -> None:
-    run = _paperfuse(plugin_path, "resolve", "https://doi.org/10.1234/FOUND")
-    assert run.returncode == 0, run.stderr
+def test_resolve_one_prints_one_json_record(plugin_path: Path, paperfuse_cli: CLI) -> None:
+    run = paperfuse_cli.subprocess("resolve", "https://doi.org/10.1234/FOUND")
+    assert run.exit_code == 0, run.stderr
     record = json.loads(run.stdout)
     assert record["title"] == "A found paper"
     assert record["status"] == "resolved"
@@ -84,9 +66,11 @@ def test_resolve_one_prints_one_json_record(plugin_path: Path) -> None:
     assert "Traceback" not in run.stderr
 
 
-def test_resolve_several_prints_json_lines_and_exit_1_when_some_fail(plugin_path: Path) -> None:
-    run = _paperfuse(plugin_path, "resolve", "10.1234/found", "10.1234/missing", "1234.1234")
-    assert run.returncode == 1
+def test_resolve_several_prints_json_lines_and_exit_1_when_some_fail(
+    plugin_path: Path, paperfuse_cli: CLI
+) -> None:
+    run = paperfuse_cli.subprocess("resolve", "10.1234/found", "10.1234/missing", "1234.1234")
+    assert run.exit_code == 1
     lines = [json.loads(line) for line in run.stdout.splitlines()]
     assert [(r["input"], r["status"]) for r in lines] == [
         ("10.1234/found", "resolved"),
@@ -97,32 +81,34 @@ def test_resolve_several_prints_json_lines_and_exit_1_when_some_fail(plugin_path
     assert "month 34" in lines[2]["error"]
 
 
-def test_resolve_reads_a_file_or_stdin(plugin_path: Path, tmp_path: Path) -> None:
+def test_resolve_reads_a_file_or_stdin(
+    plugin_path: Path, paperfuse_cli: CLI, tmp_path: Path
+) -> None:
     listing = tmp_path / "ids.txt"
     listing.write_text("10.1234/found\n\n  doi:10.1234/FOUND  \n")
-    from_file = _paperfuse(plugin_path, "resolve", "--input", str(listing))
-    from_stdin = _paperfuse(plugin_path, "resolve", "-i", "-", stdin=listing.read_text())
+    from_file = paperfuse_cli.subprocess("resolve", "--input", str(listing))
+    from_stdin = paperfuse_cli.subprocess("resolve", "-i", "-", input=listing.read_text())
     for run in (from_file, from_stdin):
-        assert run.returncode == 0, run.stderr
+        assert run.exit_code == 0, run.stderr
         records = [json.loads(line) for line in run.stdout.splitlines()]
         assert [r["input"] for r in records] == ["10.1234/found", "doi:10.1234/FOUND"]
         assert all(r["title"] == "A found paper" for r in records)
 
 
-def test_resolve_formats(plugin_path: Path) -> None:
-    bibtex = _paperfuse(plugin_path, "resolve", "--format", "bibtex", "10.1234/found")
-    assert bibtex.returncode == 0
+def test_resolve_formats(plugin_path: Path, paperfuse_cli: CLI) -> None:
+    bibtex = paperfuse_cli.subprocess("resolve", "--format", "bibtex", "10.1234/found")
+    assert bibtex.exit_code == 0
     assert bibtex.stdout.startswith("@article{lovelace2020found,\n")
     assert "  doi = {10.1234/found}" in bibtex.stdout
-    csl = _paperfuse(plugin_path, "resolve", "-f", "csl-json", "10.1234/found")
+    csl = paperfuse_cli.subprocess("resolve", "-f", "csl-json", "10.1234/found")
     (item,) = json.loads(csl.stdout)  # a batch of CSL-JSON is one array
     assert item["author"] == [{"family": "Lovelace", "given": "Ada"}]
     assert item["container-title"] == "Journal of Tests"
 
 
-def test_no_source_for_the_scheme_is_said(plugin_path: Path) -> None:
-    run = _paperfuse(plugin_path, "resolve", "PMC123456")
-    assert run.returncode == 1
+def test_no_source_for_the_scheme_is_said(plugin_path: Path, paperfuse_cli: CLI) -> None:
+    run = paperfuse_cli.subprocess("resolve", "PMC123456")
+    assert run.exit_code == 1
     record = json.loads(run.stdout)
     assert record["error"] == (
         "no source can answer this yet: no installed source accepts pmcid identifiers"
@@ -140,28 +126,32 @@ def test_no_source_for_the_scheme_is_said(plugin_path: Path) -> None:
     ],
 )
 def test_usage_and_configuration_errors_exit_2(
-    plugin_path: Path, args: tuple[str, ...], env: dict[str, str], message: str
+    plugin_path: Path,
+    paperfuse_cli: CLI,
+    args: tuple[str, ...],
+    env: dict[str, str],
+    message: str,
 ) -> None:
-    run = _paperfuse(plugin_path, "resolve", *args, **env)
-    assert run.returncode == 2
+    run = paperfuse_cli.subprocess("resolve", *args, env=env)
+    assert run.exit_code == 2
     assert message in run.stderr
     assert run.stdout == ""
 
 
-def test_help_is_written_for_newcomers(plugin_path: Path) -> None:
-    run = _paperfuse(plugin_path, "--help")
-    assert run.returncode == 0
+def test_help_is_written_for_newcomers(plugin_path: Path, paperfuse_cli: CLI) -> None:
+    run = paperfuse_cli.subprocess("--help")
+    assert run.exit_code == 0
     for command in ("resolve", "identify", "plugins"):
         assert command in run.stdout
     assert "Thank you to arXiv for use of its open access interoperability." in run.stdout
 
 
-def test_identify_prints_json_and_exits_1_on_invalid(plugin_path: Path) -> None:
-    good = _paperfuse(plugin_path, "identify", "arxiv.org/pdf/1710.08557v2.pdf")
-    assert good.returncode == 0
+def test_identify_prints_json_and_exits_1_on_invalid(plugin_path: Path, paperfuse_cli: CLI) -> None:
+    good = paperfuse_cli.subprocess("identify", "arxiv.org/pdf/1710.08557v2.pdf")
+    assert good.exit_code == 0
     assert json.loads(good.stdout)["identifiers"] == [
         {"scheme": "arxiv", "value": "1710.08557", "version": 2, "confidence": 1.0}
     ]
-    bad = _paperfuse(plugin_path, "identify", "")
-    assert bad.returncode == 1
+    bad = paperfuse_cli.subprocess("identify", "")
+    assert bad.exit_code == 1
     assert json.loads(bad.stdout)["reason"] == "empty input"

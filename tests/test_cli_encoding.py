@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from fakes import install_distribution
+from installed_plugins import install_distribution
 from paperfuse import Author, BibTeXFormat, CSLJSONFormat, Ids, JSONFormat, OutputFormat, Work
+from paperfuse.testing import CLI, Isolation
 
 SOURCE = """
     import paperfuse
@@ -34,47 +33,45 @@ SOURCE = """
 
 
 @pytest.fixture
-def plugin_path(tmp_path: Path) -> Path:
+def plugin_path(
+    tmp_path: Path, paperfuse_isolated: Isolation, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """The fake source installed where ``paperfuse`` processes find it; only it answers."""
     install_distribution(
         tmp_path, "paperfuse-table", {"table": "paperfuse_table"}, {"paperfuse_table": SOURCE}
     )
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    paperfuse_isolated.use_plugins(entry_points=["table"])
     return tmp_path
 
 
-def _paperfuse(
-    plugin_path: Path, *args: str | bytes, stdin: bytes | None = None
-) -> subprocess.CompletedProcess[bytes]:
-    """The real command, given raw bytes on argv and stdin (as a shell would pass them)."""
-    return subprocess.run(
-        [sys.executable, "-m", "paperfuse.cli", *args],
-        input=stdin,
-        capture_output=True,
-        env={
-            **os.environ,
-            "PYTHONPATH": str(plugin_path),
-            "PAPERFUSE_DISABLED_PLUGINS": "arxiv,unpaywall,oab",
-            "PAPERFUSE_CACHE_DIR": str(plugin_path / "cache"),
-        },
-        timeout=60,
-    )
+def _argv(raw: bytes) -> str:
+    """Raw bytes as an argument the process receives byte for byte (as a shell passes them)."""
+    return os.fsdecode(raw)
 
 
-def _records(output: bytes) -> list[dict[str, object]]:
-    return [json.loads(line) for line in output.decode("utf-8").splitlines()]
+def _utf8(written: str) -> str:
+    """What the command wrote, checked strictly as UTF-8: the runner reads a byte that is not
+    UTF-8 as a lone surrogate, which encoding refuses."""
+    written.encode("utf-8")
+    return written
+
+
+def _records(output: str) -> list[dict[str, object]]:
+    return [json.loads(line) for line in _utf8(output).splitlines()]
 
 
 def test_bad_bytes_on_stdin_make_that_line_invalid_and_the_batch_goes_on(
-    plugin_path: Path,
+    plugin_path: Path, paperfuse_cli: CLI
 ) -> None:
-    run = _paperfuse(
-        plugin_path,
+    run = paperfuse_cli.subprocess(
         "resolve",
         "--input",
         "-",
-        stdin=b"10.1234/a\n10.1038/\xffx\n10.1234/b\n",
+        input=b"10.1234/a\n10.1038/\xffx\n10.1234/b\n",
     )
-    assert b"Traceback" not in run.stderr, run.stderr.decode(errors="replace")
-    assert run.returncode == 1
+    assert "Traceback" not in run.stderr, run.stderr
+    assert run.exit_code == 1
     records = _records(run.stdout)
     assert [(r["input"], r["status"]) for r in records] == [
         ("10.1234/a", "resolved"),
@@ -84,10 +81,10 @@ def test_bad_bytes_on_stdin_make_that_line_invalid_and_the_batch_goes_on(
     assert records[1]["error"] == "line 2 is not valid UTF-8: byte 0xff at position 8"
 
 
-def test_bad_bytes_on_argv_make_that_input_invalid(plugin_path: Path) -> None:
-    run = _paperfuse(plugin_path, "resolve", "10.1234/a", b"10.1038/\xffx", "10.1234/b")
-    assert b"Traceback" not in run.stderr, run.stderr.decode(errors="replace")
-    assert run.returncode == 1
+def test_bad_bytes_on_argv_make_that_input_invalid(plugin_path: Path, paperfuse_cli: CLI) -> None:
+    run = paperfuse_cli.subprocess("resolve", "10.1234/a", _argv(b"10.1038/\xffx"), "10.1234/b")
+    assert "Traceback" not in run.stderr, run.stderr
+    assert run.exit_code == 1
     records = _records(run.stdout)
     assert [(r["input"], r["status"]) for r in records] == [
         ("10.1234/a", "resolved"),
@@ -98,22 +95,24 @@ def test_bad_bytes_on_argv_make_that_input_invalid(plugin_path: Path) -> None:
 
 
 @pytest.mark.parametrize("format_name", ["json", "csl-json", "bibtex"])
-def test_every_format_writes_an_input_of_bad_bytes(plugin_path: Path, format_name: str) -> None:
-    run = _paperfuse(plugin_path, "resolve", "-f", format_name, b"\xff\xfe10.1234/a")
-    assert b"Traceback" not in run.stderr, run.stderr.decode(errors="replace")
-    assert run.returncode == 1
-    written = run.stdout.decode("utf-8")  # strict: every byte written is UTF-8
+def test_every_format_writes_an_input_of_bad_bytes(
+    plugin_path: Path, paperfuse_cli: CLI, format_name: str
+) -> None:
+    run = paperfuse_cli.subprocess("resolve", "-f", format_name, _argv(b"\xff\xfe10.1234/a"))
+    assert "Traceback" not in run.stderr, run.stderr
+    assert run.exit_code == 1
+    written = _utf8(run.stdout)  # strict: every byte written is UTF-8
     if format_name == "json":  # a bibliography has no entry for a failed input
         assert "\ufffd\ufffd10.1234/a" in json.loads(written).values()
     if format_name == "csl-json":
         assert json.loads(written) == []
-        assert "\ufffd\ufffd10.1234/a" in run.stderr.decode("utf-8")
+        assert "\ufffd\ufffd10.1234/a" in _utf8(run.stderr)
 
 
-def test_identify_bad_bytes_on_argv(plugin_path: Path) -> None:
-    run = _paperfuse(plugin_path, "identify", b"\xff", b"arXiv:1710.\xe2\x80x08557")
-    assert b"Traceback" not in run.stderr, run.stderr.decode(errors="replace")
-    assert run.returncode == 1
+def test_identify_bad_bytes_on_argv(plugin_path: Path, paperfuse_cli: CLI) -> None:
+    run = paperfuse_cli.subprocess("identify", _argv(b"\xff"), _argv(b"arXiv:1710.\xe2\x80x08557"))
+    assert "Traceback" not in run.stderr, run.stderr
+    assert run.exit_code == 1
     results = _records(run.stdout)
     assert [(r["text"], r["kind"], r["reason"]) for r in results] == [
         ("\ufffd", "invalid", "input is not valid UTF-8: byte 0xff at position 0"),

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from fakes import install_distribution
+from installed_plugins import install_distribution
 
 SOURCE = """
     import asyncio, os, paperfuse
@@ -107,7 +107,7 @@ def env(tmp_path: Path) -> dict[str, str]:
     return {
         **os.environ,
         "PYTHONPATH": str(plugins),
-        "PAPERFUSE_DISABLED_PLUGINS": BUILT_IN,
+        "PAPERFUSE_PLUGINS": "table",  # an allow-list: no other installed plugin answers
         "PAPERFUSE_CACHE_DIR": str(tmp_path / "cache"),
         "TABLE_LOG": str(log),
     }

@@ -8,8 +8,6 @@ import json
 import os
 import select
 import stat
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -17,36 +15,30 @@ from pathlib import Path
 
 import pytest
 
+from paperfuse.testing import CLI, Isolation
+
 INPUTS = ("10.1234/a", "10.1234/b", "not a doi 12")
 
 
-def _resolve(
-    *args: str, stdout: int = subprocess.PIPE, timeout: float = 60
-) -> subprocess.CompletedProcess[str]:
-    """The real command, with no source installed (nothing is ever asked)."""
-    return subprocess.run(
-        [sys.executable, "-m", "paperfuse.cli", "resolve", "-q", *args, *INPUTS],
-        stdout=stdout,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PAPERFUSE_DISABLED_PLUGINS": "arxiv,unpaywall,oab"},
-        timeout=timeout,
-    )
+@pytest.fixture(autouse=True)
+def _no_source(paperfuse_isolated: Isolation) -> None:
+    """No source is installed (nothing is ever asked): every input fails or is invalid."""
+    paperfuse_isolated.use_plugins()
 
 
 def _inputs_of(text: str) -> list[str]:
     return [json.loads(line)["input"] for line in text.splitlines()]
 
 
-def test_regular_file_is_replaced_atomically(tmp_path: Path) -> None:
+def test_regular_file_is_replaced_atomically(tmp_path: Path, paperfuse_cli: CLI) -> None:
     out = tmp_path / "records.jsonl"
-    run = _resolve("-o", str(out))
-    assert run.returncode == 1, run.stderr
+    run = paperfuse_cli.subprocess("resolve", "-q", "-o", str(out), *INPUTS)
+    assert run.exit_code == 1, run.stderr
     assert _inputs_of(out.read_text()) == list(INPUTS)
     assert not out.with_name("records.jsonl.partial").exists()
     out.write_text("old records\n")
     inode = out.stat().st_ino
-    _resolve("-o", str(out))
+    paperfuse_cli.subprocess("resolve", "-q", "-o", str(out), *INPUTS)
     assert _inputs_of(out.read_text()) == list(INPUTS)
     assert out.stat().st_ino != inode  # a new file took its place, by rename
 
@@ -62,9 +54,11 @@ def character_device(tmp_path: Path) -> Path:
     return node
 
 
-def test_own_character_device_is_written_not_replaced(character_device: Path) -> None:
-    run = _resolve("-o", str(character_device))
-    assert run.returncode == 1, run.stderr
+def test_own_character_device_is_written_not_replaced(
+    character_device: Path, paperfuse_cli: CLI
+) -> None:
+    run = paperfuse_cli.subprocess("resolve", "-q", "-o", str(character_device), *INPUTS)
+    assert run.exit_code == 1, run.stderr
     assert stat.S_ISCHR(os.stat(character_device).st_mode)
     assert not character_device.with_name("null.partial").exists()
 
@@ -82,9 +76,9 @@ def dev_null() -> Iterator[Path]:
         os.chmod(path, 0o666)
 
 
-def test_dev_null_stays_a_device(dev_null: Path) -> None:
-    run = _resolve("-o", str(dev_null))
-    assert run.returncode == 1, run.stderr
+def test_dev_null_stays_a_device(dev_null: Path, paperfuse_cli: CLI) -> None:
+    run = paperfuse_cli.subprocess("resolve", "-q", "-o", str(dev_null), *INPUTS)
+    assert run.exit_code == 1, run.stderr
     assert stat.S_ISCHR(os.stat(dev_null).st_mode)
     assert not Path("/dev/null.partial").exists()
 
@@ -103,24 +97,24 @@ def dev_stdout() -> Iterator[Path]:
     Path("/dev/stdout.partial").unlink(missing_ok=True)
 
 
-def test_dev_stdout_writes_to_standard_output(dev_stdout: Path) -> None:
-    run = _resolve("-o", str(dev_stdout))
-    assert run.returncode == 1, run.stderr
+def test_dev_stdout_writes_to_standard_output(dev_stdout: Path, paperfuse_cli: CLI) -> None:
+    run = paperfuse_cli.subprocess("resolve", "-q", "-o", str(dev_stdout), *INPUTS)
+    assert run.exit_code == 1, run.stderr
     assert _inputs_of(run.stdout) == list(INPUTS)
     assert dev_stdout.is_symlink()
 
 
-def test_symbolic_link_is_written_through(tmp_path: Path) -> None:
+def test_symbolic_link_is_written_through(tmp_path: Path, paperfuse_cli: CLI) -> None:
     target = tmp_path / "elsewhere.jsonl"
     target.write_text("old\n")
     link = tmp_path / "records.jsonl"
     link.symlink_to(target)
-    assert _resolve("-o", str(link)).returncode == 1
+    assert paperfuse_cli.subprocess("resolve", "-q", "-o", str(link), *INPUTS).exit_code == 1
     assert link.is_symlink()
     assert _inputs_of(target.read_text()) == list(INPUTS)
 
 
-def test_fifo_is_written_not_replaced(tmp_path: Path) -> None:
+def test_fifo_is_written_not_replaced(tmp_path: Path, paperfuse_cli: CLI) -> None:
     fifo = tmp_path / "records.fifo"
     os.mkfifo(fifo)
     received = bytearray()
@@ -146,20 +140,20 @@ def test_fifo_is_written_not_replaced(tmp_path: Path) -> None:
     reader = threading.Thread(target=read)
     reader.start()
     time.sleep(0.1)  # the reader is open before the writer opens
-    run = _resolve("-o", str(fifo))
+    run = paperfuse_cli.subprocess("resolve", "-q", "-o", str(fifo), *INPUTS)
     reader.join(timeout=40)
-    assert run.returncode == 1, run.stderr
+    assert run.exit_code == 1, run.stderr
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
     assert not fifo.with_name("records.fifo.partial").exists()
     assert _inputs_of(received.decode()) == list(INPUTS)
 
 
-def test_folder_that_is_a_file_is_a_usage_error(tmp_path: Path) -> None:
+def test_folder_that_is_a_file_is_a_usage_error(tmp_path: Path, paperfuse_cli: CLI) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder\n")
     for out in (blocker / "out.jsonl", blocker / "sub" / "out.jsonl"):
-        run = _resolve("-o", str(out))
-        assert run.returncode == 2, run.stderr
+        run = paperfuse_cli.subprocess("resolve", "-q", "-o", str(out), *INPUTS)
+        assert run.exit_code == 2, run.stderr
         assert "Traceback" not in run.stderr
         assert f"cannot write --output {out}: {out.parent} " in run.stderr
         assert ("is not a folder" in run.stderr) is (out.parent == blocker)
@@ -188,10 +182,10 @@ def read_only_folder(tmp_path: Path) -> Iterator[Path]:
     pytest.skip("no read-only folder for this user here")
 
 
-def test_read_only_folder_is_a_usage_error(read_only_folder: Path) -> None:
+def test_read_only_folder_is_a_usage_error(read_only_folder: Path, paperfuse_cli: CLI) -> None:
     out = read_only_folder / "records.jsonl"
-    run = _resolve("-o", str(out))
-    assert run.returncode == 2, run.stderr
+    run = paperfuse_cli.subprocess("resolve", "-q", "-o", str(out), *INPUTS)
+    assert run.exit_code == 2, run.stderr
     assert "Traceback" not in run.stderr
     assert f"cannot write --output {out}: " in run.stderr
     assert run.stdout == ""

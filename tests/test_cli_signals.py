@@ -5,7 +5,6 @@ exit status 130 and one message, whatever the process was doing; after SIGKILL, 
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -17,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from fakes import install_distribution
+from installed_plugins import install_distribution
+from paperfuse.testing import CLI, Isolation
 
 SOURCE = """
     import asyncio, os, time, paperfuse
@@ -49,7 +49,12 @@ Start = Callable[..., subprocess.Popen[str]]
 
 
 @pytest.fixture
-def start(tmp_path: Path) -> Iterator[Start]:
+def start(
+    tmp_path: Path,
+    paperfuse_isolated: Isolation,
+    paperfuse_cli: CLI,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Start]:
     """Start ``paperfuse resolve`` on the given inputs, with the fake source only."""
     plugins = tmp_path / "plugins"
     plugins.mkdir()
@@ -58,6 +63,9 @@ def start(tmp_path: Path) -> Iterator[Start]:
     )
     log = tmp_path / "asked.log"
     log.touch()
+    monkeypatch.setenv("PYTHONPATH", str(plugins))
+    monkeypatch.setenv("TABLE_LOG", str(log))
+    paperfuse_isolated.use_plugins(entry_points=["table"])
     started: list[subprocess.Popen[str]] = []
 
     def run(inputs: list[str], *args: str, **env: str) -> subprocess.Popen[str]:
@@ -65,14 +73,7 @@ def start(tmp_path: Path) -> Iterator[Start]:
         listing.write_text("".join(f"{text}\n" for text in inputs))
         process = subprocess.Popen(
             [sys.executable, "-m", "paperfuse.cli", "resolve", "-i", str(listing), *args],
-            env={
-                **os.environ,
-                "PYTHONPATH": str(plugins),
-                "PAPERFUSE_DISABLED_PLUGINS": "arxiv,unpaywall,oab",
-                "PAPERFUSE_CACHE_DIR": str(tmp_path / "cache"),
-                "TABLE_LOG": str(log),
-                **env,
-            },
+            env=paperfuse_cli.process_environment(env=env),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -152,7 +153,7 @@ def test_ctrl_c_while_waiting_for_a_slow_service_ends_cleanly(
         ["arXiv:1710.08557", "arXiv:math/0211159"],
         "-o",
         str(tmp_path / "out.jsonl"),
-        PAPERFUSE_DISABLED_PLUGINS="unpaywall,oab,table",
+        PAPERFUSE_PLUGINS="arxiv",  # only arXiv, asking the silent server
         PAPERFUSE_ARXIV_URL=url,
     )
     assert connected.wait(timeout=30)

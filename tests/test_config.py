@@ -72,9 +72,10 @@ def test_toml_file_and_environment_precedence(tmp_path: Path) -> None:
 def test_toml_in_the_user_config_folder_is_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
-    (tmp_path / "paperfuse").mkdir()
-    (tmp_path / "paperfuse" / "config.toml").write_text('email = "me@example.org"\n')
+    xdg = tmp_path / "xdg-config-home"
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(xdg))
+    (xdg / "paperfuse").mkdir(parents=True)
+    (xdg / "paperfuse" / "config.toml").write_text('email = "me@example.org"\n')
     assert load_config(env={}).email == "me@example.org"
 
 

@@ -15,10 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,9 +29,10 @@ from werkzeug import Request, Response
 
 import paperfuse
 import paperfuse_crossref
-from fakes import SourcesPlugin, fake_source
+from installed_plugins import BUILT_IN_PLUGINS
 from mutations import mutated_json
 from paperfuse import Config, Identifier, SourceSettings, Work
+from paperfuse.testing import CLI, Isolation, SourcesPlugin, fake_source, report
 from paperfuse_crossref import CrossrefSource
 
 FIXTURES = Path(__file__).parent / "fixtures" / "crossref"
@@ -120,10 +118,6 @@ def resolver(cfg: Config, *extra: type[paperfuse.Source]) -> paperfuse.Resolver:
     return paperfuse.Resolver(cfg, entry_points=False, plugins=plugins)
 
 
-def report(work: Work, name: str = "crossref") -> paperfuse.SourceReport:
-    return {r.name: r for r in work.sources}[name]
-
-
 def replay(server: HTTPServer, handler: Callable[[Request], Response] | None = None) -> None:
     """Crossref's routes: single works from the fixtures (404 for others), lists by DOI."""
 
@@ -155,7 +149,7 @@ def test_one_doi_goes_straight_to_its_work(httpserver: HTTPServer) -> None:
     assert request.path == "/works/10.7554/elife.01567"
     assert request.args["mailto"] == EMAIL
     assert work.status == "resolved"
-    assert report(work).status == "ok"
+    assert report(work, "crossref").status == "ok"
     assert work.venue == "eLife"
     assert (work.volume, work.article_number) == ("3", "e01567")
     assert work.authors[0].family == "Sankar"
@@ -191,7 +185,7 @@ def test_several_dois_are_one_request_and_the_missing_are_asked_singly(
     ]
     assert works[1].pages == "776-779"
     assert works[4].isbn == ("9781108348843", "9781108425728", "9781108443241")
-    assert report(works[2]).status == "not_found"
+    assert report(works[2], "crossref").status == "not_found"
 
 
 def test_a_doi_the_batch_lists_under_another_doi_is_asked_singly(httpserver: HTTPServer) -> None:
@@ -283,7 +277,7 @@ def test_another_agencys_dois_are_not_found_without_a_request(httpserver: HTTPSe
     ]
     with resolver(config(httpserver)) as r:
         works = list(r.resolve_many(dois))
-    assert [report(w).status for w in works] == ["not_found"] * 3 + ["ok", "not_found"]
+    assert [report(w, "crossref").status for w in works] == ["not_found"] * 3 + ["ok", "not_found"]
     batch, single = requests(httpserver)
     assert batch.args["filter"] == "doi:10.7554/elife.01567,doi:10.1234/unknown-prefix"
     assert single.path == "/works/10.1234/unknown-prefix"
@@ -319,7 +313,7 @@ def test_404_is_not_found(httpserver: HTTPServer, body: str) -> None:
     replay(httpserver, lambda request: Response(body, status=404, content_type="text/plain"))
     with resolver(config(httpserver)) as r:
         work = r.resolve("10.1234/missing")
-    assert report(work).status == "not_found"
+    assert report(work, "crossref").status == "not_found"
     assert work.status == "not_found"
 
 
@@ -350,8 +344,8 @@ def test_failures_are_attributed_to_crossref_and_the_others_stay(
     replay(httpserver, lambda request: Response(body, status=status, headers=headers))
     with resolver(config(httpserver), other_source()) as r:
         work = r.resolve("10.7554/elife.01567")
-    error = report(work).error or ""
-    assert report(work).status == "error"
+    error = report(work, "crossref").error or ""
+    assert report(work, "crossref").status == "error"
     assert message in error
     assert "plugin error" not in error
     assert EMAIL not in error
@@ -372,7 +366,7 @@ def test_429_and_5xx_are_retried_honouring_retry_after(httpserver: HTTPServer) -
     with stamina.set_testing(True, attempts=3), resolver(config(httpserver)) as r:
         work = r.resolve("10.7554/elife.01567")
     assert work.status == "resolved"
-    assert report(work).status == "ok"
+    assert report(work, "crossref").status == "ok"
     assert len(requests(httpserver)) == 3
 
 
@@ -382,8 +376,8 @@ def test_a_long_retry_after_pauses_crossref_for_the_rest(httpserver: HTTPServer)
         first = r.resolve("10.7554/elife.01567")
         second = r.resolve("10.1017/9781108348843")
         assert r.stats()["crossref"].paused is not None
-    assert "service asks to wait 3600 s" in (report(first).error or "")
-    assert "paused" in (report(second).error or "")
+    assert "service asks to wait 3600 s" in (report(first, "crossref").error or "")
+    assert "paused" in (report(second, "crossref").error or "")
     assert len(requests(httpserver)) == 1
 
 
@@ -404,9 +398,9 @@ def test_a_failed_batch_fails_its_dois_alone(
         works = list(r.resolve_many(dois))
     assert len(requests(httpserver)) == 1  # no single look-ups after a failed batch
     for work in works:
-        assert report(work).status == "error"
-        assert message in (report(work).error or "")
-        assert "plugin error" not in (report(work).error or "")
+        assert report(work, "crossref").status == "error"
+        assert message in (report(work, "crossref").error or "")
+        assert "plugin error" not in (report(work, "crossref").error or "")
 
 
 def test_a_batch_that_is_rate_limited_asks_nothing_more(httpserver: HTTPServer) -> None:
@@ -419,7 +413,7 @@ def test_a_batch_that_is_rate_limited_asks_nothing_more(httpserver: HTTPServer) 
         works = list(r.resolve_many(dois))
     assert len(requests(httpserver)) == 2
     assert works[0].status == "resolved"
-    assert ["HTTP 429" in (report(w).error or "") for w in works[1:]] == [True, True]
+    assert ["HTTP 429" in (report(w, "crossref").error or "") for w in works[1:]] == [True, True]
 
 
 # -- politeness ------------------------------------------------------------------------------
@@ -516,7 +510,7 @@ def test_the_email_is_sent_and_masked_everywhere(
     with caplog.at_level(logging.DEBUG), resolver(config(httpserver)) as r:
         work = r.resolve("10.7554/elife.01567")
     assert requests(httpserver)[0].args["mailto"] == EMAIL
-    error = report(work).error or ""
+    error = report(work, "crossref").error or ""
     assert error == (
         "HTTP 502 after 1 attempt"
         f" (GET {httpserver.url_for('/works/10.7554/elife.01567')}?mailto=***)"
@@ -562,8 +556,8 @@ def test_the_plus_token_goes_to_crossref_alone_and_is_masked(
         (followed, _), *_ = elsewhere.log
         assert "Crossref-Plus-API-Token" not in followed.headers
         assert redirected.status == "resolved"
-        assert "HTTP 500" in (report(failed).error or "")
-        assert "malformed JSON" in (report(garbage).error or "")
+        assert "HTTP 500" in (report(failed, "crossref").error or "")
+        assert "malformed JSON" in (report(garbage, "crossref").error or "")
         everything = paperfuse.encode_json([failed, garbage, redirected]).decode()
         everything += "\n".join(
             r.getMessage() for r in caplog.records if not r.name.startswith("werkzeug")
@@ -672,8 +666,8 @@ def test_search_failures_are_attributed(httpserver: HTTPServer) -> None:
     with resolver(config(httpserver), searcher) as r:
         work = r.resolve("A survey of quantum gardening in lunar soils")
     assert work.status == "resolved"
-    assert report(work).status == "error"
-    assert "malformed JSON" in (report(work).error or "")
+    assert report(work, "crossref").status == "error"
+    assert "malformed JSON" in (report(work, "crossref").error or "")
 
 
 # -- properties: mutated recorded answers are Crossref's bad responses at worst ----------------
@@ -725,21 +719,18 @@ QUERY = paperfuse.Query(kind="citation", text=CITATION)
 # -- end to end --------------------------------------------------------------------------------
 
 
-def test_cli_resolves_against_a_local_replay(httpserver: HTTPServer) -> None:
+def test_cli_resolves_against_a_local_replay(
+    httpserver: HTTPServer, paperfuse_isolated: Isolation, paperfuse_cli: CLI
+) -> None:
     replay(httpserver)
-    run = subprocess.run(
-        [sys.executable, "-m", "paperfuse.cli", "resolve", "10.1007/s00120-007-1345-2"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={
-            **os.environ,
-            "PAPERFUSE_EMAIL": EMAIL,
-            "PAPERFUSE_CROSSREF_URL": httpserver.url_for("").rstrip("/"),
-            "PAPERFUSE_DISABLED_PLUGINS": "arxiv,oab,unpaywall",
-        },
+    paperfuse_isolated.use_plugins(entry_points=BUILT_IN_PLUGINS - {"arxiv", "oab", "unpaywall"})
+    run = paperfuse_cli.subprocess(
+        "resolve",
+        "10.1007/s00120-007-1345-2",
+        email=EMAIL,
+        urls={"crossref": httpserver.url_for("").rstrip("/")},
     )
-    assert run.returncode == 0, run.stderr
+    assert run.exit_code == 0, run.stderr
     record = json.loads(run.stdout)
     assert (record["volume"], record["issue"], record["pages"]) == ("46", "7", "776-779")
     assert record["authors"][0]["family"] == "Lehsnau"

@@ -36,6 +36,7 @@ from paperfuse import (
     render,
 )
 from paperfuse._names import is_organisation
+from paperfuse.testing import Isolation
 
 SCHEMA = json.loads((Path(__file__).parent / "fixtures" / "csl" / "csl-data.json").read_text())
 RECORDS = fixture_records()
@@ -441,9 +442,9 @@ def test_render_refuses_an_unknown_format() -> None:
 
 
 def test_render_finds_an_installed_plugins_format(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, paperfuse_isolated: Isolation
 ) -> None:
-    from fakes import install_distribution
+    from installed_plugins import install_distribution
 
     install_distribution(
         tmp_path,
@@ -473,5 +474,6 @@ def test_render_finds_an_installed_plugins_format(
         },
     )
     monkeypatch.syspath_prepend(str(tmp_path))
+    paperfuse_isolated.use_plugins(entry_points=["titles"])
     works = [Work(title="A", status="resolved"), Work(title="B", status="not_found")]
     assert render(works, "titles") == "<titles>\n<title>A</title>\n</titles>\n"

@@ -27,8 +27,9 @@ import paperfuse
 import paperfuse_arxiv
 import paperfuse_crossref
 import paperfuse_datacite
-from fakes import fake_source, make_resolver
+from engine_resolvers import make_resolver
 from paperfuse import Config, Politeness, Relation, SourceSettings, Work
+from paperfuse.testing import fake_source, report
 from paperfuse_datacite import DataCiteSource
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -106,10 +107,6 @@ def serve(server: HTTPServer, handler: Callable[[Request], Response]) -> None:
     server.expect_request(re.compile(r"^/dois/.+")).respond_with_handler(handler)
 
 
-def report(work: Work, name: str = "datacite") -> paperfuse.SourceReport:
-    return {r.name: r for r in work.sources}[name]
-
-
 def asked(server: HTTPServer, prefix: str = "/dois/") -> list[str]:
     return [request.path for request, _ in server.log if request.path.startswith(prefix)]
 
@@ -149,14 +146,14 @@ def test_each_recorded_doi_resolves_and_is_cached(
     serve_datacite(httpserver)
     with resolver(config(httpserver, tmp_path)) as r:
         work = r.resolve(doi.upper() if "dryad" in doi else doi)
-    assert work.status == "resolved", report(work).error
-    assert report(work).status == "ok"
+    assert work.status == "resolved", report(work, "datacite").error
+    assert report(work, "datacite").status == "ok"
     assert (work.ids.doi, work.title, work.type, len(work.authors)) == (doi, title, kind, authors)
     assert work.provenance["title"].source == "datacite"
     assert asked(httpserver) == [f"/dois/{doi}"]
     with resolver(config(httpserver, tmp_path)) as r:
         again = r.resolve(doi)
-    assert report(again).cached
+    assert report(again, "datacite").cached
     assert again.title == title
     assert len(asked(httpserver)) == 1
 
@@ -195,7 +192,7 @@ def test_the_email_identifies_the_client_and_is_masked_everywhere(
     for request in seen:
         assert request.args.get("mailto") == EMAIL  # DataCite's documented parameter
         assert f"mailto:{EMAIL}" in request.headers["User-Agent"]
-    error = report(bad).error or ""
+    error = report(bad, "datacite").error or ""
     assert "malformed JSON" in error
     assert "mailto=***" in error
     ours = [rec.getMessage() for rec in caplog.records if not rec.name.startswith("werkzeug")]
@@ -210,7 +207,7 @@ def test_without_an_email_datacite_is_asked_unidentified(
     serve_datacite(httpserver)
     with resolver(config(httpserver, tmp_path, email=None)) as r:
         work = r.resolve("10.5061/dryad.8515")
-    assert report(work).status == "ok"
+    assert report(work, "datacite").status == "ok"
     request = httpserver.log[0][0]
     assert "mailto" not in request.args
     assert "mailto" not in request.headers["User-Agent"]
@@ -228,8 +225,8 @@ def test_a_crossref_doi_costs_datacite_no_request(httpserver: HTTPServer, tmp_pa
     with resolver(config(httpserver, tmp_path), crossref) as r:
         work = r.resolve("10.7554/eLife.01567")
     assert work.title == "An eLife paper"
-    assert report(work).status == "not_found"
-    assert report(work).requests == 0
+    assert report(work, "datacite").status == "not_found"
+    assert report(work, "datacite").requests == 0
     assert [request.path for request, _ in httpserver.log] == ["/ra/10.7554"]
 
 
@@ -248,7 +245,7 @@ def test_a_doi_of_unknown_agency_is_asked(httpserver: HTTPServer, tmp_path: Path
     with resolver(config(httpserver, tmp_path)) as r:
         work = r.resolve("10.4230/lipics.tqc.2013.93")
     assert work.status == "resolved"
-    assert report(work).status == "ok"
+    assert report(work, "datacite").status == "ok"
     assert asked(httpserver) == ["/dois/10.4230/lipics.tqc.2013.93"]
 
 
@@ -267,7 +264,7 @@ def test_the_other_agencys_404_leaves_the_work_resolved(
     with resolver(cfg, also=("crossref",)) as r:
         work = r.resolve("10.4230/lipics.tqc.2013.93")
     assert work.status == "resolved"
-    assert (report(work, "crossref").status, report(work).status) == ("not_found", "ok")
+    assert (report(work, "crossref").status, report(work, "datacite").status) == ("not_found", "ok")
     assert work.title == "The Minimum Size of Qubit Unextendible Product Bases"
     assert asked(httpserver, "/works") == ["/works/10.4230/lipics.tqc.2013.93"]
 
@@ -283,8 +280,14 @@ def test_with_both_agencies_each_doi_costs_one_agency_one_request(
     cfg = config(httpserver, tmp_path, EMAIL, "crossref")
     with resolver(cfg, also=("crossref",)) as r:
         dryad, elife = r.resolve_many(["10.5061/dryad.8515", "10.7554/eLife.01567"])
-    assert (report(dryad).status, report(dryad, "crossref").status) == ("ok", "not_found")
-    assert (report(elife).status, report(elife, "crossref").status) == ("not_found", "not_found")
+    assert (report(dryad, "datacite").status, report(dryad, "crossref").status) == (
+        "ok",
+        "not_found",
+    )
+    assert (report(elife, "datacite").status, report(elife, "crossref").status) == (
+        "not_found",
+        "not_found",
+    )
     assert asked(httpserver) == ["/dois/10.5061/dryad.8515"]
     assert asked(httpserver, "/works") == ["/works/10.7554/elife.01567"]
 
@@ -296,7 +299,7 @@ def test_a_doi_with_reserved_characters_is_sent_escaped(
     doi = "10.5061/dryad.x[1]?y#z;2"
     with resolver(config(httpserver, tmp_path)) as r:
         work = r.resolve(f"doi:{doi}")
-    assert report(work).status == "not_found"
+    assert report(work, "datacite").status == "not_found"
     request = httpserver.log[0][0]
     assert request.path == "/dois/10.5061/dryad.x[1]?y#z;2"  # decoded by the server
     assert list(request.args) == ["mailto"]
@@ -315,7 +318,7 @@ def test_404_is_not_found(httpserver: HTTPServer, tmp_path: Path) -> None:
     with resolver(config(httpserver, tmp_path)) as r:
         work = r.resolve("10.5061/dryad.nothing")
     assert work.status == "not_found"
-    assert (report(work).status, report(work).error) == ("not_found", None)
+    assert (report(work, "datacite").status, report(work, "datacite").error) == ("not_found", None)
 
 
 @pytest.mark.parametrize(
@@ -356,8 +359,8 @@ def test_failures_are_attributed_to_datacite_and_leave_the_rest(
     serve(httpserver, lambda request: Response(content, status=status, headers=headers))
     with resolver(config(httpserver, tmp_path), other_source()) as r:
         work = r.resolve("10.5061/dryad.8515")
-    error = report(work).error or ""
-    assert report(work).status == "error"  # DataCite's report holds the error
+    error = report(work, "datacite").error or ""
+    assert report(work, "datacite").status == "error"  # DataCite's report holds the error
     assert message in error
     assert "plugin error" not in error
     assert EMAIL not in error
@@ -378,7 +381,7 @@ def test_429_and_5xx_are_retried_honouring_retry_after(
     serve(httpserver, lambda request: answers.pop(0))
     with stamina.set_testing(True, attempts=3), resolver(config(httpserver, tmp_path)) as r:
         work = r.resolve("10.5061/dryad.8515")
-    assert (work.status, report(work).status) == ("resolved", "ok")
+    assert (work.status, report(work, "datacite").status) == ("resolved", "ok")
     assert work.title == "Data from: A new malaria agent in African hominids."
     assert len(asked(httpserver)) == 3
 
@@ -390,8 +393,8 @@ def test_a_long_retry_after_pauses_the_source_for_the_run(
     dois = [f"10.5061/dryad.{n}" for n in range(4)]
     with resolver(config(httpserver, tmp_path)) as r:
         works = list(r.resolve_many(dois))
-    errors = [report(w).error or "" for w in works]
-    assert all(report(w).status == "error" for w in works)
+    errors = [report(w, "datacite").error or "" for w in works]
+    assert all(report(w, "datacite").status == "error" for w in works)
     assert "Retry-After" in errors[0]
     assert any("paused" in e for e in errors[1:])
     assert len(asked(httpserver)) < len(dois)
@@ -419,7 +422,7 @@ def test_related_versions_are_asked_about_too(httpserver: HTTPServer, tmp_path: 
         work.relations
     )
     assert asked(httpserver) == ["/dois/10.5281/zenodo.48440", "/dois/10.5281/zenodo.48439"]
-    assert report(work).status == "ok"
+    assert report(work, "datacite").status == "ok"
 
 
 def arxiv_answer() -> bytes:

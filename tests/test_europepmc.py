@@ -15,10 +15,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,9 +29,10 @@ from werkzeug import Request, Response
 
 import paperfuse
 import paperfuse_europepmc
-from fakes import fake_source, make_resolver
+from engine_resolvers import make_resolver
 from mutations import JSON_VALUES, mutated_json
 from paperfuse import Config, Identifier, Query, SourceSettings, Work
+from paperfuse.testing import CLI, Isolation, fake_source, report
 from paperfuse_europepmc import markup_text, query_term, result_to_record
 
 FIXTURES = Path(__file__).parent / "fixtures" / "europepmc"
@@ -70,10 +68,6 @@ def config(server: HTTPServer, tmp_path: Path, email: str | None = EMAIL, **opti
 
 def resolver(cfg: Config, *others: type[paperfuse.Source]) -> Any:
     return make_resolver(*others, config=cfg, plugins={"europepmc": paperfuse_europepmc})
-
-
-def report(work: Work, name: str = "europepmc") -> paperfuse.SourceReport:
-    return {r.name: r for r in work.sources}[name]
 
 
 def serve(server: HTTPServer, handler: Callable[[Request], Response]) -> None:
@@ -124,7 +118,7 @@ def test_a_pmid_resolves_from_a_recorded_answer(httpserver: HTTPServer, tmp_path
     assert "email" not in first.args  # the contact is in the User-Agent, as for every source
     assert EMAIL in first.headers["User-Agent"]
     assert work.status == "resolved"
-    assert report(work).status == "ok"
+    assert report(work, "europepmc").status == "ok"
     assert (work.ids.pmid, work.ids.pmcid) == ("20516115", "PMC3040717")
     assert work.ids.doi == "10.1158/0008-5472.can-09-4563"
     assert work.title.startswith("Comprehensive analysis of missense variations")
@@ -155,7 +149,7 @@ def test_several_ids_are_one_query_matched_back_from_one_answer(
     assert works[0].ids.doi == "10.1111/bjhp.12807"
     assert works[1].ids.pmid == "40437959"
     assert works[2].ids.pmid == "40377773"
-    assert report(works[3]).status == "not_found"
+    assert report(works[3], "europepmc").status == "not_found"
 
 
 def test_an_id_not_on_the_first_page_follows_the_cursor(
@@ -192,7 +186,7 @@ def test_no_results_is_not_found(httpserver: HTTPServer, tmp_path: Path) -> None
     with resolver(config(httpserver, tmp_path)) as r:
         work = r.resolve("10.1234/nothing-here")
     assert work.status == "not_found"
-    assert report(work).status == "not_found"
+    assert report(work, "europepmc").status == "not_found"
     assert len(asked(httpserver)) == 1
 
 
@@ -274,8 +268,8 @@ def test_failures_are_attributed_to_europepmc(
     serve(httpserver, lambda request: Response(body, status=status))
     with resolver(config(httpserver, tmp_path), other_source()) as r:
         work = r.resolve("PMID:20516115")
-    error = report(work).error or ""
-    assert report(work).status == "error"
+    error = report(work, "europepmc").error or ""
+    assert report(work, "europepmc").status == "error"
     assert message in error
     assert "plugin error" not in error
     assert EMAIL not in error
@@ -290,8 +284,8 @@ def test_a_rate_limited_batch_is_an_error_for_each_of_its_ids(
     with resolver(config(httpserver, tmp_path)) as r:
         works = list(r.resolve_many(pmids))
     assert len(asked(httpserver)) == 1  # one query for the batch, never one per id
-    assert all(report(w).status == "error" for w in works)
-    assert all("429" in (report(w).error or "") for w in works)
+    assert all(report(w, "europepmc").status == "error" for w in works)
+    assert all("429" in (report(w, "europepmc").error or "") for w in works)
 
 
 # -- search ---------------------------------------------------------------------------------
@@ -334,8 +328,8 @@ def test_search_failures_are_attributed(httpserver: HTTPServer, tmp_path: Path) 
     serve(httpserver, lambda request: Response("<html>x</html>"))
     with resolver(config(httpserver, tmp_path)) as r:
         work = r.resolve("Co-Designed Culturally Tailored Cancer Screening Promotion Program")
-    assert report(work).status == "error"
-    assert "malformed JSON" in (report(work).error or "")
+    assert report(work, "europepmc").status == "error"
+    assert "malformed JSON" in (report(work, "europepmc").error or "")
 
 
 # -- mapping --------------------------------------------------------------------------------
@@ -571,22 +565,19 @@ def test_query_term_is_not_fooled_by_syntax() -> None:
 # -- end to end -----------------------------------------------------------------------------
 
 
-def test_cli_resolves_a_pmid_against_a_local_replay(httpserver: HTTPServer) -> None:
+def test_cli_resolves_a_pmid_against_a_local_replay(
+    httpserver: HTTPServer, paperfuse_isolated: Isolation, paperfuse_cli: CLI
+) -> None:
     """The installed entry point, ``PAPERFUSE_EUROPEPMC_URL`` as the service root."""
     serve(httpserver, replay(LITE))
-    run = subprocess.run(
-        [sys.executable, "-m", "paperfuse.cli", "resolve", "PMID:20516115"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={
-            **os.environ,
-            "PAPERFUSE_EMAIL": EMAIL,
-            "PAPERFUSE_EUROPEPMC_URL": httpserver.url_for("").rstrip("/"),
-            "PAPERFUSE_PLUGINS": "europepmc",
-        },
+    paperfuse_isolated.use_plugins(entry_points=["europepmc"])
+    run = paperfuse_cli.subprocess(
+        "resolve",
+        "PMID:20516115",
+        email=EMAIL,
+        urls={"europepmc": httpserver.url_for("").rstrip("/")},
     )
-    assert run.returncode == 0, run.stderr
+    assert run.exit_code == 0, run.stderr
     record = json.loads(run.stdout)
     assert record["ids"]["pmcid"] == "PMC3040717"
     assert record["ids"]["doi"] == "10.1158/0008-5472.can-09-4563"

@@ -27,6 +27,7 @@ from pytest_httpserver import HTTPServer
 
 from paperfuse import BadResponse, SourceUnavailable
 from paperfuse._http import Pacer, SourceClient, user_agent
+from paperfuse.testing import Isolation
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
@@ -234,8 +235,12 @@ def test_a_gzip_bomb_stops_at_the_cap_with_bounded_memory(httpserver: HTTPServer
 # -- hosts that cannot be reached ------------------------------------------------------------
 
 
-def test_a_name_that_does_not_resolve_is_not_retried(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``.invalid`` never resolves; the resolver is stubbed so no query leaves the machine."""
+def test_a_name_that_does_not_resolve_is_not_retried(
+    monkeypatch: pytest.MonkeyPatch, paperfuse_isolated: Isolation
+) -> None:
+    """``.invalid`` never resolves; the resolver is stubbed so no query leaves the machine
+    (so the isolation lets httpx go as far as the name look-up)."""
+    paperfuse_isolated.allow_hosts("nonexistent.invalid")
     asked: list[str] = []
     real = socket.getaddrinfo
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from pytest_httpserver import HTTPServer
@@ -19,6 +19,7 @@ import paperfuse
 import paperfuse_oab
 from paperfuse import Config, SourceSettings, redact
 from paperfuse._redact import RedactingFilter, filter_http_logs, unfilter_http_logs
+from paperfuse.testing import ResolverFactory
 
 EMAIL = "secret-probe-91@example.org"
 KEY = "k-probe-7f3a9c5e"
@@ -36,15 +37,23 @@ def other() -> Iterator[HTTPServer]:
         server.stop()
 
 
-def _resolver(server: HTTPServer) -> paperfuse.Resolver:
-    cfg = Config(
-        email=EMAIL,
-        use_cache=False,
-        sources={
-            "oab": SourceSettings(url=server.url_for("").rstrip("/"), min_interval=0.0, api_key=KEY)
-        },
-    )
-    return paperfuse.Resolver(cfg, entry_points=False, plugins={"oab": paperfuse_oab})
+Make = Callable[[HTTPServer], paperfuse.Resolver]
+
+
+@pytest.fixture
+def oab_resolver(paperfuse_resolver: ResolverFactory) -> Make:
+    """Resolvers of the OA.Works source at the local server, with the email and key, no cache."""
+
+    def make(server: HTTPServer) -> paperfuse.Resolver:
+        return paperfuse_resolver(
+            {"oab": paperfuse_oab},
+            urls={"oab": server.url_for("").rstrip("/")},
+            email=EMAIL,
+            settings={"oab": {"api_key": KEY}},
+            use_cache=False,
+        )
+
+    return make
 
 
 def _record_texts(records: list[logging.LogRecord]) -> Iterator[str]:
@@ -85,12 +94,14 @@ def test_redact_leaves_text_without_secrets_alone() -> None:
     assert redact("short", [EMAIL], limit=120) == "short"
 
 
-def test_an_echoed_secret_in_an_error_excerpt_is_masked(httpserver: HTTPServer) -> None:
+def test_an_echoed_secret_in_an_error_excerpt_is_masked(
+    httpserver: HTTPServer, oab_resolver: Make
+) -> None:
     """The service echoes the email in a body paperfuse cannot read; 120 characters are shown."""
     echo = "x" * 93 + " email="  # the first 120 characters end in "...%40ex"
     echo = echo + EMAIL.replace("@", "%40") + " was not understood"
     httpserver.expect_request(re.compile(".*")).respond_with_data(echo, status=200)
-    with _resolver(httpserver) as r:
+    with oab_resolver(httpserver) as r:
         work = r.resolve("10.5555/abc")
     report = {s.name: s for s in work.sources}["oab"]
     assert report.status == "error"
@@ -140,7 +151,7 @@ def test_the_filter_masks_arguments_too() -> None:
 
 
 def test_debug_logs_of_a_redirected_resolution_carry_no_secret(
-    httpserver: HTTPServer, other: HTTPServer, caplog: pytest.LogCaptureFixture
+    httpserver: HTTPServer, other: HTTPServer, caplog: pytest.LogCaptureFixture, oab_resolver: Make
 ) -> None:
     other.expect_request(re.compile(".*")).respond_with_json({"url": "https://repo.example/x"})
     # The service redirects elsewhere and names the email in the Location
@@ -153,7 +164,7 @@ def test_debug_logs_of_a_redirected_resolution_carry_no_secret(
         "", status=302, headers={"Location": other.url_for("/find")}
     )
     caplog.set_level(logging.DEBUG)
-    with _resolver(httpserver) as r:
+    with oab_resolver(httpserver) as r:
         first = r.resolve("10.5555/abc")
         second = r.resolve("10.5555/def")
     # the service itself got the key and the email; the other origin neither

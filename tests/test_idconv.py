@@ -15,9 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -31,9 +28,10 @@ from werkzeug import Request, Response
 
 import paperfuse
 import paperfuse_idconv
-from fakes import SourcesPlugin, fake_source
+from installed_plugins import BUILT_IN_PLUGINS
 from mutations import mutated_json
 from paperfuse import Config, Identifier, SourceSettings, Work
+from paperfuse.testing import CLI, Isolation, SourcesPlugin, fake_source, report
 from paperfuse_idconv import IdConverterSource, answer_records, normalised, record_to_work
 
 FIXTURES = Path(__file__).parent / "fixtures" / "idconv"
@@ -116,10 +114,6 @@ def resolver(cfg: Config, *extra: type[paperfuse.Source]) -> paperfuse.Resolver:
     return paperfuse.Resolver(cfg, entry_points=False, plugins=plugins)
 
 
-def report(work: Work, name: str = "idconv") -> paperfuse.SourceReport:
-    return {r.name: r for r in work.sources}[name]
-
-
 def pubmed_like() -> type[paperfuse.Source]:
     """A fake source that knows the article by its PMID only."""
     record = Work(title="Common SNPs explain a large proportion of heritability", year=2010)
@@ -139,7 +133,7 @@ def test_a_doi_reveals_its_pmid_and_pmcid_and_the_pmid_source_is_asked(
     assert work.status == "resolved"
     assert (work.ids.doi, work.ids.pmid, work.ids.pmcid) == tuple(ARTICLE.values())
     assert work.title == "Common SNPs explain a large proportion of heritability"
-    assert report(work).status == "ok"
+    assert report(work, "idconv").status == "ok"
     assert report(work, "bypmid").status == "ok"
     (asked,) = requests(httpserver)
     assert asked.args["idtype"] == "doi"
@@ -163,7 +157,7 @@ def test_an_unknown_id_is_not_found(httpserver: HTTPServer) -> None:
     serve(httpserver)
     with resolver(config(httpserver)) as r:
         work = r.resolve("PMID:12345678")
-    assert report(work).status == "not_found"
+    assert report(work, "idconv").status == "not_found"
     assert work.status == "not_found"
 
 
@@ -235,7 +229,7 @@ def test_a_work_it_does_not_know_by_one_id_is_not_asked_by_another(
     with resolver(config(httpserver), other) as r:
         work = r.resolve("PMID:11111111")
     assert work.ids.doi == "10.1234/not-in-pmc"
-    assert report(work).status == "not_found"
+    assert report(work, "idconv").status == "not_found"
     (asked,) = requests(httpserver)
     assert asked.args["idtype"] == "pmid"
 
@@ -249,7 +243,7 @@ def test_a_mixed_batch_makes_one_request_per_type_never_mixed(httpserver: HTTPSe
     assert sorted(q.args["idtype"] for q in asked) == ["doi", "pmcid", "pmid"]
     for q in asked:
         assert all(fits(q.args["idtype"], i) for i in q.args["ids"].split(","))
-    statuses = [report(w).status for w in works]
+    statuses = [report(w, "idconv").status for w in works]
     assert statuses == ["ok", "ok", "not_found", "ok", "not_found"]
     assert works[0].ids.pmcid == "PMC2883744"
 
@@ -263,7 +257,7 @@ def test_a_thousand_pmids_cost_five_requests(httpserver: HTTPServer) -> None:
     assert len(asked) == 5
     assert all(len(q.args["ids"].split(",")) == 200 for q in asked)
     assert works[-1].ids.doi == "10.1038/ng.590"
-    assert sum(report(w).status == "not_found" for w in works) == 999
+    assert sum(report(w, "idconv").status == "not_found" for w in works) == 999
 
 
 # -- politeness and secrets ----------------------------------------------------------------
@@ -302,20 +296,19 @@ def test_the_environment_sets_the_root(
     assert len(requests(httpserver)) == 1
 
 
-def test_cli_resolves_a_pmcid_to_its_ids(httpserver: HTTPServer) -> None:
+def test_cli_resolves_a_pmcid_to_its_ids(
+    httpserver: HTTPServer, paperfuse_isolated: Isolation, paperfuse_cli: CLI
+) -> None:
     """``paperfuse resolve PMC2883744`` with the converter at a local server (answer built)."""
     serve(httpserver)
-    run = subprocess.run(
-        [sys.executable, "-m", "paperfuse.cli", "resolve", "PMC2883744"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={
-            **os.environ,
-            "PAPERFUSE_EMAIL": EMAIL,
-            "PAPERFUSE_IDCONV_URL": httpserver.url_for("").rstrip("/"),
-            "PAPERFUSE_DISABLED_PLUGINS": "arxiv,oab,unpaywall,crossref,datacite",
-        },
+    paperfuse_isolated.use_plugins(
+        entry_points=BUILT_IN_PLUGINS - {"arxiv", "oab", "unpaywall", "crossref", "datacite"}
+    )
+    run = paperfuse_cli.subprocess(
+        "resolve",
+        "PMC2883744",
+        email=EMAIL,
+        urls={"idconv": httpserver.url_for("").rstrip("/")},
     )
     record = json.loads(run.stdout)
     assert record["ids"]["pmid"] == "20495566", run.stderr
@@ -350,8 +343,8 @@ def test_failures_are_attributed_to_the_converter(
     other = fake_source("other", ["doi"], records={("doi", ARTICLE["doi"]): Work(title="Kept")})
     with resolver(config(httpserver, api_key=KEY), other) as r:
         work = r.resolve("10.1038/ng.590")
-    error = report(work).error or ""
-    assert report(work).status == "error"
+    error = report(work, "idconv").error or ""
+    assert report(work, "idconv").status == "error"
     assert message in error
     assert "plugin error" not in error
     assert EMAIL not in error
@@ -365,7 +358,7 @@ def test_a_rate_limited_type_asks_no_other_type(httpserver: HTTPServer) -> None:
     with resolver(config(httpserver)) as r:
         works = list(r.resolve_many(["PMID:20495566", "10.1038/ng.590"]))
     assert len(requests(httpserver)) == 1
-    assert all("HTTP 429" in (report(w).error or "") for w in works)
+    assert all("HTTP 429" in (report(w, "idconv").error or "") for w in works)
 
 
 @pytest.mark.parametrize(
@@ -384,8 +377,8 @@ def test_hostile_values_cost_only_themselves(
     serve(httpserver, lambda request: Response(newer_answer([record])))
     with resolver(config(httpserver)) as r:
         work = r.resolve("PMID:20495566")
-    assert report(work).status in ("ok", "not_found")
-    if report(work).status == "ok":
+    assert report(work, "idconv").status in ("ok", "not_found")
+    if report(work, "idconv").status == "ok":
         assert work.ids.pmid == "20495566"
         assert work.ids.pmcid == "PMC2883744" or work.ids.doi
     msgspec.json.encode(work)

@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,8 +23,9 @@ import paperfuse
 import paperfuse_arxiv
 import paperfuse_oab
 import paperfuse_unpaywall
-from fakes import SourcesPlugin, fake_source
+from installed_plugins import BUILT_IN_PLUGINS
 from paperfuse import Config, SourceSettings, Work
+from paperfuse.testing import CLI, Isolation, SourcesPlugin, fake_source, report
 from paperfuse_oab import find_answer_to_work
 
 FIXTURES = Path(__file__).parent / "fixtures" / "oab"
@@ -137,10 +135,6 @@ def serve(server: HTTPServer, handler: Callable[[Request], Response]) -> None:
     server.expect_request(re.compile(r".*")).respond_with_handler(handler)
 
 
-def report(work: Work, name: str = "oab") -> paperfuse.SourceReport:
-    return {r.name: r for r in work.sources}[name]
-
-
 def test_pmid_resolves_to_a_doi_and_an_oa_url(httpserver: HTTPServer) -> None:
     found = load("psu_find_10.1103_physrevlett.80.3915.json")
     serve(httpserver, answer(found))
@@ -210,7 +204,7 @@ def test_api_key_is_sent_as_a_header_and_never_shown(httpserver: HTTPServer) -> 
         work = r.resolve("10.5555/abc")
     assert httpserver.log[0][0].headers["x-apikey"] == "k-secret-123"
     assert "k-secret-123" not in paperfuse.encode_json(work).decode()
-    assert report(work).status == "error"
+    assert report(work, "oab").status == "error"
 
 
 def test_only_read_endpoints_are_called(httpserver: HTTPServer) -> None:
@@ -229,21 +223,21 @@ def test_only_read_endpoints_are_called(httpserver: HTTPServer) -> None:
 def test_404_is_not_found_and_unusable_answers_are_errors(httpserver: HTTPServer) -> None:
     serve(httpserver, answer({"error": "not found"}, status=404))
     with resolver(oab_config(httpserver)) as r:
-        assert report(r.resolve("10.5555/a")).status == "not_found"
+        assert report(r.resolve("10.5555/a"), "oab").status == "not_found"
     httpserver.clear()
     serve(httpserver, answer(load("psu_find_HANDMADE_no-data.json")))
     with resolver(oab_config(httpserver)) as r:
         work = r.resolve("10.5555/a")
-    assert report(work).status == "error"
-    assert "not an answer of the find API: '{\"no-data\": {}}'" in (report(work).error or "")
+    assert report(work, "oab").status == "error"
+    assert "not an answer of the find API: '{\"no-data\": {}}'" in (report(work, "oab").error or "")
     httpserver.clear()
     serve(httpserver, answer("<html>maintenance</html>"))
     with resolver(oab_config(httpserver)) as r:
-        assert "malformed JSON" in (report(r.resolve("10.5555/a")).error or "")
+        assert "malformed JSON" in (report(r.resolve("10.5555/a"), "oab").error or "")
     httpserver.clear()
     serve(httpserver, answer(load("psu_find_legacy_ANONYMIZED_not_available.json")))
     with resolver(oab_config(httpserver)) as r:
-        assert report(r.resolve("10.5555/a")).status == "not_found"
+        assert report(r.resolve("10.5555/a"), "oab").status == "not_found"
 
 
 def test_429_and_5xx_are_retried(httpserver: HTTPServer) -> None:
@@ -284,7 +278,7 @@ def test_410_is_gone_in_every_result_asked_once_not_retried(
     message = "HTTP 410: The Open Access Button API has been permanently shut down."
     for work in works:
         assert work.status == "resolved"  # the other source's data stands
-        assert (report(work).status, report(work).error) == ("gone", message)
+        assert (report(work, "oab").status, report(work, "oab").error) == ("gone", message)
     warnings = [r for r in caplog.records if "is gone" in r.getMessage()]
     assert len(warnings) == 1
 
@@ -300,8 +294,8 @@ def test_410_is_remembered_across_runs_until_rechecked(
     with resolver(cfg) as r:
         work = r.resolve("10.5555/b")
     assert len(httpserver.log) == 1  # the second run did not ask
-    assert report(work).status == "gone"
-    assert "remembered from" in (report(work).error or "")
+    assert report(work, "oab").status == "gone"
+    assert "remembered from" in (report(work, "oab").error or "")
     recheck = paperfuse.Config(
         cache_dir=str(tmp_path),
         sources={
@@ -313,7 +307,7 @@ def test_410_is_remembered_across_runs_until_rechecked(
         },
     )
     with resolver(recheck) as r:
-        assert report(r.resolve("10.5555/c")).status == "gone"
+        assert report(r.resolve("10.5555/c"), "oab").status == "gone"
     assert len(httpserver.log) == 2
 
 
@@ -354,19 +348,17 @@ def test_a_resolution_with_all_three_sources_completes_when_oab_is_gone(
     assert report(work, "oab").status == "gone"
 
 
-def test_cli_warns_once_and_completes_when_gone(httpserver: HTTPServer, tmp_path: Path) -> None:
+def test_cli_warns_once_and_completes_when_gone(
+    httpserver: HTTPServer, paperfuse_isolated: Isolation, paperfuse_cli: CLI
+) -> None:
     serve(httpserver, answer(GONE_BODY, status=410))
-    run = subprocess.run(
-        [sys.executable, "-m", "paperfuse.cli", "resolve", "10.5555/a", "10.5555/b", "PMC123456"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={
-            **os.environ,
-            "PAPERFUSE_OAB_URL": httpserver.url_for("").rstrip("/"),
-            "PAPERFUSE_CACHE_DIR": str(tmp_path),
-            "PAPERFUSE_DISABLED_PLUGINS": "arxiv,unpaywall",
-        },
+    paperfuse_isolated.use_plugins(entry_points=BUILT_IN_PLUGINS - {"arxiv", "unpaywall"})
+    run = paperfuse_cli.subprocess(
+        "resolve",
+        "10.5555/a",
+        "10.5555/b",
+        "PMC123456",
+        urls={"oab": httpserver.url_for("").rstrip("/")},
     )
     records = [json.loads(line) for line in run.stdout.splitlines()]
     assert len(records) == 3
@@ -377,4 +369,4 @@ def test_cli_warns_once_and_completes_when_gone(httpserver: HTTPServer, tmp_path
     assert len(gone_lines) == 1
     assert gone_lines[0].startswith("paperfuse: warning: source oab is gone")
     assert "Traceback" not in run.stderr
-    assert run.returncode == 1  # nothing resolved these inputs; each line says why
+    assert run.exit_code == 1  # nothing resolved these inputs; each line says why

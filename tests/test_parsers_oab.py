@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,8 @@ from werkzeug import Request, Response
 import paperfuse
 import paperfuse_oab
 from mutations import JSON_VALUES, mutated_json
-from paperfuse import Config, SourceSettings, Work
+from paperfuse import Work
+from paperfuse.testing import ResolverFactory, report
 from paperfuse_oab import find_answer_to_work
 
 FIXTURES = Path(__file__).parent / "fixtures" / "oab"
@@ -128,15 +130,19 @@ def serve(server: HTTPServer, body: bytes) -> None:
     server.expect_request(re.compile(r".*")).respond_with_handler(respond)
 
 
-def resolve(server: HTTPServer, text: str = "10.1103/physrevlett.80.3915") -> Work:
-    root = server.url_for("").rstrip("/")
-    cfg = Config(use_cache=False, sources={"oab": SourceSettings(url=root, min_interval=0.0)})
-    with paperfuse.Resolver(cfg, entry_points=False, plugins={"oab": paperfuse_oab}) as r:
-        return r.resolve(text)
+Resolve = Callable[..., Work]
 
 
-def report(work: Work) -> paperfuse.SourceReport:
-    return {r.name: r for r in work.sources}["oab"]
+@pytest.fixture
+def resolve(paperfuse_resolver: ResolverFactory) -> Resolve:
+    """Resolve ``text`` with the OA.Works source at the local server, no cache."""
+
+    def run(server: HTTPServer, text: str = "10.1103/physrevlett.80.3915") -> Work:
+        root = server.url_for("").rstrip("/")
+        with paperfuse_resolver({"oab": paperfuse_oab}, urls={"oab": root}, use_cache=False) as r:
+            return r.resolve(text)
+
+    return run
 
 
 @pytest.mark.parametrize(
@@ -150,12 +156,12 @@ def report(work: Work) -> paperfuse.SourceReport:
     ],
 )
 def test_a_body_that_is_no_answer_is_a_bad_response(
-    httpserver: HTTPServer, body: bytes, message: str
+    httpserver: HTTPServer, body: bytes, message: str, resolve: Resolve
 ) -> None:
     serve(httpserver, body)
     work = resolve(httpserver)
-    error = report(work).error or ""
-    assert report(work).status == "error"
+    error = report(work, "oab").error or ""
+    assert report(work, "oab").status == "error"
     assert message in error
     assert "plugin error" not in error
 
@@ -168,15 +174,19 @@ def test_a_body_that_is_no_answer_is_a_bad_response(
         {"pmid": [[1]], "issn": 5},
     ],
 )
-def test_an_answer_with_bad_fields_resolves(httpserver: HTTPServer, changes: dict) -> None:
+def test_an_answer_with_bad_fields_resolves(
+    httpserver: HTTPServer, changes: dict, resolve: Resolve
+) -> None:
     serve(httpserver, json.dumps(with_metadata(**changes)).encode())
     work = resolve(httpserver)
-    assert work.status == "resolved", report(work).error
+    assert work.status == "resolved", report(work, "oab").error
     assert work.title is not None
     assert_sane(work)
 
 
-def test_metadata_that_is_nested_too_deep_keeps_the_free_copy(httpserver: HTTPServer) -> None:
+def test_metadata_that_is_nested_too_deep_keeps_the_free_copy(
+    httpserver: HTTPServer, resolve: Resolve
+) -> None:
     def respond(request: Request) -> Response:
         if request.path == "/find":
             body = json.dumps({"url": "https://repo.example.edu/paper.pdf"}).encode()
@@ -186,7 +196,7 @@ def test_metadata_that_is_nested_too_deep_keeps_the_free_copy(httpserver: HTTPSe
 
     httpserver.expect_request(re.compile(r".*")).respond_with_handler(respond)
     work = resolve(httpserver, "10.5555/abc")
-    assert report(work).status == "ok", report(work).error
+    assert report(work, "oab").status == "ok", report(work, "oab").error
     assert work.oa_locations[0].url == "https://repo.example.edu/paper.pdf"
     assert [req.path for req, _ in httpserver.log] == ["/find", "/metadata"]
 

@@ -16,6 +16,7 @@ import gzip
 import json
 import logging
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ import paperfuse
 import paperfuse_unpaywall
 from mutations import JSON_VALUES, mutated_json
 from paperfuse import Config, SourceSettings, Work
+from paperfuse.testing import ResolverFactory, report
 from paperfuse_unpaywall import doi_object_to_work, snapshot_records
 
 FIXTURES = Path(__file__).parent / "fixtures" / "unpaywall"
@@ -237,10 +239,20 @@ def test_both_shapes_in_one_list_and_mistyped_raw_fields() -> None:
 # -- the API source: faults of the body are its bad response --------------------------------------
 
 
-def resolver(server: HTTPServer) -> paperfuse.Resolver:
-    url = server.url_for("").rstrip("/")
-    cfg = Config(email=EMAIL, sources={"unpaywall": SourceSettings(url=url)})
-    return paperfuse.Resolver(cfg, entry_points=False, plugins={"unpaywall": paperfuse_unpaywall})
+Make = Callable[[HTTPServer], paperfuse.Resolver]
+
+
+@pytest.fixture
+def resolver(paperfuse_resolver: ResolverFactory) -> Make:
+    """Resolvers of the Unpaywall API source at the local server."""
+
+    def make(server: HTTPServer) -> paperfuse.Resolver:
+        url = server.url_for("").rstrip("/")
+        return paperfuse_resolver(
+            {"unpaywall": paperfuse_unpaywall}, urls={"unpaywall": url}, email=EMAIL
+        )
+
+    return make
 
 
 def serve(server: HTTPServer, body: bytes) -> None:
@@ -248,10 +260,6 @@ def serve(server: HTTPServer, body: bytes) -> None:
         return Response(body, status=200, content_type="application/json")
 
     server.expect_request(re.compile(r"^/v2/.*")).respond_with_handler(respond)
-
-
-def report(work: Work) -> paperfuse.SourceReport:
-    return {r.name: r for r in work.sources}["unpaywall"]
 
 
 @pytest.mark.parametrize(
@@ -268,13 +276,13 @@ def report(work: Work) -> paperfuse.SourceReport:
     ],
 )
 def test_a_body_that_is_no_doi_object_is_a_bad_response(
-    httpserver: HTTPServer, body: bytes, message: str
+    httpserver: HTTPServer, body: bytes, message: str, resolver: Make
 ) -> None:
     serve(httpserver, body)
     with resolver(httpserver) as r:
         work = r.resolve("10.1038/nature12373")
-    error = report(work).error or ""
-    assert report(work).status == "error"
+    error = report(work, "unpaywall").error or ""
+    assert report(work, "unpaywall").status == "error"
     assert message in error
     assert "plugin error" not in error
     assert len(error) < 400
@@ -301,16 +309,18 @@ def test_a_record_with_bad_fields_resolves_and_is_cached(
     plugins = {"unpaywall": paperfuse_unpaywall}
     with paperfuse.Resolver(cfg, entry_points=False, plugins=plugins) as r:
         work = r.resolve("10.1038/nature12373")
-    assert work.status == "resolved", report(work).error
+    assert work.status == "resolved", report(work, "unpaywall").error
     assert work.title == "Nanometre-scale thermometry in a living cell"
     assert_storable(work)
     with paperfuse.Resolver(cfg, entry_points=False, plugins=plugins) as r:
         again = r.resolve("10.1038/nature12373")
-    assert report(again).cached
+    assert report(again, "unpaywall").cached
     assert len(httpserver.log) == 1
 
 
-def test_search_faults_are_bad_responses_and_scores_are_sane(httpserver: HTTPServer) -> None:
+def test_search_faults_are_bad_responses_and_scores_are_sane(
+    httpserver: HTTPServer, resolver: Make
+) -> None:
     bodies = [DEEP, json.dumps({"results": [{"score": HUGE, "response": load()}, 5]}).encode()]
 
     def respond(request: Request) -> Response:

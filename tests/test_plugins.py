@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-import textwrap
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import pytest
 
 import paperfuse
+from installed_plugins import BUILT_IN_PLUGINS, install_distribution
 from paperfuse import IdentifierScheme, OutputFormat, PluginHost, PluginWarning, Source
+from paperfuse.testing import CLI, Isolation
 
 
 class _GoodSource(Source):
@@ -159,20 +159,6 @@ def test_unknown_hook_name_is_reported() -> None:
 # -- entry points: a fake installed distribution on sys.path ---------------------------
 
 
-def install_distribution(
-    root: Path, name: str, entry_points: dict[str, str], modules: dict[str, str]
-) -> None:
-    """Write an installed distribution ``name`` 1.2.3 into ``root`` (put ``root`` on
-    ``sys.path``): ``entry_points`` of the ``paperfuse`` group, ``modules`` by source text."""
-    dist = root / f"{name.replace('-', '_')}-1.2.3.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.2.3\n")
-    lines = "".join(f"{ep} = {module}\n" for ep, module in entry_points.items())
-    (dist / "entry_points.txt").write_text(f"[paperfuse]\n{lines}")
-    for module, text in modules.items():
-        (root / f"{module}.py").write_text(textwrap.dedent(text))
-
-
 def _install_fake_distribution(root: Path) -> None:
     """A distribution with one working plugin and two that fail to import."""
     install_distribution(
@@ -201,9 +187,15 @@ def _install_fake_distribution(root: Path) -> None:
 
 
 @pytest.fixture
-def fake_distribution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def fake_distribution(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, paperfuse_isolated: Isolation
+) -> Path:
+    """Three fake entry points installed beside the built-in ones, and allowed with them."""
     _install_fake_distribution(tmp_path)
     monkeypatch.syspath_prepend(str(tmp_path))
+    paperfuse_isolated.use_plugins(
+        entry_points=BUILT_IN_PLUGINS | {"fakegood", "fakebroken", "fakemissing"}
+    )
     return tmp_path
 
 
@@ -248,20 +240,12 @@ def test_builtin_plugin_packages_are_entry_points_of_paperfuse() -> None:
         assert info.status == "loaded"
 
 
-def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "paperfuse.cli", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        timeout=60,
-    )
-
-
-def test_cli_plugins_lists_failures_and_keeps_working(fake_distribution: Path) -> None:
+def test_cli_plugins_lists_failures_and_keeps_working(
+    fake_distribution: Path, paperfuse_cli: CLI
+) -> None:
     env = {"PYTHONPATH": str(fake_distribution)}
-    listing = _cli("plugins", env=env)
-    assert listing.returncode == 0, listing.stderr
+    listing = paperfuse_cli.subprocess("plugins", env=env)
+    assert listing.exit_code == 0, listing.stderr
     assert "fakebroken  (paperfuse-fake-plugins 1.2.3)  failed" in listing.stdout
     assert "error: cannot be imported (paperfuse_fake_broken): ImportError: needs libfoo 9" in (
         listing.stdout
@@ -270,17 +254,19 @@ def test_cli_plugins_lists_failures_and_keeps_working(fake_distribution: Path) -
     assert "registers sources: fake" in listing.stdout
     assert "arxiv  (paperfuse " in listing.stdout
 
-    identified = _cli("identify", "10.1038/nature12373", env=env)
-    assert identified.returncode == 0
+    identified = paperfuse_cli.subprocess("identify", "10.1038/nature12373", env=env)
+    assert identified.exit_code == 0
     assert '"value": "10.1038/nature12373"' in identified.stdout
     assert "paperfuse: warning: paperfuse plugin fakebroken" in identified.stderr
     assert "Traceback" not in identified.stderr
 
 
-def test_cli_plugins_json(fake_distribution: Path) -> None:
+def test_cli_plugins_json(fake_distribution: Path, paperfuse_cli: CLI) -> None:
     import json
 
-    listing = _cli("plugins", "--json", env={"PYTHONPATH": str(fake_distribution)})
+    listing = paperfuse_cli.subprocess(
+        "plugins", "--json", env={"PYTHONPATH": str(fake_distribution)}
+    )
     plugins = {p["name"]: p for p in json.loads(listing.stdout)}
     assert plugins["fakegood"]["sources"] == ["fake"]
     assert plugins["fakebroken"]["status"] == "failed"
@@ -627,9 +613,11 @@ def test_a_plain_name_blocks_every_plugin_of_that_name(same_name_crossref: Path)
     assert "crossref" not in host.sources
 
 
-def test_cli_plugins_shows_descriptions_and_what_is_shadowed(same_name_crossref: Path) -> None:
-    listing = _cli("plugins", env={"PYTHONPATH": str(same_name_crossref)})
-    assert listing.returncode == 0, listing.stderr
+def test_cli_plugins_shows_descriptions_and_what_is_shadowed(
+    same_name_crossref: Path, paperfuse_cli: CLI
+) -> None:
+    listing = paperfuse_cli.subprocess("plugins", env={"PYTHONPATH": str(same_name_crossref)})
+    assert listing.exit_code == 0, listing.stderr
     out = listing.stdout
     assert "      source crossref: Crossref, from the paperfuse-crossref package" in out
     assert "      source arxiv: arXiv query API: preprint metadata and a green OA copy" in out
@@ -661,27 +649,29 @@ def test_python_m_paperfuse_is_the_paperfuse_command() -> None:
 
 
 def test_the_configuration_blocks_plugins_by_name_too(
-    same_name_crossref: Path, tmp_path: Path
+    same_name_crossref: Path, tmp_path: Path, paperfuse_cli: CLI
 ) -> None:
     config = paperfuse.Config(disabled_plugins=["paperfuse-crossref:crossref"])
     with paperfuse.Resolver(config) as resolver:
         assert resolver.host.sources["crossref"].__module__ == "paperfuse_crossref._source"
     toml = tmp_path / "paperfuse.toml"
     toml.write_text('disabled_plugins = ["paperfuse:crossref"]\n')
-    listing = _cli(
+    listing = paperfuse_cli.subprocess(
         "plugins", env={"PYTHONPATH": str(same_name_crossref), "PAPERFUSE_CONFIG": str(toml)}
     )
-    assert listing.returncode == 0, listing.stderr
+    assert listing.exit_code == 0, listing.stderr
     assert "shadow" not in listing.stdout
     assert ":crossref  (paperfuse " in listing.stdout or "crossref  (paperfuse 0" in listing.stdout
     assert "  disabled\n" in listing.stdout
 
 
-def test_cli_plugins_lists_even_with_a_broken_configuration(tmp_path: Path) -> None:
+def test_cli_plugins_lists_even_with_a_broken_configuration(
+    tmp_path: Path, paperfuse_cli: CLI
+) -> None:
     toml = tmp_path / "paperfuse.toml"
     toml.write_text("colour = 'blue'\n")
-    listing = _cli("plugins", env={"PAPERFUSE_CONFIG": str(toml)})
-    assert listing.returncode == 0
+    listing = paperfuse_cli.subprocess("plugins", env={"PAPERFUSE_CONFIG": str(toml)})
+    assert listing.exit_code == 0
     assert "arxiv  (paperfuse " in listing.stdout
     assert "configuration colour: unknown setting" in listing.stderr
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,7 @@ import paperfuse
 import paperfuse_europepmc
 import paperfuse_idconv
 import paperfuse_pubmed
-from paperfuse import Config, SourceSettings, Work
+from paperfuse.testing import ResolverFactory, reports
 
 FIXTURES = Path(__file__).parent / "fixtures"
 IN_PMC = (FIXTURES / "pubmed" / "eutils_efetch_29915538.xml").read_text(encoding="utf-8")
@@ -117,38 +118,33 @@ def serve(server: HTTPServer, **handlers: Any) -> None:
         server.expect_request(path).respond_with_handler(handlers["europepmc"])
 
 
-def resolver(server: HTTPServer, tmp_path: Path) -> paperfuse.Resolver:
-    url = server.url_for("").rstrip("/")
-    fast = {"url": url, "min_interval": 0.0}
-    config = Config(
-        email=EMAIL,
-        cache_dir=str(tmp_path),
-        sources={n: SourceSettings(**fast) for n in ("pubmed", "idconv", "europepmc")},  # type: ignore[arg-type]
-    )
-    plugins = {
-        "pubmed": paperfuse_pubmed,
-        "idconv": paperfuse_idconv,
-        "europepmc": paperfuse_europepmc,
-    }
-    return paperfuse.Resolver(config, entry_points=False, plugins=plugins)
+PLUGINS = {"pubmed": paperfuse_pubmed, "idconv": paperfuse_idconv, "europepmc": paperfuse_europepmc}
+Make = Callable[[HTTPServer], paperfuse.Resolver]
+
+
+@pytest.fixture
+def resolver(paperfuse_resolver: ResolverFactory) -> Make:
+    """Resolvers of the three sources, each at the local server, sharing the test's cache."""
+
+    def make(server: HTTPServer) -> paperfuse.Resolver:
+        url = server.url_for("").rstrip("/")
+        return paperfuse_resolver(PLUGINS, urls=dict.fromkeys(PLUGINS, url), email=EMAIL)
+
+    return make
 
 
 def asked(server: HTTPServer, *paths: str) -> list[Request]:
     return [request for request, _ in server.log if request.path in paths]
 
 
-def reports(work: Work) -> dict[str, paperfuse.SourceReport]:
-    return {r.name: r for r in work.sources}
-
-
 # -- one PMID, one PMCID, one DOI ---------------------------------------------------------
 
 
 def test_a_pmid_resolves_to_a_citable_record_with_its_pmc_copy(
-    httpserver: HTTPServer, tmp_path: Path
+    httpserver: HTTPServer, resolver: Make
 ) -> None:
     serve(httpserver)
-    with resolver(httpserver, tmp_path) as r:
+    with resolver(httpserver) as r:
         work = r.resolve("PMID: 29915538")
     assert work.status == "resolved"
     assert (work.ids.pmid, work.ids.pmcid, work.ids.doi) == tuple(FRONTIERS.values())
@@ -175,9 +171,9 @@ def test_a_pmid_resolves_to_a_citable_record_with_its_pmc_copy(
     assert statuses == {"pubmed": "ok", "idconv": "ok", "europepmc": "not_found"}
 
 
-def test_a_pmid_gives_volume_issue_and_pages(httpserver: HTTPServer, tmp_path: Path) -> None:
+def test_a_pmid_gives_volume_issue_and_pages(httpserver: HTTPServer, resolver: Make) -> None:
     serve(httpserver)
-    with resolver(httpserver, tmp_path) as r:
+    with resolver(httpserver) as r:
         work = r.resolve("https://pubmed.ncbi.nlm.nih.gov/22663011/")
     assert work.status == "resolved"
     assert work.ids.doi == "10.1056/nejmoa1203421"  # DOIs are kept in lower case
@@ -194,9 +190,9 @@ def test_a_pmid_gives_volume_issue_and_pages(httpserver: HTTPServer, tmp_path: P
     assert work.oa_locations == ()
 
 
-def test_a_pmcid_resolves_to_the_same_work(httpserver: HTTPServer, tmp_path: Path) -> None:
+def test_a_pmcid_resolves_to_the_same_work(httpserver: HTTPServer, resolver: Make) -> None:
     serve(httpserver)
-    with resolver(httpserver, tmp_path) as r:
+    with resolver(httpserver) as r:
         by_pmid = r.resolve("PMID:29915538")
         by_pmcid = r.resolve("PMC5994433")
     assert by_pmcid.status == "resolved"
@@ -208,10 +204,10 @@ def test_a_pmcid_resolves_to_the_same_work(httpserver: HTTPServer, tmp_path: Pat
     assert reports(by_pmcid)["pubmed"].status == "ok"
 
 
-def test_a_doi_reveals_its_pmid_and_pmcid(httpserver: HTTPServer, tmp_path: Path) -> None:
+def test_a_doi_reveals_its_pmid_and_pmcid(httpserver: HTTPServer, resolver: Make) -> None:
     """Recorded answers only: the converter's for the DOI, Europe PMC's for its PMID."""
     serve(httpserver)
-    with resolver(httpserver, tmp_path) as r:
+    with resolver(httpserver) as r:
         work = r.resolve(f"doi:{PLOS_DOI}")
     assert work.status == "resolved"
     assert (work.ids.doi, work.ids.pmid, work.ids.pmcid) == (PLOS_DOI, "17183658", "PMC1762313")
@@ -226,11 +222,11 @@ def test_a_doi_reveals_its_pmid_and_pmcid(httpserver: HTTPServer, tmp_path: Path
 
 
 def test_a_thousand_pmids_cost_five_requests_of_each_service(
-    httpserver: HTTPServer, tmp_path: Path
+    httpserver: HTTPServer, resolver: Make
 ) -> None:
     serve(httpserver)
     pmids = [f"PMID:{30_000_000 + n}" for n in range(998)] + ["PMID:29915538", "PMID:22663011"]
-    with resolver(httpserver, tmp_path) as r:
+    with resolver(httpserver) as r:
         works = list(r.resolve_many(pmids))
     assert len(works) == 1_000
     assert [w.input for w in works] == pmids
@@ -251,7 +247,7 @@ def test_a_thousand_pmids_cost_five_requests_of_each_service(
 
 
 def test_a_rate_limit_answer_is_retried_and_never_a_record(
-    httpserver: HTTPServer, tmp_path: Path
+    httpserver: HTTPServer, resolver: Make
 ) -> None:
     calls: list[int] = []
 
@@ -264,7 +260,7 @@ def test_a_rate_limit_answer_is_retried_and_never_a_record(
     serve(httpserver, efetch=limited_once)
     stamina.set_testing(True, attempts=3)
     try:
-        with resolver(httpserver, tmp_path) as r:
+        with resolver(httpserver) as r:
             work = r.resolve("PMID:29915538")
     finally:
         stamina.set_testing(True)
@@ -284,10 +280,10 @@ def test_a_rate_limit_answer_is_retried_and_never_a_record(
     ],
 )
 def test_every_failure_is_attributed_to_its_source(
-    httpserver: HTTPServer, tmp_path: Path, broken: str, answer: Response, message: str
+    httpserver: HTTPServer, resolver: Make, broken: str, answer: Response, message: str
 ) -> None:
     serve(httpserver, **{broken: lambda request: answer})
-    with resolver(httpserver, tmp_path) as r:
+    with resolver(httpserver) as r:
         work = r.resolve("PMID:29915538")
     source = "pubmed" if broken == "efetch" else broken
     failed = reports(work)[source]

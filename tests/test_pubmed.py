@@ -27,6 +27,7 @@ from werkzeug import Request, Response
 import paperfuse
 import paperfuse_pubmed
 from paperfuse import Config, SourceSettings, Work
+from paperfuse.testing import report
 from paperfuse_pubmed import PubMedSource
 
 FIXTURES = Path(__file__).parent / "fixtures" / "pubmed"
@@ -69,10 +70,6 @@ def resolver(cfg: Config) -> paperfuse.Resolver:
     return paperfuse.Resolver(cfg, entry_points=False, plugins={"pubmed": paperfuse_pubmed})
 
 
-def report(work: Work) -> paperfuse.SourceReport:
-    return {r.name: r for r in work.sources}["pubmed"]
-
-
 def replay(
     server: HTTPServer,
     handler: Callable[[Request], Response] | None = None,
@@ -108,7 +105,7 @@ def test_a_pmid_resolves_to_its_pubmed_record(httpserver: HTTPServer) -> None:
         "email": EMAIL,
     }
     assert work.status == "resolved"
-    assert report(work).status == "ok"
+    assert report(work, "pubmed").status == "ok"
     assert work.ids.pmid == PMID
     assert work.ids.doi == "10.1056/nejmoa1203421"
     assert work.title == "Improved survival with MEK inhibition in BRAF-mutated melanoma"
@@ -130,7 +127,7 @@ def test_a_pmid_absent_from_the_answer_is_not_found(httpserver: HTTPServer) -> N
     with resolver(config(httpserver)) as r:
         works = list(r.resolve_many(["PMID:22663011", "PMID:99999999"]))
     assert [w.status for w in works] == ["resolved", "not_found"]
-    assert report(works[1]).status == "not_found"
+    assert report(works[1], "pubmed").status == "not_found"
     (request,) = requests(httpserver)
     assert sorted(asked_ids(request)) == ["22663011", "99999999"]
 
@@ -196,7 +193,7 @@ def test_the_api_key_is_sent_and_it_and_the_email_are_masked(
     (request,) = requests(httpserver)
     assert request.args["api_key"] == KEY
     assert request.args["email"] == EMAIL
-    error = report(work).error or ""
+    error = report(work, "pubmed").error or ""
     assert error.startswith("HTTP 502 after 1 attempt (GET ")
     assert "api_key=***" in error
     assert "email=***" in error
@@ -231,7 +228,7 @@ def test_the_rate_limit_body_is_retried_and_the_record_comes_from_the_next_answe
         work = r.resolve("PMID:22663011")
     assert len(requests(httpserver)) == 2
     assert work.status == "resolved"
-    assert report(work).status == "ok"
+    assert report(work, "pubmed").status == "ok"
     assert work.title == "Improved survival with MEK inhibition in BRAF-mutated melanoma"
 
 
@@ -242,9 +239,9 @@ def test_a_rate_limit_body_that_persists_is_never_a_record(httpserver: HTTPServe
     assert len(requests(httpserver)) == 3
     assert work.status != "resolved"
     assert work.title is None
-    assert report(work).status == "error"
-    assert "API rate limit exceeded" in (report(work).error or "")
-    assert "plugin error" not in (report(work).error or "")
+    assert report(work, "pubmed").status == "error"
+    assert "API rate limit exceeded" in (report(work, "pubmed").error or "")
+    assert "plugin error" not in (report(work, "pubmed").error or "")
 
 
 def test_an_xml_rate_limit_body_is_not_data_either(httpserver: HTTPServer) -> None:
@@ -252,8 +249,8 @@ def test_an_xml_rate_limit_body_is_not_data_either(httpserver: HTTPServer) -> No
     replay(httpserver, lambda request: Response(body, content_type="text/xml"))
     with resolver(config(httpserver)) as r:
         work = r.resolve("PMID:22663011")
-    assert report(work).status == "error"
-    assert "API rate limit exceeded" in (report(work).error or "")
+    assert report(work, "pubmed").status == "error"
+    assert "API rate limit exceeded" in (report(work, "pubmed").error or "")
 
 
 def test_http_429_is_retried_by_the_client(httpserver: HTTPServer) -> None:
@@ -294,8 +291,8 @@ def test_failures_are_attributed_to_pubmed(
     replay(httpserver, lambda request: Response(body, status=status))
     with resolver(config(httpserver)) as r:
         work = r.resolve("PMID:22663011")
-    error = report(work).error or ""
-    assert report(work).status == "error"
+    error = report(work, "pubmed").error or ""
+    assert report(work, "pubmed").status == "error"
     assert message in error
     assert "plugin error" not in error
     assert httpserver.url_for(EFETCH) in error  # the request is named
@@ -355,9 +352,9 @@ def test_search_failures_are_attributed(httpserver: HTTPServer, body: bytes, mes
     httpserver.expect_request(ESEARCH).respond_with_data(body, content_type="application/json")
     with resolver(config(httpserver)) as r:
         work = r.resolve("A survey of quantum gardening in lunar soils")
-    assert report(work).status == "error"
-    assert message in (report(work).error or "")
-    assert "plugin error" not in (report(work).error or "")
+    assert report(work, "pubmed").status == "error"
+    assert message in (report(work, "pubmed").error or "")
+    assert "plugin error" not in (report(work, "pubmed").error or "")
 
 
 def test_the_plugin_is_registered_by_its_entry_point() -> None:
@@ -412,7 +409,7 @@ def test_a_source_disabled_as_ncbi_is_disabled(httpserver: HTTPServer) -> None:
     cfg = Config(email=EMAIL, sources={**cfg.sources, "ncbi": SourceSettings(enabled=False)})
     with resolver(cfg) as r:
         work = r.resolve("PMID:22663011")
-    assert report(work).status == "skipped"
+    assert report(work, "pubmed").status == "skipped"
     assert requests(httpserver) == []
 
 
@@ -433,5 +430,5 @@ def test_every_pmid_of_a_rate_limited_batch_gets_the_error(httpserver: HTTPServe
         works = list(r.resolve_many(f"PMID:{1_000_000 + i}" for i in range(400)))
     assert len(requests(httpserver)) == 2  # one request per batch of 200, not one per PMID
     assert all(w.title is None for w in works)
-    assert all(report(w).status == "error" for w in works)
-    assert all("rate limit" in (report(w).error or "") for w in works)
+    assert all(report(w, "pubmed").status == "error" for w in works)
+    assert all("rate limit" in (report(w, "pubmed").error or "") for w in works)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import pytest
 
 import paperfuse
-from fakes import fake_source, make_resolver
+from engine_resolvers import make_resolver
 from paperfuse import (
     Author,
     Config,
@@ -23,6 +23,7 @@ from paperfuse import (
     SourceUnavailable,
     Work,
 )
+from paperfuse.testing import fake_source
 
 # -- 1. API ----------------------------------------------------------------------------
 

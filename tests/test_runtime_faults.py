@@ -21,9 +21,10 @@ from typing import Any
 import pytest
 
 import paperfuse
-from fakes import fake_source, make_resolver
+from engine_resolvers import make_resolver
 from paperfuse import Config, Identifier, Ids, Politeness, RateLimited, SourceUnavailable, Work
 from paperfuse._store import Store
+from paperfuse.testing import fake_source
 
 _STORE = "paperfuse.sqlite3"
 
@@ -398,7 +399,8 @@ _LIBRARY_SCRIPT = """
 import sys, time
 sys.path.insert(0, sys.argv[1])
 import paperfuse
-from fakes import fake_source, make_resolver
+from engine_resolvers import make_resolver
+from paperfuse.testing import fake_source
 
 def answer(identifiers):
     with open(sys.argv[2], "a") as log:

@@ -28,6 +28,8 @@ from paperfuse.testing import (
     Isolation,
     Reply,
     ResolverFactory,
+    SourcesPlugin,
+    fake_source,
     isolate,
     report,
     reports,
@@ -133,6 +135,24 @@ def test_isolation_loads_only_the_named_plugins(
     assert {"arxiv", "crossref", "pubmed"} <= set(paperfuse.PluginHost().sources)
 
 
+def test_the_installed_sources_are_known_whatever_the_test_allowed_when_first_asked(
+    monkeypatch: pytest.MonkeyPatch, paperfuse_isolated: Isolation
+) -> None:
+    """A test that allowed no entry point, first in its process, left the kit believing
+    nothing was installed: later tests' sources were not pointed at the closed port, and a
+    ``paperfuse`` process of theirs asked live services."""
+    from paperfuse.testing import _isolation
+
+    monkeypatch.setattr(_isolation, "_installed", None)
+    paperfuse_isolated.use_plugins()  # no entry point allowed, as the first test
+    assert {"arxiv", "crossref", "datacite", "europepmc"} <= {
+        source for sources in _isolation.installed_sources().values() for source in sources
+    }
+    paperfuse_isolated.use_plugins(entry_points=["crossref", "datacite"])
+    assert paperfuse_isolated.loaded_sources() == ["crossref", "datacite"]
+    assert os.environ["PAPERFUSE_DATACITE_URL"] == CLOSED_URL
+
+
 def test_isolation_writes_a_configuration_file_paperfuse_reads(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -208,6 +228,37 @@ def test_the_resolver_factory_refuses_a_url_for_a_source_not_loaded(
 ) -> None:
     with pytest.raises(ValueError, match="no loaded source is named 'crossreff'"):
         paperfuse_resolver(paperfuse_crossref, urls={"crossreff": "http://127.0.0.1:1"})
+
+
+def test_fake_sources_answer_from_their_records_through_the_resolver_factory(
+    paperfuse_resolver: ResolverFactory,
+) -> None:
+    found = Work(title="A title", ids=Ids(doi="10.1234/x"))
+    table = fake_source("table", ["doi"], records={("doi", "10.1234/x"): found})
+    resolver = paperfuse_resolver(SourcesPlugin(table))
+    work = resolver.resolve("10.1234/x")
+    assert (work.status, work.title) == ("resolved", "A title")
+    assert report(work, "table").status == "ok"
+    assert report(resolver.resolve("10.1234/y"), "table").status == "not_found"
+    assert len(table.calls) == 2
+    assert "10.1234/x" in table.calls[0][2][0]
+    assert table.most_in_flight == 1
+
+
+def test_a_fake_source_can_fail_and_each_has_its_own_call_log(
+    paperfuse_resolver: ResolverFactory,
+) -> None:
+    broken = fake_source("broken", ["doi"], fail_with=paperfuse.SourceUnavailable("down"))
+    other = fake_source(
+        "other", ["doi"], answer=lambda ids: {i: Work(title="Answered") for i in ids}
+    )
+    resolver = paperfuse_resolver(SourcesPlugin(broken, other))
+    work = resolver.resolve("10.1234/x")
+    assert work.title == "Answered"
+    assert report(work, "broken").status == "error"
+    assert "down" in (report(work, "broken").error or "")
+    assert len(broken.calls) == len(other.calls) == 1
+    assert fake_source("fresh", ["doi"]).calls == []
 
 
 def test_stamina_testing_mode_is_on(paperfuse_isolated: Isolation) -> None:

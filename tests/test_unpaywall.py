@@ -9,9 +9,6 @@ from __future__ import annotations
 import gzip
 import json
 import logging
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,8 +20,9 @@ from werkzeug import Request, Response
 
 import paperfuse
 import paperfuse_unpaywall
-from fakes import SourcesPlugin, fake_source
+from installed_plugins import BUILT_IN_PLUGINS
 from paperfuse import Config, SourceSettings, Work
+from paperfuse.testing import CLI, Isolation, SourcesPlugin, fake_source, report
 from paperfuse_unpaywall import doi_object_to_work, snapshot_records
 
 FIXTURES = Path(__file__).parent / "fixtures" / "unpaywall"
@@ -177,17 +175,13 @@ def recorded(name: str, status: int = 200) -> Callable[[Request], Response]:
     return respond
 
 
-def report(work: Work, name: str = "unpaywall") -> paperfuse.SourceReport:
-    return {r.name: r for r in work.sources}[name]
-
-
 def test_without_email_the_source_is_skipped_with_help(httpserver: HTTPServer) -> None:
     other = fake_source("other", ["doi"], records={("doi", "10.1038/nature12373"): Work(title="T")})
     with resolver(config(httpserver, email=None), other) as r:
         work = r.resolve("10.1038/nature12373")
     assert work.title == "T"
-    assert report(work).status == "skipped"
-    assert "PAPERFUSE_EMAIL" in (report(work).error or "")
+    assert report(work, "unpaywall").status == "skipped"
+    assert "PAPERFUSE_EMAIL" in (report(work, "unpaywall").error or "")
     assert httpserver.log == []
 
 
@@ -207,8 +201,8 @@ def test_doi_object_is_fetched_with_the_email_and_merged(httpserver: HTTPServer)
     assert work.best_oa_location is not None
     assert work.best_oa_location.url.startswith("https://dash.harvard.edu/")
     assert work.best_oa_location.reason
-    assert report(work).status == "ok"
-    assert report(work).requests == 1
+    assert report(work, "unpaywall").status == "ok"
+    assert report(work, "unpaywall").requests == 1
 
 
 def test_unpaywalls_own_view_is_kept_when_paperfuse_ranks_differently(
@@ -246,7 +240,7 @@ def test_404_is_not_found(httpserver: HTTPServer, name: str) -> None:
     serve(httpserver, recorded(name, status=404))
     with resolver(config(httpserver)) as r:
         work = r.resolve("10.1234/missing")
-    assert report(work).status == "not_found"
+    assert report(work, "unpaywall").status == "not_found"
     assert work.status == "not_found"
 
 
@@ -254,7 +248,7 @@ def test_404_as_an_html_page_is_not_found(httpserver: HTTPServer) -> None:
     page = b"<html><head><title>404 Not Found</title></head><body>Not Found</body></html>"
     serve(httpserver, lambda request: Response(page, status=404, content_type="text/html"))
     with resolver(config(httpserver)) as r:
-        assert report(r.resolve("10.1234/missing")).status == "not_found"
+        assert report(r.resolve("10.1234/missing"), "unpaywall").status == "not_found"
 
 
 def test_422_is_a_clear_error_without_the_email(httpserver: HTTPServer) -> None:
@@ -264,8 +258,8 @@ def test_422_is_a_clear_error_without_the_email(httpserver: HTTPServer) -> None:
     serve(httpserver, lambda request: Response(body, status=422, content_type="application/json"))
     with resolver(config(httpserver)) as r:
         work = r.resolve("10.1234/x")
-    error = report(work).error or ""
-    assert report(work).status == "error"
+    error = report(work, "unpaywall").error or ""
+    assert report(work, "unpaywall").status == "error"
     assert "Unpaywall refused the contact email as invalid (HTTP 422)" in error
     assert EMAIL not in paperfuse.encode_json(work).decode()
     assert "email=***" in error
@@ -290,14 +284,14 @@ def test_failures_are_attributed_to_the_doi_and_redacted(
     serve(httpserver, lambda request: Response("<html>oops</html>", status=500))
     with caplog.at_level(logging.DEBUG), resolver(config(httpserver)) as r:
         bad = r.resolve("10.1234/x")
-    assert report(bad).error == (
+    assert report(bad, "unpaywall").error == (
         f"HTTP 500 after 1 attempt (GET {httpserver.url_for('/v2/10.1234/x')}?email=***)"
     )
     httpserver.clear()
     serve(httpserver, lambda request: Response("not json at all {", status=200))
     with resolver(config(httpserver)) as r:
         garbage = r.resolve("10.1234/y")
-    assert "malformed JSON: 'not json at all {'" in (report(garbage).error or "")
+    assert "malformed JSON: 'not json at all {'" in (report(garbage, "unpaywall").error or "")
     ours = [r for r in caplog.records if not r.name.startswith("werkzeug")]  # the test server's
     assert any(r.name == "httpx" for r in ours)
     everything = paperfuse.encode_json([bad, garbage]).decode()
@@ -352,9 +346,9 @@ def test_daily_budget_is_counted_across_runs_and_stops_asking(
         third, fourth = r.resolve_many(["10.1234/c", "10.1234/d"])
     assert third.status == "resolved"
     assert "source unpaywall has used 3 of its 3 calls for today (UTC)" in caplog.text
-    assert report(fourth).status == "error"
+    assert report(fourth, "unpaywall").status == "error"
     assert "daily budget of 3 calls is spent; asking again after 00:00 UTC" in (
-        report(fourth).error or ""
+        report(fourth, "unpaywall").error or ""
     )
     assert len(httpserver.log) == 3
 
@@ -477,21 +471,18 @@ def test_snapshot_records_reads_gzip_and_skips_bad_lines(tmp_path: Path) -> None
 # -- end to end ---------------------------------------------------------------------------------
 
 
-def test_cli_resolves_against_a_local_replay(httpserver: HTTPServer) -> None:
+def test_cli_resolves_against_a_local_replay(
+    httpserver: HTTPServer, paperfuse_isolated: Isolation, paperfuse_cli: CLI
+) -> None:
     serve(httpserver, recorded("unpywall_10.1038_nature12373.json"))
-    run = subprocess.run(
-        [sys.executable, "-m", "paperfuse.cli", "resolve", "10.1038/nature12373"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={
-            **os.environ,
-            "PAPERFUSE_EMAIL": EMAIL,
-            "PAPERFUSE_UNPAYWALL_URL": httpserver.url_for("").rstrip("/"),
-            "PAPERFUSE_DISABLED_PLUGINS": "arxiv,oab",
-        },
+    paperfuse_isolated.use_plugins(entry_points=BUILT_IN_PLUGINS - {"arxiv", "oab"})
+    run = paperfuse_cli.subprocess(
+        "resolve",
+        "10.1038/nature12373",
+        email=EMAIL,
+        urls={"unpaywall": httpserver.url_for("").rstrip("/")},
     )
-    assert run.returncode == 0, run.stderr
+    assert run.exit_code == 0, run.stderr
     record = json.loads(run.stdout)
     assert record["title"] == "Nanometre-scale thermometry in a living cell"
     assert record["best_oa_location"]["url_for_pdf"].startswith("https://dash.harvard.edu/")

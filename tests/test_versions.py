@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from pytest_httpserver import HTTPServer
 
-from fakes import fake_source, make_resolver
+from engine_resolvers import make_resolver
 from paperfuse import (
     Config,
     Identifier,
@@ -22,6 +22,7 @@ from paperfuse import (
     Work,
     merge,
 )
+from paperfuse.testing import fake_source
 
 FIXTURES = Path(__file__).parent / "fixtures" / "doi_ra"
 

@@ -17,6 +17,8 @@ import pytest
 from hostile import HostileServer
 from upstream import CLI, EMAIL
 
+from installed_plugins import BUILT_IN_PLUGINS
+
 #: What a gzip bomb expands to: 1 GiB of zeros.
 BOMB_SIZE = 1 << 30
 
@@ -73,7 +75,10 @@ def cli(server: HostileServer, tmp_path: Path) -> CLI:
         "PAPERFUSE_UNPAYWALL_URL": server.url,
         "PAPERFUSE_EMAIL": EMAIL,
         "PAPERFUSE_CACHE_DIR": str(tmp_path / "cache"),
-        "PAPERFUSE_DISABLED_PLUGINS": "arxiv,oab,datacite,idconv",
+        # an allow-list: no plugin installed beside paperfuse answers
+        "PAPERFUSE_PLUGINS": ",".join(
+            sorted(BUILT_IN_PLUGINS - {"arxiv", "oab", "datacite", "idconv"})
+        ),
         "PAPERFUSE_UNPAYWALL_MIN_INTERVAL": "0",
         "PAPERFUSE_UNPAYWALL_MAX_CONCURRENCY": "2",
     }

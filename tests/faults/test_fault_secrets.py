@@ -23,6 +23,7 @@ import upstream
 from hostile import HostileServer, Reply, Request, Respond
 from upstream import CLI, INPUTS
 
+from installed_plugins import BUILT_IN_PLUGINS
 from paperfuse import encode_json
 
 pytestmark = pytest.mark.faults
@@ -138,7 +139,7 @@ def test_no_secret_in_the_output_of_a_command_at_debug_level(
         "PAPERFUSE_CONFIG": str(settings),
         "PAPERFUSE_EMAIL": EMAIL,
         "PAPERFUSE_OAB_API_KEY": KEY,
-        "PAPERFUSE_DISABLED_PLUGINS": "",
+        "PAPERFUSE_PLUGINS": ",".join(sorted(BUILT_IN_PLUGINS)),  # every built-in source
     }
     for name in upstream.SOURCES:
         env.pop(f"PAPERFUSE_{name.upper()}_URL", None)

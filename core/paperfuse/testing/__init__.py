@@ -16,6 +16,8 @@ Fixtures (from :mod:`paperfuse.testing.plugin`):
 
 Contract suites to subclass: :class:`SourceContract`, :class:`SchemeContract`,
 :class:`FormatContract`.
+In-memory sources for tests that need no HTTP: :func:`fake_source`,
+:class:`FakeSource`, :class:`SourcesPlugin`.
 Helpers: :func:`report`, :func:`reports`, :func:`retries`, :func:`isolate`.
 """
 
@@ -34,6 +36,9 @@ _LAZY = {
     "HOSTILE_TEXTS": "_contracts",
     "OTHER_IDENTIFIERS": "_contracts",
     "WRONG_SHAPE_XML": "_contracts",
+    "FakeSource": "_fakes",
+    "SourcesPlugin": "_fakes",
+    "fake_source": "_fakes",
     "SchemeContract": "_contracts",
     "SourceContract": "_contracts",
     "FAILED_WORKS": "_format_contract",
@@ -60,6 +65,7 @@ if TYPE_CHECKING:
         SchemeContract,
         SourceContract,
     )
+    from ._fakes import FakeSource, SourcesPlugin, fake_source
     from ._format_contract import FAILED_WORKS, SAMPLE_WORKS, FormatContract
     from ._isolation import CLOSED_URL, Isolation, isolate, retries
     from ._resolvers import ResolverFactory, make_resolver
@@ -88,6 +94,7 @@ __all__ = [
     "WRONG_SHAPE_JSON",
     "WRONG_SHAPE_XML",
     "Asked",
+    "FakeSource",
     "FakeUpstream",
     "FormatContract",
     "Isolation",
@@ -96,6 +103,8 @@ __all__ = [
     "ResolverFactory",
     "SchemeContract",
     "SourceContract",
+    "SourcesPlugin",
+    "fake_source",
     "isolate",
     "make_resolver",
     "report",

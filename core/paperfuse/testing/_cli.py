@@ -107,15 +107,26 @@ class CLI:
         extra.update(env or {})
         return extra
 
+    def process_environment(
+        self,
+        urls: Mapping[str, str] | None = None,
+        email: str | None = None,
+        env: Mapping[str, str | None] | None = None,
+    ) -> dict[str, str]:
+        """The whole environment of a ``paperfuse`` process of its own, for a test that
+        starts one itself (``subprocess.Popen``: to signal it, give it a terminal or close
+        its pipe); what :meth:`subprocess` gives its process."""
+        return self.isolation.environment(**self.environment(urls, email, env))
+
     def __call__(
         self,
         *args: str,
-        input: str | None = None,
+        input: str | bytes | None = None,
         urls: Mapping[str, str] | None = None,
         email: str | None = None,
         env: Mapping[str, str | None] | None = None,
     ) -> Ran:
-        """Run ``paperfuse *args`` in-process; stdin is ``input``."""
+        """Run ``paperfuse *args`` in-process; stdin is ``input`` (text, or bytes as they are)."""
         from click.testing import CliRunner
 
         from ..cli import main
@@ -145,8 +156,7 @@ class CLI:
     ) -> Ran:
         """Run ``python -m paperfuse.cli *args`` as a process of its own; stdin is ``input``
         (text is sent as UTF-8, bytes as they are)."""
-        extra = self.environment(urls, email, env)
-        environment = self.isolation.environment(**extra)
+        environment = self.process_environment(urls, email, env)
         done = subprocess.run(
             [sys.executable, "-m", "paperfuse.cli", *args],
             input=input.encode("utf-8", "surrogateescape") if isinstance(input, str) else input,

@@ -67,11 +67,10 @@ def installed_sources() -> dict[str, tuple[str, ...]]:
     """
     global _installed
     if _installed is None:
-        from .._plugins import PluginHost
-
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            host = PluginHost(entry_points=True, env={})
+            # Past the isolation's guard: what is installed, not what this test allows.
+            host = _unguarded_host(entry_points=True, plugins={}, env={})
         _installed = {name: tuple(info.sources) for name, info in host.plugins.items()}
     return _installed
 
@@ -86,11 +85,16 @@ def sources_of(plugins: Mapping[str, object]) -> list[str]:
 
 def _bare_host(plugins: Mapping[str, object]) -> PluginHost:
     """A PluginHost of ``plugins`` alone, made past the isolation's guard."""
+    return _unguarded_host(entry_points=False, plugins=plugins, env={})
+
+
+def _unguarded_host(**arguments: Any) -> PluginHost:
+    """A PluginHost made with ``arguments`` as they are, past the isolation's guard."""
     from .._plugins import PluginHost
 
     host = PluginHost.__new__(PluginHost)
     init = getattr(PluginHost.__init__, "__wrapped_init__", PluginHost.__init__)
-    init(host, entry_points=False, plugins=plugins, env={})
+    init(host, **arguments)
     return host
 
 
@@ -139,6 +143,7 @@ class Isolation:
         self.plugins: dict[str, object] = {}
         self.entry_points: bool | frozenset[str] = False
         self.refused: list[str] = []
+        self.allowed_hosts: set[str] = set()
 
     def use_plugins(
         self,
@@ -162,6 +167,14 @@ class Isolation:
         )
         self.monkeypatch.setenv("PAPERFUSE_PLUGINS", self._allow_list())
         self._point_sources_at_closed_port()
+
+    def allow_hosts(self, *hosts: str) -> None:
+        """Let httpx connect to these hosts too (names as in the URL, lower case).
+
+        For a test that stubs what lies beyond them itself, so that nothing
+        leaves the machine: a name look-up made to fail, a transport of its own.
+        """
+        self.allowed_hosts.update(host.lower() for host in hosts)
 
     def loaded_sources(self) -> list[str]:
         """The sources a PluginHost of this test registers (named plugins and entry points)."""
@@ -230,9 +243,10 @@ class Isolation:
 
     def _guard_network(self) -> None:
         refused = self.refused
+        allowed = self.allowed_hosts
 
         def check(request: httpx.Request) -> None:
-            if not is_loopback(request.url.host):
+            if not is_loopback(request.url.host) and request.url.host.lower() not in allowed:
                 refused.append(f"{request.url.scheme}://{request.url.netloc.decode('ascii')}")
                 error = ConnectionRefusedError(
                     "paperfuse.testing allows no connection beyond loopback"
@@ -244,6 +258,7 @@ class Isolation:
                 check(request)
                 return await original(transport, request)
 
+            handle.__unguarded__ = original  # type: ignore[attr-defined]
             return handle
 
         def guarded_sync(original: Callable[..., httpx.Response]) -> Callable[..., Any]:
@@ -251,23 +266,32 @@ class Isolation:
                 check(request)
                 return original(transport, request)
 
+            handle.__unguarded__ = original  # type: ignore[attr-defined]
             return handle
+
+        def unguarded(method: Any) -> Any:
+            """The transport's own method: an isolation made inside another one (a test
+            of the kit under an isolated project) replaces the guard rather than stacking."""
+            return getattr(method, "__unguarded__", method)
 
         mp = self.monkeypatch
         mp.setattr(
             httpx.AsyncHTTPTransport,
             "handle_async_request",
-            guarded_async(httpx.AsyncHTTPTransport.handle_async_request),
+            guarded_async(unguarded(httpx.AsyncHTTPTransport.handle_async_request)),
         )
         mp.setattr(
-            httpx.HTTPTransport, "handle_request", guarded_sync(httpx.HTTPTransport.handle_request)
+            httpx.HTTPTransport,
+            "handle_request",
+            guarded_sync(unguarded(httpx.HTTPTransport.handle_request)),
         )
 
     def _guard_plugins(self) -> None:
         """Make every PluginHost of the test load only the named plugins."""
         from .._plugins import PluginHost
 
-        original = PluginHost.__init__
+        # The host's own __init__, not the guard of an isolation made before this one.
+        original = getattr(PluginHost.__init__, "__wrapped_init__", PluginHost.__init__)
         isolation = self
 
         def init(
@@ -279,12 +303,19 @@ class Isolation:
             **more: Any,
         ) -> None:
             allowed = isolation.entry_points
+            given = env
             env = dict(os.environ if env is None else env)
+            # An allow-list the caller gives narrows the test's; the one in os.environ
+            # is the test's own (a process of its own reads it).
+            asked = None if given is None else given.get("PAPERFUSE_PLUGINS")
             if allowed is False:
                 entry_points = False
             elif allowed is not True:
-                env["PAPERFUSE_PLUGINS"] = ",".join(sorted(allowed))
-            else:
+                names = set(allowed)
+                if asked is not None:
+                    names &= {name.strip() for name in asked.split(",")}
+                env["PAPERFUSE_PLUGINS"] = ",".join(sorted(names))
+            elif given is None:
                 env.pop("PAPERFUSE_PLUGINS", None)
             if plugins is None:
                 plugins = isolation.plugins

@@ -1,29 +1,45 @@
-"""Fake sources for engine tests: declared like real ones, answering from a dict."""
+"""In-memory sources: declared like real ones, answering from a dict, no HTTP at all.
+
+For tests of what comes after a source answers: the merge, a format's
+rendering of real-looking records, a scheme routed to a source, the engine's
+batching and concurrency. ``fake_source("table", ["doi"], records={("doi",
+"10.1234/x"): Work(...)})`` makes a :class:`FakeSource` subclass with records
+and a call log of its own; :class:`SourcesPlugin` registers source classes as
+a plugin does, for :func:`~paperfuse.testing.make_resolver` or
+``Isolation.use_plugins``.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import textwrap
 import time
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 from typing import Any, ClassVar
 
-import paperfuse
-from paperfuse import Identifier, Politeness, Query, Source, Work
+from .. import Identifier, Politeness, Query, Source, Work, hookimpl
+
+__all__ = ["FakeSource", "SourcesPlugin", "fake_source"]
 
 
 class FakeSource(Source):
-    """Answers lookups from ``records`` (keyed by ``(scheme, value)``) and logs each call."""
+    """Answers look-ups from ``records`` (keyed by ``(scheme, value)``) and logs each call.
+
+    Class attributes, set by :func:`fake_source` or a subclass: ``records``;
+    ``candidates`` (what a title search returns); ``delay`` (seconds each call
+    takes); ``fail_with`` (an exception every call raises); ``answer`` (a
+    function of the identifiers asked that answers instead of ``records``).
+    ``calls`` logs ``(start, end, inputs)`` of each call; ``in_flight`` and
+    ``most_in_flight`` count calls running at once.
+    """
 
     records: ClassVar[dict[tuple[str, str], Work]] = {}
     candidates: ClassVar[list[Work]] = []
     delay: ClassVar[float] = 0.0
     fail_with: ClassVar[BaseException | None] = None
     answer: ClassVar[Callable[[Sequence[Identifier]], Any] | None] = None
-    calls: ClassVar[list[tuple[float, float, tuple[str, ...]]]]
-    in_flight: ClassVar[int]
-    most_in_flight: ClassVar[int]
+    calls: ClassVar[list[tuple[float, float, tuple[str, ...]]]] = []
+    in_flight: ClassVar[int] = 0
+    most_in_flight: ClassVar[int] = 0
 
     async def lookup(self, identifiers: Sequence[Identifier]) -> Mapping[Identifier, Any]:
         cls = type(self)
@@ -36,7 +52,8 @@ class FakeSource(Source):
             if cls.fail_with is not None:
                 raise cls.fail_with
             if cls.answer is not None:
-                return cls.answer(identifiers)
+                answered: Mapping[Identifier, Any] = cls.answer(identifiers)
+                return answered
             return {i: cls.records.get((i.scheme, i.value)) for i in identifiers}
         finally:
             cls.in_flight -= 1
@@ -61,7 +78,12 @@ def fake_source(
     candidates: Sequence[Work] = (),
     **attributes: Any,
 ) -> type[FakeSource]:
-    """A new FakeSource subclass with its own records and call log."""
+    """A new :class:`FakeSource` subclass named ``name`` for ``schemes``, with its own
+    records and call log (no politeness interval unless ``politeness`` says so).
+
+    Any other keyword sets a class attribute (``delay=0.2``, ``fail_with=...``,
+    ``answer=lambda identifiers: ...``, or a source declaration such as ``role``).
+    """
     namespace: dict[str, Any] = {
         "name": name,
         "schemes": tuple(schemes),
@@ -75,47 +97,18 @@ def fake_source(
         "most_in_flight": 0,
         **attributes,
     }
-    for key, value in attributes.items():
-        if callable(value) and key == "answer":
-            namespace[key] = staticmethod(value)
+    if callable(attributes.get("answer")):
+        namespace["answer"] = staticmethod(attributes["answer"])
     return type(f"Fake_{name}", (FakeSource,), namespace)
 
 
 class SourcesPlugin:
-    """A plugin object registering the given source classes."""
+    """A plugin object registering the given source classes (named ``name``, "fakes" by default)."""
 
-    def __init__(self, *sources: type[Source]) -> None:
+    def __init__(self, *sources: type[Source], name: str = "fakes") -> None:
         self.sources = sources
+        self.name = name
 
-    @paperfuse.hookimpl
+    @hookimpl
     def paperfuse_register_sources(self) -> Sequence[type[Source]]:
         return self.sources
-
-
-def make_resolver(
-    *sources: type[Source], config: paperfuse.Config | None = None, **kwargs: Any
-) -> paperfuse.Resolver:
-    """A resolver with only the given sources (no installed plugins)."""
-    return paperfuse.Resolver(
-        config or paperfuse.Config(),
-        entry_points=False,
-        plugins={"fakes": SourcesPlugin(*sources), **kwargs.pop("plugins", {})},
-        **kwargs,
-    )
-
-
-def install_distribution(
-    root: Path, name: str, entry_points: Mapping[str, str], modules: Mapping[str, str]
-) -> None:
-    """Write an installed distribution into ``root`` (put ``root`` on ``sys.path``).
-
-    ``entry_points`` maps names to modules in the ``paperfuse`` group;
-    ``modules`` maps module names to their source text.
-    """
-    dist = root / f"{name.replace('-', '_')}-1.2.3.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.2.3\n")
-    lines = "".join(f"{ep} = {module}\n" for ep, module in entry_points.items())
-    (dist / "entry_points.txt").write_text(f"[paperfuse]\n{lines}")
-    for module, text in modules.items():
-        (root / f"{module}.py").write_text(textwrap.dedent(text))
