@@ -89,7 +89,6 @@ SOURCE = """
         return [Titles]
 """
 
-BUILT_IN = "arxiv,unpaywall,oab,crossref,datacite,idconv,pubmed,europepmc"
 INPUTS = ["10.5555/preprint", "10.5555/missing", "1234.1234", "10.5555/article"]
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
