@@ -1,0 +1,401 @@
+"""``paperfuse serve``: the real server (uvicorn on a free loopback port) called over HTTP.
+
+The sources are in-memory fakes (paperfuse.testing) for the status of each
+answer, and the arXiv source at a fake upstream replaying arXiv's recorded
+feed (tests/fixtures/arxiv) for the end-to-end and batching tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import bibtexparser
+import httpx
+import msgspec
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+
+import paperfuse_arxiv
+from paperfuse import Ids, Resolver, SourceUnavailable, Work
+from paperfuse.serve import create_app
+from paperfuse.testing import (
+    FakeUpstream,
+    Reply,
+    ResolverFactory,
+    SourcesPlugin,
+    fake_source,
+)
+
+ARXIV_FIXTURES = Path(__file__).parent / "fixtures" / "arxiv"
+EMAIL = "secret-contact@example.org"
+API_KEY = "secret-key-0123456789"
+
+TITLE = "Neuromechanical Approaches for the Study of Biological Grasp"
+Table = fake_source(
+    "table",
+    ["doi"],
+    records={
+        ("doi", "10.1234/found"): Work(
+            title="A found work",
+            ids=Ids(doi="10.1234/found"),
+            year=2020,
+            type="article-journal",
+            venue="Journal of Found Things",
+        )
+    },
+    searches_titles=True,
+    candidates=[
+        Work(title=TITLE, ids=Ids(doi="10.1234/one"), year=2017),
+        Work(title=TITLE, ids=Ids(doi="10.1234/two"), year=2019),
+    ],
+)
+Broken = fake_source(
+    "broken", ["pmid"], fail_with=SourceUnavailable("down for test", source="broken")
+)
+
+
+@contextmanager
+def running(app: Starlette) -> Iterator[str]:
+    """Run ``app`` in uvicorn on a free loopback port, in a thread; yield its base URL."""
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, log_level="warning", lifespan="on", server_header=False
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert thread.is_alive(), "the server stopped while starting"
+        assert time.monotonic() < deadline, "the server did not start within 10 s"
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        assert not thread.is_alive(), "the server did not stop within 10 s"
+
+
+@pytest.fixture
+def fakes_server(paperfuse_resolver: ResolverFactory) -> Iterator[str]:
+    """The server over in-memory sources (no HTTP behind it)."""
+    resolver = paperfuse_resolver(
+        SourcesPlugin(Table, Broken), email=EMAIL, settings={"table": {"api_key": API_KEY}}
+    )
+    with running(create_app(resolver=resolver, max_body=4096, max_inputs=5)) as url:
+        yield url
+
+
+def replay_arxiv(upstream: FakeUpstream) -> None:
+    """arXiv's recorded feed for 1710.08557, whatever ids are asked (the others are absent)."""
+    upstream.route(
+        "/api/query", lambda asked: Reply.file(ARXIV_FIXTURES / "pubs_id_1710.08557.xml")
+    )
+
+
+@pytest.fixture
+def arxiv_app(
+    paperfuse_upstream: FakeUpstream, paperfuse_resolver: ResolverFactory
+) -> Callable[..., Starlette]:
+    """``arxiv_app(**settings)``: an app whose arXiv source asks the fake upstream."""
+    replay_arxiv(paperfuse_upstream)
+
+    def make(**settings: object) -> Starlette:
+        resolver: Resolver = paperfuse_resolver(
+            {"arxiv": paperfuse_arxiv},
+            urls={"arxiv": paperfuse_upstream.url},
+            email=EMAIL,
+            settings={"arxiv": settings},
+        )
+        return create_app(resolver=resolver)
+
+    return make
+
+
+# -- GET /resolve: one status per outcome ---------------------------------------------------
+
+
+def test_resolved_is_200_with_the_record(fakes_server: str) -> None:
+    answer = httpx.get(f"{fakes_server}/resolve", params={"id": "10.1234/found"})
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "application/json"
+    record = answer.json()
+    assert (record["status"], record["title"]) == ("resolved", "A found work")
+
+
+def test_not_found_is_404(fakes_server: str) -> None:
+    answer = httpx.get(f"{fakes_server}/resolve", params={"id": "10.1234/absent"})
+    assert answer.status_code == 404
+    assert answer.json()["status"] == "not_found"
+
+
+def test_an_ambiguous_title_is_300_with_the_scored_candidates(fakes_server: str) -> None:
+    answer = httpx.get(f"{fakes_server}/resolve", params={"id": TITLE})
+    assert answer.status_code == 300
+    body = answer.json()
+    assert body["status"] == "ambiguous"
+    dois = {c["ids"]["doi"] for c in body["candidates"]}
+    assert dois == {"10.1234/one", "10.1234/two"}
+    assert all(isinstance(c["score"], float) for c in body["candidates"])
+
+
+def test_every_source_failing_is_502(fakes_server: str) -> None:
+    answer = httpx.get(f"{fakes_server}/resolve", params={"id": "PMID:12345"})
+    assert answer.status_code == 502
+    body = answer.json()
+    assert body["status"] == "error"
+    assert "down for test" in str(body)
+
+
+@pytest.mark.parametrize(
+    ("params", "says"),
+    [
+        ({}, "?id="),
+        ({"id": "  "}, "?id="),
+        ({"id": "10.1234/found", "format": "nope"}, "unknown format 'nope'"),
+    ],
+)
+def test_unusable_input_or_format_is_422(fakes_server: str, params: dict, says: str) -> None:
+    answer = httpx.get(f"{fakes_server}/resolve", params=params)
+    assert answer.status_code == 422
+    assert says in answer.json()["error"]
+
+
+def test_an_invalid_identifier_is_422(fakes_server: str) -> None:
+    answer = httpx.get(f"{fakes_server}/resolve", params={"id": "arXiv:not-an-id"})
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["status"] == "invalid"
+
+
+def test_a_bibliography_format_answers_its_text_with_its_media_type(fakes_server: str) -> None:
+    answer = httpx.get(f"{fakes_server}/resolve", params={"id": "10.1234/found", "format": "ris"})
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("application/x-research-info-systems")
+    assert "T1  - A found work" in answer.text
+    csl = httpx.get(f"{fakes_server}/resolve", params={"id": "10.1234/found", "format": "csl-json"})
+    assert csl.headers["content-type"].startswith("application/vnd.citationstyles.csl+json")
+    assert [item["title"] for item in csl.json()] == ["A found work"]
+
+
+def test_a_bibliography_format_of_a_failure_is_json_saying_why(fakes_server: str) -> None:
+    answer = httpx.get(
+        f"{fakes_server}/resolve", params={"id": "10.1234/absent", "format": "bibtex"}
+    )
+    assert answer.status_code == 404
+    assert answer.json()["status"] == "not_found"
+
+
+# -- GET /resolve against arXiv's recorded answer -------------------------------------------
+
+
+def test_curl_resolve_bibtex_gives_an_entry_bibtexparser_reads(
+    arxiv_app: Callable[..., Starlette],
+) -> None:
+    with running(arxiv_app()) as url:
+        answer = httpx.get(f"{url}/resolve?id=arXiv:1710.08557&format=bibtex")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("application/x-bibtex")
+    library = bibtexparser.parse_string(answer.text)
+    assert not library.failed_blocks
+    (entry,) = library.entries
+    assert "Biological Grasp and Manipulation" in entry["title"]
+    assert entry["eprint"] == "1710.08557"
+
+
+def test_fifty_concurrent_clients_cost_at_most_two_arxiv_requests(
+    arxiv_app: Callable[..., Starlette], paperfuse_upstream: FakeUpstream
+) -> None:
+    ids = ["1710.08557"] + [f"2101.{n:05d}" for n in range(1, 50)]
+
+    async def ask_all(url: str) -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+            return await asyncio.gather(
+                *(client.get("/resolve", params={"id": f"arXiv:{i}"}) for i in ids)
+            )
+
+    # arXiv's own interval (3 s) shortened: the requests that arrive while the
+    # first is out wait for the next one, together.
+    with running(arxiv_app(min_interval=0.5)) as url:
+        answers = asyncio.run(ask_all(url))
+    assert [a.status_code for a in answers] == [200] + [404] * 49
+    asked = paperfuse_upstream.requests("/api/query")
+    assert 1 <= len(asked) <= 2
+    assert sorted(i for a in asked for i in a.params["id_list"].split(",")) == sorted(ids)
+
+
+# -- POST /resolve ---------------------------------------------------------------------------
+
+
+def test_post_a_json_list_streams_json_lines_in_input_order(fakes_server: str) -> None:
+    inputs = ["10.1234/absent", "10.1234/found", "PMID:12345"]
+    answer = httpx.post(f"{fakes_server}/resolve", json=inputs)
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("application/jsonl")
+    lines = [msgspec.json.decode(line) for line in answer.text.splitlines()]
+    assert [(r["input"], r["status"]) for r in lines] == [
+        ("10.1234/absent", "not_found"),
+        ("10.1234/found", "resolved"),
+        ("PMID:12345", "error"),
+    ]
+
+
+def test_post_text_lines_as_a_bibtex_file(fakes_server: str) -> None:
+    answer = httpx.post(
+        f"{fakes_server}/resolve?format=bibtex",
+        content="10.1234/found\n\n10.1234/absent\n",
+        headers={"content-type": "text/plain"},
+    )
+    assert answer.status_code == 200
+    library = bibtexparser.parse_string(answer.text)
+    assert [e["title"] for e in library.entries] == ["A found work"]
+
+
+def test_post_csl_json_is_one_array(fakes_server: str) -> None:
+    answer = httpx.post(f"{fakes_server}/resolve?format=csl-json", json=["10.1234/found"] * 2)
+    assert [item["title"] for item in answer.json()] == ["A found work"] * 2
+
+
+@pytest.mark.parametrize(
+    ("body", "kind", "status", "says"),
+    [
+        (b"x" * 5000, "text/plain", 413, "over the limit of 4,096 bytes"),
+        (b"a\nb\nc\nd\ne\nf\n", "text/plain", 413, "6 inputs are over the limit of 5"),
+        (b'{"not": "a list"}', "application/json", 422, "not a JSON list of strings"),
+        (b"\n\n", "text/plain", 422, "no input"),
+        (b"\xff\xfe", "text/plain", 422, "not UTF-8"),
+    ],
+)
+def test_post_limits_and_unusable_bodies(
+    fakes_server: str, body: bytes, kind: str, status: int, says: str
+) -> None:
+    answer = httpx.post(f"{fakes_server}/resolve", content=body, headers={"content-type": kind})
+    assert answer.status_code == status
+    assert says in answer.json()["error"]
+
+
+def test_a_body_over_the_limit_without_its_length_is_413(fakes_server: str) -> None:
+    def chunks() -> Iterator[bytes]:
+        for _ in range(10):
+            yield b"10.1234/found\n" * 50
+
+    answer = httpx.post(f"{fakes_server}/resolve", content=chunks())
+    assert answer.status_code == 413
+
+
+def test_the_default_body_limit_is_ten_mib(paperfuse_resolver: ResolverFactory) -> None:
+    app = create_app(resolver=paperfuse_resolver(SourcesPlugin(Table)))
+    with running(app) as url:
+        over = httpx.post(f"{url}/resolve", content=b"\n" * (10 * 1024 * 1024 + 1))
+        under = httpx.post(f"{url}/resolve", content=b"\n" * (10 * 1024 * 1024 - 6) + b"10.1/x")
+    assert over.status_code == 413
+    assert under.status_code == 200
+
+
+# -- the other endpoints ---------------------------------------------------------------------
+
+
+def test_identify(fakes_server: str) -> None:
+    answer = httpx.get(f"{fakes_server}/identify", params={"text": "doi:10.1234/found"})
+    assert answer.status_code == 200
+    assert answer.json()["kind"] == "identifier"
+    assert "10.1234/found" in answer.text
+    assert httpx.get(f"{fakes_server}/identify").status_code == 422
+
+
+def test_formats(fakes_server: str) -> None:
+    formats = {f["name"]: f for f in httpx.get(f"{fakes_server}/formats").json()}
+    assert {"json", "csl-json", "bibtex", "biblatex", "ris"} <= set(formats)
+    assert formats["bibtex"]["bibliography"] is True
+    assert formats["bibtex"]["media_type"] == "application/x-bibtex"
+
+
+def test_health_names_the_sources_and_their_state(fakes_server: str) -> None:
+    httpx.get(f"{fakes_server}/resolve", params={"id": "10.1234/found"})
+    health = httpx.get(f"{fakes_server}/health").json()
+    assert health["status"] == "ok"
+    assert set(health["sources"]) == {"table", "broken"}
+    assert health["sources"]["table"]["state"] == "ok"
+    assert health["sources"]["table"]["calls"] == 1
+
+
+def test_metrics_count_requests_per_source_and_cache_hits(fakes_server: str) -> None:
+    for _ in range(2):
+        httpx.get(f"{fakes_server}/resolve", params={"id": "10.1234/found"})
+    answer = httpx.get(f"{fakes_server}/metrics")
+    assert answer.headers["content-type"].startswith("text/plain")
+    text = answer.text
+    assert re.search(r'^paperfuse_source_calls_total\{source="table"\} 1$', text, re.M)
+    assert re.search(r'^paperfuse_source_cache_hits_total\{source="table"\} 1$', text, re.M)
+    assert re.search(
+        r'^paperfuse_http_responses_total\{method="GET",route="/resolve",status="200"\} 2$',
+        text,
+        re.M,
+    )
+    assert "# TYPE paperfuse_source_requests_total counter" in text
+
+
+def test_openapi_describes_every_endpoint(fakes_server: str) -> None:
+    schema = httpx.get(f"{fakes_server}/openapi.json").json()
+    assert schema["openapi"].startswith("3.")
+    assert set(schema["paths"]) == {"/resolve", "/identify", "/formats", "/health", "/metrics"}
+    assert set(schema["paths"]["/resolve"]) == {"get", "post"}
+    assert "300" in schema["paths"]["/resolve"]["get"]["responses"]
+
+
+def test_no_secret_in_any_answer_or_header(fakes_server: str) -> None:
+    answers = [
+        httpx.get(f"{fakes_server}/resolve", params={"id": "10.1234/found"}),
+        httpx.get(f"{fakes_server}/resolve", params={"id": "PMID:12345"}),
+        httpx.post(f"{fakes_server}/resolve", json=["10.1234/found", "PMID:1", "x y z"]),
+        *(
+            httpx.get(f"{fakes_server}{path}")
+            for path in ("/health", "/metrics", "/formats", "/openapi.json", "/nowhere")
+        ),
+    ]
+    for answer in answers:
+        seen = answer.text + str(answer.headers)
+        assert EMAIL not in seen
+        assert API_KEY not in seen
+        assert "uvicorn" not in seen.lower()
+
+
+def test_no_secret_when_the_upstream_quotes_the_request_back(
+    paperfuse_upstream: FakeUpstream, arxiv_app: Callable[..., Starlette]
+) -> None:
+    paperfuse_upstream.html(status=500)
+    with running(arxiv_app()) as url:
+        answer = httpx.get(f"{url}/resolve", params={"id": "arXiv:1710.08557"})
+    assert answer.status_code == 502
+    assert EMAIL not in answer.text + str(answer.headers)
+
+
+def test_the_cache_is_flushed_when_the_server_stops(
+    arxiv_app: Callable[..., Starlette], paperfuse_upstream: FakeUpstream
+) -> None:
+    with running(arxiv_app()) as url:
+        assert httpx.get(f"{url}/resolve", params={"id": "arXiv:1710.08557"}).status_code == 200
+    with running(arxiv_app()) as url:
+        again = httpx.get(f"{url}/resolve", params={"id": "arXiv:1710.08557"})
+    assert again.status_code == 200
+    assert len(paperfuse_upstream.requests("/api/query")) == 1
+
+
+def test_importing_paperfuse_does_not_import_the_server() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, paperfuse; paperfuse.Resolver; import paperfuse.cli;"
+        "print(sorted(m for m in sys.modules if m.startswith(('starlette', 'uvicorn',"
+        " 'paperfuse.serve'))))"
+    )
+    ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert ran.stdout.strip() == "[]"
