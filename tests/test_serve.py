@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import re
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -26,7 +29,9 @@ import paperfuse_arxiv
 from paperfuse import Ids, Resolver, SourceUnavailable, Work
 from paperfuse.serve import create_app
 from paperfuse.testing import (
+    CLI,
     FakeUpstream,
+    Isolation,
     Reply,
     ResolverFactory,
     SourcesPlugin,
@@ -389,9 +394,6 @@ def test_the_cache_is_flushed_when_the_server_stops(
 
 
 def test_importing_paperfuse_does_not_import_the_server() -> None:
-    import subprocess
-    import sys
-
     code = (
         "import sys, paperfuse; paperfuse.Resolver; import paperfuse.cli;"
         "print(sorted(m for m in sys.modules if m.startswith(('starlette', 'uvicorn',"
@@ -399,3 +401,60 @@ def test_importing_paperfuse_does_not_import_the_server() -> None:
     )
     ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert ran.stdout.strip() == "[]"
+
+
+# -- the command ------------------------------------------------------------------------------
+
+
+@contextmanager
+def serve_command(env: dict[str, str], *args: str) -> Iterator[tuple[str, subprocess.Popen]]:
+    """``paperfuse serve --port 0`` as a process of its own; yield its URL and the process."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "paperfuse", "serve", "--port", "0", *args],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = None
+        assert process.stderr is not None
+        for line in process.stderr:  # uvicorn says where it listens, port 0 chosen
+            found = re.search(r"running on (http://127\.0\.0\.1:\d+)", line, re.I)
+            if found:
+                url = found.group(1)
+                break
+        assert url, "paperfuse serve did not say where it listens"
+        yield url, process
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(10)
+
+
+def test_paperfuse_serve_answers_then_stops_on_sigterm_and_keeps_its_cache(
+    paperfuse_isolated: Isolation, paperfuse_cli: CLI, paperfuse_upstream: FakeUpstream
+) -> None:
+    replay_arxiv(paperfuse_upstream)
+    paperfuse_isolated.use_plugins(entry_points=["arxiv"])
+    env = paperfuse_cli.process_environment(urls={"arxiv": paperfuse_upstream.url}, email=EMAIL)
+    for _ in range(2):
+        with serve_command(env) as (url, process):
+            answer = httpx.get(f"{url}/resolve?id=arXiv:1710.08557&format=bibtex", timeout=30)
+            assert answer.status_code == 200
+            assert bibtexparser.parse_string(answer.text).entries[0]["eprint"] == "1710.08557"
+            process.send_signal(signal.SIGTERM)
+            # uvicorn shuts down, then ends by the signal it caught, as a process manager expects.
+            assert process.wait(10) in (0, -signal.SIGTERM)
+            assert process.stderr is not None
+            said = process.stderr.read()
+            assert "Application shutdown complete" in said
+            assert EMAIL not in said
+    # The second server answered from the cache the first one flushed when it stopped.
+    assert len(paperfuse_upstream.requests("/api/query")) == 1
+
+
+def test_paperfuse_serve_binds_to_loopback_by_default() -> None:
+    from paperfuse.cli._serve import serve
+
+    host = next(p for p in serve.params if p.name == "host")
+    assert host.default == "127.0.0.1"
