@@ -458,3 +458,20 @@ def test_paperfuse_serve_binds_to_loopback_by_default() -> None:
 
     host = next(p for p in serve.params if p.name == "host")
     assert host.default == "127.0.0.1"
+
+
+def test_a_client_that_leaves_harms_no_other(paperfuse_resolver: ResolverFactory) -> None:
+    Slow = fake_source(
+        "slow",
+        ["doi"],
+        records={("doi", "10.1234/slow"): Work(title="Slow", ids=Ids(doi="10.1234/slow"))},
+        delay=0.5,
+    )
+    app = create_app(resolver=paperfuse_resolver(SourcesPlugin(Slow)))
+    with running(app) as url:
+        with pytest.raises(httpx.ReadTimeout):
+            httpx.post(f"{url}/resolve", json=[f"10.1234/gone{n}" for n in range(20)], timeout=0.2)
+        answer = httpx.get(f"{url}/resolve", params={"id": "10.1234/slow"}, timeout=10)
+        assert answer.status_code == 200
+        assert answer.json()["title"] == "Slow"
+        assert httpx.get(f"{url}/health").json()["sources"]["slow"]["state"] == "ok"
