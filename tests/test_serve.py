@@ -26,7 +26,7 @@ import uvicorn
 from starlette.applications import Starlette
 
 import paperfuse_arxiv
-from paperfuse import Ids, Resolver, SourceUnavailable, Work
+from paperfuse import Ids, Resolver, SourceGone, SourceUnavailable, Work
 from paperfuse.serve import create_app
 from paperfuse.testing import (
     CLI,
@@ -61,6 +61,9 @@ Table = fake_source(
         Work(title=TITLE, ids=Ids(doi="10.1234/two"), year=2019),
     ],
 )
+Retired = fake_source(
+    "retired", ["pmcid"], fail_with=SourceGone("this API was retired", source="retired")
+)
 Broken = fake_source(
     "broken", ["pmid"], fail_with=SourceUnavailable("down for test", source="broken")
 )
@@ -93,7 +96,7 @@ def running(app: Starlette) -> Iterator[str]:
 def fakes_server(paperfuse_resolver: ResolverFactory) -> Iterator[str]:
     """The server over in-memory sources (no HTTP behind it)."""
     resolver = paperfuse_resolver(
-        SourcesPlugin(Table, Broken), email=EMAIL, settings={"table": {"api_key": API_KEY}}
+        SourcesPlugin(Table, Broken, Retired), email=EMAIL, settings={"table": {"api_key": API_KEY}}
     )
     with running(create_app(resolver=resolver, max_body=4096, max_inputs=5)) as url:
         yield url
@@ -326,7 +329,7 @@ def test_health_names_the_sources_and_their_state(fakes_server: str) -> None:
     httpx.get(f"{fakes_server}/resolve", params={"id": "10.1234/found"})
     health = httpx.get(f"{fakes_server}/health").json()
     assert health["status"] == "ok"
-    assert set(health["sources"]) == {"table", "broken"}
+    assert set(health["sources"]) == {"table", "broken", "retired"}
     assert health["sources"]["table"]["state"] == "ok"
     assert health["sources"]["table"]["calls"] == 1
 
@@ -475,3 +478,11 @@ def test_a_client_that_leaves_harms_no_other(paperfuse_resolver: ResolverFactory
         assert answer.status_code == 200
         assert answer.json()["title"] == "Slow"
         assert httpx.get(f"{url}/health").json()["sources"]["slow"]["state"] == "ok"
+
+
+def test_health_says_a_source_is_gone(fakes_server: str) -> None:
+    answer = httpx.get(f"{fakes_server}/resolve", params={"id": "PMC123456"})
+    assert answer.status_code == 502
+    retired = httpx.get(f"{fakes_server}/health").json()["sources"]["retired"]
+    assert retired["state"] == "gone"
+    assert "this API was retired" in retired["reason"]
