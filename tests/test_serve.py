@@ -486,3 +486,14 @@ def test_health_says_a_source_is_gone(fakes_server: str) -> None:
     retired = httpx.get(f"{fakes_server}/health").json()["sources"]["retired"]
     assert retired["state"] == "gone"
     assert "this API was retired" in retired["reason"]
+
+
+def test_cors_is_off_by_default(fakes_server: str) -> None:
+    origin = {"Origin": "https://elsewhere.example"}
+    answer = httpx.get(f"{fakes_server}/resolve?id=10.1234/found", headers=origin)
+    preflight = httpx.options(
+        f"{fakes_server}/resolve",
+        headers={**origin, "Access-Control-Request-Method": "POST"},
+    )
+    for each in (answer, preflight):
+        assert not any(name.startswith("access-control-") for name in each.headers)
