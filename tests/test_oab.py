@@ -274,8 +274,11 @@ def test_410_is_gone_in_every_result_asked_once_not_retried(
         resolver(oab_config(httpserver), other) as r,
     ):
         works = list(r.resolve_many([f"10.5555/{n}" for n in range(5)]))
+        stats = r.stats()
     assert len(httpserver.log) == 1  # not retried, not asked again
     message = "HTTP 410: The Open Access Button API has been permanently shut down."
+    assert stats["oab"].gone == message  # what a caller (paperfuse serve's /health) reads
+    assert stats["other"].gone is None
     for work in works:
         assert work.status == "resolved"  # the other source's data stands
         assert (report(work, "oab").status, report(work, "oab").error) == ("gone", message)

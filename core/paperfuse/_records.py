@@ -291,6 +291,8 @@ class SourceStats(_Record):
     cache_hits: int = 0
     #: Why the source is not asked any more in this run (gone, or paused), or None.
     paused: str | None = None
+    #: Why the service is gone for good (it said it has shut down), or None.
+    gone: str | None = None
 
 
 class Candidate(_Record):

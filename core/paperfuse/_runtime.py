@@ -429,6 +429,7 @@ class SourceRuntime:
             calls=self.calls,
             cache_hits=self.cache_hits,
             paused=self.paused,
+            gone=self.gone,
         )
 
     async def aclose(self) -> None:

@@ -179,12 +179,11 @@ def create_app(
           200: {description: The server and its sources}
         """
         stats = shared.stats()
-        runtimes = shared._runtimes or {}  # a source is "gone" on its runtime only
         sources = {}
         for name in sorted(shared.host.sources):
             figures = stats.get(name)
             paused = figures.paused if figures else None
-            gone = getattr(runtimes.get(name), "gone", None)
+            gone = figures.gone if figures else None
             state = "gone" if gone else "paused" if paused else "ok"
             sources[name] = {"state": state, "reason": gone or paused, **_figures(figures)}
         return JSONResponse({"status": "ok", "version": __version__, "sources": sources})
