@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from paperfuse import ConfigError, load_config
+from paperfuse import ConfigError, SourceSettings, load_config
 
 
 def _toml(tmp_path: Path, text: str) -> dict[str, str]:
@@ -139,3 +139,14 @@ def test_secrets_never_appear_in_repr_or_errors() -> None:
     with pytest.raises(ConfigError) as caught:
         load_config(env={"PAPERFUSE_EMAIL": "secret.person-at-example.org"})
     assert "secret.person" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(7, 7), (1, 1), (100, 100), (0, 5), (101, 5), (True, 5), ("7", 5), (7.0, 5), (None, 5)],
+)
+def test_an_int_option_outside_its_range_or_of_another_type_is_the_default(
+    value: object, expected: int
+) -> None:
+    settings = SourceSettings(options={} if value is None else {"rows": value})
+    assert settings.int_option("rows", 5, high=100) == expected

@@ -52,6 +52,14 @@ class SourceSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     max_failures: int | None = None
     options: dict[str, Any] = {}
 
+    def int_option(self, key: str, default: int, *, low: int = 1, high: int | None = None) -> int:
+        """Option ``key`` when it is a whole number (not a bool) from ``low`` to ``high``,
+        else ``default``: a mistyped or out-of-range setting never reaches a request."""
+        value = self.options.get(key)
+        if not isinstance(value, int) or isinstance(value, bool):
+            return default
+        return value if low <= value and (high is None or value <= high) else default
+
     def __repr__(self) -> str:
         shown = {f: getattr(self, f) for f in self.__struct_fields__ if f != "api_key"}
         if self.api_key:

@@ -233,10 +233,7 @@ class CrossrefSource(Source):
         return [work for work in works if work is not None]
 
     def _rows(self) -> int:
-        rows = self.context.settings.options.get("rows")
-        if isinstance(rows, int) and not isinstance(rows, bool) and 1 <= rows <= 1000:
-            return rows
-        return DEFAULT_ROWS
+        return self.context.settings.int_option("rows", DEFAULT_ROWS, high=1000)
 
     # -- answers ----------------------------------------------------------------------------
 

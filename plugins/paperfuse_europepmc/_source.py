@@ -210,10 +210,7 @@ class EuropePMCSource(Source):
         return [work for work in works if work is not None]
 
     def _rows(self) -> int:
-        rows = self.context.settings.options.get("rows")
-        if isinstance(rows, int) and not isinstance(rows, bool) and 1 <= rows <= MAX_PAGE_SIZE:
-            return rows
-        return DEFAULT_ROWS
+        return self.context.settings.int_option("rows", DEFAULT_ROWS, high=MAX_PAGE_SIZE)
 
     # -- answers ----------------------------------------------------------------------------
 

@@ -185,10 +185,7 @@ class PubMedSource(Source):
         return [found[p] for p in pmids if p in found]
 
     def _retmax(self) -> int:
-        retmax = self.context.settings.options.get("retmax")
-        if isinstance(retmax, int) and not isinstance(retmax, bool) and 1 <= retmax <= 200:
-            return retmax
-        return DEFAULT_RETMAX
+        return self.context.settings.int_option("retmax", DEFAULT_RETMAX, high=200)
 
     def _search_ids(self, response: Any) -> list[str]:
         """The PMIDs of an ``esearch`` JSON answer, in rank order."""
