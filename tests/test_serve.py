@@ -12,17 +12,13 @@ import re
 import signal
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import bibtexparser
 import httpx
 import msgspec
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 
 import paperfuse_arxiv
@@ -37,6 +33,7 @@ from paperfuse.testing import (
     SourcesPlugin,
     fake_source,
 )
+from tests.serving import running, serve_command
 
 ARXIV_FIXTURES = Path(__file__).parent / "fixtures" / "arxiv"
 EMAIL = "secret-contact@example.org"
@@ -67,29 +64,6 @@ Retired = fake_source(
 Broken = fake_source(
     "broken", ["pmid"], fail_with=SourceUnavailable("down for test", source="broken")
 )
-
-
-@contextmanager
-def running(app: Starlette) -> Iterator[str]:
-    """Run ``app`` in uvicorn on a free loopback port, in a thread; yield its base URL."""
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, log_level="warning", lifespan="on", server_header=False
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive(), "the server stopped while starting"
-        assert time.monotonic() < deadline, "the server did not start within 10 s"
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        assert not thread.is_alive(), "the server did not stop within 10 s"
 
 
 @pytest.fixture
@@ -353,7 +327,9 @@ def test_metrics_count_requests_per_source_and_cache_hits(fakes_server: str) -> 
 def test_openapi_describes_every_endpoint(fakes_server: str) -> None:
     schema = httpx.get(f"{fakes_server}/openapi.json").json()
     assert schema["openapi"].startswith("3.")
-    assert set(schema["paths"]) == {"/resolve", "/identify", "/formats", "/health", "/metrics"}
+    assert set(schema["paths"]) == {
+        *("/resolve", "/identify", "/formats", "/health", "/metrics", "/search", "/export")
+    }
     assert set(schema["paths"]["/resolve"]) == {"get", "post"}
     assert "300" in schema["paths"]["/resolve"]["get"]["responses"]
 
@@ -407,31 +383,6 @@ def test_importing_paperfuse_does_not_import_the_server() -> None:
 
 
 # -- the command ------------------------------------------------------------------------------
-
-
-@contextmanager
-def serve_command(env: dict[str, str], *args: str) -> Iterator[tuple[str, subprocess.Popen]]:
-    """``paperfuse serve --port 0`` as a process of its own; yield its URL and the process."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "paperfuse", "serve", "--port", "0", *args],
-        env=env,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        url = None
-        assert process.stderr is not None
-        for line in process.stderr:  # uvicorn says where it listens, port 0 chosen
-            found = re.search(r"running on (http://127\.0\.0\.1:\d+)", line, re.I)
-            if found:
-                url = found.group(1)
-                break
-        assert url, "paperfuse serve did not say where it listens"
-        yield url, process
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(10)
 
 
 def test_paperfuse_serve_answers_then_stops_on_sigterm_and_keeps_its_cache(

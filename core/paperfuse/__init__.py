@@ -91,6 +91,9 @@ _LAZY = {
     "search_words": "_text",
     "parse_xml": "_xml",
     "xml_parser": "_xml",
+    "ZoteroJSONFormat": "_zotero",
+    "work_from_zotero": "_zotero",
+    "zotero_item": "_zotero",
 }
 
 if TYPE_CHECKING:
@@ -107,6 +110,7 @@ if TYPE_CHECKING:
     from ._store import SourceStore
     from ._text import normalize_title, search_words
     from ._xml import parse_xml, xml_parser
+    from ._zotero import ZoteroJSONFormat, work_from_zotero, zotero_item
     from .hookspecs import hookimpl
 
 
@@ -175,6 +179,7 @@ __all__ = [
     "SourceUnavailable",
     "Update",
     "Work",
+    "ZoteroJSONFormat",
     "__version__",
     "aresolve",
     "aresolve_many",
@@ -199,7 +204,9 @@ __all__ = [
     "search_words",
     "storable",
     "to_builtins",
+    "work_from_zotero",
     "xml_parser",
+    "zotero_item",
 ]
 
 

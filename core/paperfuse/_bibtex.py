@@ -315,6 +315,9 @@ def bibtex_name(author: Author) -> str:
         return "{" + latex(author.name) + "}"
     family = _name_part(author.family)
     given = _name_part(author.given) if one_line(author.given) else ""
+    if not given and " " in author.family.strip() and not family.startswith("{"):
+        # A family name alone is written whole: BibTeX would read its last word as it.
+        return "{" + family + "}"
     return f"{family}, {given}" if given else family
 
 

@@ -203,6 +203,12 @@ class DailyBudget:
                 f"{self.limit:,}",
             )
 
+    def left(self) -> int:
+        """The calls left of today's budget, for every run on this store."""
+        day = time.strftime("%Y-%m-%d", time.gmtime())
+        claimed = self._claimed if day == self._day else 0
+        return max(0, self.limit - self.store.counter(self._counter(day)) + claimed)
+
     def release(self) -> None:
         """Give back the calls claimed and not used (when a run closes)."""
         if self._claimed and self._day:

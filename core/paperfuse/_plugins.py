@@ -47,6 +47,7 @@ from ._records import OALocation, Work
 from ._ris import RISFormat
 from ._source import SOURCE_ROLES, Politeness, Source
 from ._version import __version__
+from ._zotero import ZoteroJSONFormat
 
 __all__ = ["PluginHost", "PluginInfo", "PluginWarning"]
 
@@ -89,7 +90,14 @@ class _CoreFormatsAndSchemes:
 
     @hookspecs.hookimpl
     def paperfuse_register_formats(self) -> Iterable[type[OutputFormat]]:
-        return (JSONFormat, BibTeXFormat, BibLaTeXFormat, RISFormat, CSLJSONFormat)
+        return (
+            JSONFormat,
+            BibTeXFormat,
+            BibLaTeXFormat,
+            RISFormat,
+            CSLJSONFormat,
+            ZoteroJSONFormat,
+        )
 
 
 class PluginHost:

@@ -293,6 +293,10 @@ class SourceStats(_Record):
     paused: str | None = None
     #: Why the service is gone for good (it said it has shut down), or None.
     gone: str | None = None
+    #: The calls the source may make a day (UTC), when it has a daily budget.
+    daily_budget: int | None = None
+    #: The calls left of today's budget (all runs and processes on this cache count).
+    budget_left: int | None = None
 
 
 class Candidate(_Record):

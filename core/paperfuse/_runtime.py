@@ -423,13 +423,16 @@ class SourceRuntime:
 
     @property
     def stats(self) -> SourceStats:
-        """What this source cost so far."""
+        """What this source cost so far, and what is left of its daily budget."""
+        budget = self.client.budget
         return SourceStats(
             requests=self.client.requests,
             calls=self.calls,
             cache_hits=self.cache_hits,
             paused=self.paused,
             gone=self.gone,
+            daily_budget=budget.limit if budget else None,
+            budget_left=budget.left() if budget else None,
         )
 
     async def aclose(self) -> None:

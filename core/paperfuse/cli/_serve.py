@@ -29,6 +29,28 @@ __all__ = ["serve"]
     type=click.IntRange(1),
     help="The largest request body, in bytes.",
 )
+@click.option(
+    "--max-per-client",
+    default=64,
+    show_default=True,
+    type=click.IntRange(1),
+    help="The most requests one client address may have in flight (beyond it, 429).",
+)
+@click.option(
+    "--cors-origin",
+    "cors_origins",
+    multiple=True,
+    metavar="ORIGIN",
+    help="A web origin (https://app.example) whose pages may call the API; '*' for any."
+    " Repeat for more. None by default.",
+)
+@click.option(
+    "--graceful-timeout",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(0),
+    help="On SIGTERM or Ctrl-C, seconds to let requests in flight finish before stopping.",
+)
 @click.option("--email", help="Contact email for sources that ask for one (or PAPERFUSE_EMAIL).")
 @click.option(
     "--cache-dir",
@@ -36,7 +58,15 @@ __all__ = ["serve"]
     help="Folder of the cache (or PAPERFUSE_CACHE_DIR).",
 )
 def serve(
-    host: str, port: int, max_inputs: int, max_body: int, email: str | None, cache_dir: str | None
+    host: str,
+    port: int,
+    max_inputs: int,
+    max_body: int,
+    max_per_client: int,
+    cors_origins: tuple[str, ...],
+    graceful_timeout: float,
+    email: str | None,
+    cache_dir: str | None,
 ) -> None:
     """Answer paperfuse's HTTP API (see docs/serve.md) until stopped.
 
@@ -65,5 +95,18 @@ def serve(
     except ConfigError as e:
         fail_on_config_error(e)
         return
-    app = create_app(resolver=resolver, max_body=max_body, max_inputs=max_inputs)
-    uvicorn.run(app, host=host, port=port, server_header=False, log_level="info")
+    app = create_app(
+        resolver=resolver,
+        max_body=max_body,
+        max_inputs=max_inputs,
+        max_per_client=max_per_client,
+        cors_origins=cors_origins,
+    )
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        server_header=False,
+        log_level="info",
+        timeout_graceful_shutdown=graceful_timeout,
+    )

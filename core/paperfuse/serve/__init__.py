@@ -12,6 +12,7 @@ This package needs the ``serve`` extra (``pip install 'paperfuse[serve]'``);
 
 from __future__ import annotations
 
-from ._app import DEFAULT_MAX_BODY, DEFAULT_MAX_INPUTS, create_app
+from ._app import create_app
+from ._limits import DEFAULT_MAX_BODY, DEFAULT_MAX_INPUTS, DEFAULT_MAX_PER_CLIENT
 
-__all__ = ["DEFAULT_MAX_BODY", "DEFAULT_MAX_INPUTS", "create_app"]
+__all__ = ["DEFAULT_MAX_BODY", "DEFAULT_MAX_INPUTS", "DEFAULT_MAX_PER_CLIENT", "create_app"]

@@ -15,7 +15,10 @@ __all__ = ["Metrics"]
 
 #: The routes counted by name; any other path is counted as "other", so that
 #: a scan of random paths cannot grow the metrics without bound.
-_ROUTES = frozenset({"/resolve", "/identify", "/formats", "/health", "/metrics", "/openapi.json"})
+_ROUTES = frozenset(
+    {"/", "/resolve", "/identify", "/formats", "/health", "/metrics", "/openapi.json"}
+    | {"/search", "/export", "/assets/page.css", "/assets/page.js"}
+)
 
 
 class Metrics:
@@ -25,6 +28,16 @@ class Metrics:
         self.answers: defaultdict[tuple[str, str, int], int] = defaultdict(int)
         self.seconds: defaultdict[tuple[str, str], float] = defaultdict(float)
         self.count: defaultdict[tuple[str, str], int] = defaultdict(int)
+        self.refused_count = 0
+        self.left_count = 0
+
+    def refused(self) -> None:
+        """Count one request refused because its client had too many in flight."""
+        self.refused_count += 1
+
+    def client_left(self) -> None:
+        """Count one request whose client left before its answer; its work was cancelled."""
+        self.left_count += 1
 
     def observe(self, method: str, path: str, status: int, seconds: float) -> None:
         """Count one answer of ``status`` to ``method path`` that took ``seconds``."""
@@ -54,6 +67,21 @@ class Metrics:
         for source, figures in sorted(stats.items()):
             paused = 1 if figures.paused else 0
             lines.append(f'paperfuse_source_paused{{source="{_label(source)}"}} {paused}')
+        family("paperfuse_source_budget_left", "gauge", "Calls left of the source's daily budget.")
+        for source, figures in sorted(stats.items()):
+            if figures.budget_left is not None:
+                labels = f'source="{_label(source)}"'
+                lines.append(f"paperfuse_source_budget_left{{{labels}}} {figures.budget_left}")
+        family(
+            "paperfuse_http_refused_total", "counter", "Requests refused: too many of one client."
+        )
+        lines.append(f"paperfuse_http_refused_total {self.refused_count}")
+        family(
+            "paperfuse_http_client_left_total",
+            "counter",
+            "Requests whose client left before the answer (their work was cancelled).",
+        )
+        lines.append(f"paperfuse_http_client_left_total {self.left_count}")
         family("paperfuse_http_responses_total", "counter", "Answers of the server.")
         for (method, route, status), n in sorted(self.answers.items()):
             labels = f'method="{method}",route="{route}",status="{status}"'
