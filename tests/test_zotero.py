@@ -44,7 +44,8 @@ def test_every_record_is_an_item_with_only_its_types_fields(name: str, work: Wor
     item = zotero_item(work)
     assert item["itemType"] in ITEM_FIELDS
     assert set(item) - ITEM_KEYS <= set(ITEM_FIELDS[item["itemType"]])
-    assert len(item["key"]) == 8 and item["key"] == zotero_item(work)["key"]
+    assert len(item["key"]) == 8
+    assert item["key"] == zotero_item(work)["key"]
     for creator in item["creators"]:
         assert creator["creatorType"] in {"author", "editor"}
         assert "name" in creator or {"firstName", "lastName"} <= set(creator)
@@ -198,7 +199,8 @@ def test_zoteros_items_come_back_as_they_were(name: str) -> None:
 def test_zoteros_items_export_as_bibtex_and_valid_csl(name: str) -> None:
     work = work_from_zotero(TRANSLATOR_ITEMS[name])
     entry = bibtexparser.parse_string(paperfuse.render([work], "bibtex")).entries
-    assert len(entry) == 1 and entry[0]["title"]
+    assert len(entry) == 1
+    assert entry[0]["title"]
     jsonschema.validate(json.loads(paperfuse.render([work], "csl-json")), CSL_SCHEMA)
 
 
