@@ -108,3 +108,7 @@ def test_docs_show_this_record_as_json_and_csl_json(nature12373: Work) -> None:
     record = msgspec.to_builtins(nature12373)
     assert _documented("json") == json.loads(json.dumps(record))
     assert _documented("csl-json") == [paperfuse.csl_item(nature12373)]
+
+
+def test_docs_show_this_record_as_a_zotero_item(nature12373: Work) -> None:
+    assert _documented("zotero") == json.loads(paperfuse.render(nature12373, "zotero"))
