@@ -38,6 +38,7 @@ from tests.serving import running, serve_command
 ARXIV_FIXTURES = Path(__file__).parent / "fixtures" / "arxiv"
 EMAIL = "secret-contact@example.org"
 API_KEY = "secret-key-0123456789"
+TEXT = {"Content-Type": "text/plain"}
 
 TITLE = "Neuromechanical Approaches for the Study of Biological Grasp"
 Table = fake_source(
@@ -339,6 +340,13 @@ def test_no_secret_in_any_answer_or_header(fakes_server: str) -> None:
         httpx.get(f"{fakes_server}/resolve", params={"id": "10.1234/found"}),
         httpx.get(f"{fakes_server}/resolve", params={"id": "PMID:12345"}),
         httpx.post(f"{fakes_server}/resolve", json=["10.1234/found", "PMID:1", "x y z"]),
+        *(
+            httpx.post(f"{fakes_server}/search", content=text, headers=TEXT)
+            for text in ("10.1234/found", "PMID:12345", TITLE)
+        ),
+        httpx.post(f"{fakes_server}/export?format=ris", json=[{"itemType": "book"}]),
+        httpx.get(f"{fakes_server}/", params={"id": "10.1234/found"}),
+        httpx.get(f"{fakes_server}/", params={"id": "PMID:12345"}),
         *(
             httpx.get(f"{fakes_server}{path}")
             for path in ("/health", "/metrics", "/formats", "/openapi.json", "/nowhere")

@@ -143,9 +143,7 @@ def test_each_format_opens_and_copies(page: object) -> None:
     assert text.startswith("@article{")
     assert "doi = {10.1234/found}" in text
     bibtex.locator("button.copy").click()
-    page.wait_for_function(
-        "document.querySelector('details[data-format=bibtex] button').textContent === 'Copied'"
-    )
+    playwright_api.expect(bibtex.locator("button.copy")).to_have_text("Copied")
     assert page.evaluate("navigator.clipboard.readText()") == text
     ris = page.locator('details.format[data-format="ris"]')
     ris.locator("summary").click()

@@ -87,12 +87,11 @@ def _ids(api: Api, work: Work) -> list[tuple[str, str, str | None]]:
     named = [("DOI", "doi", ids.doi), ("arXiv", "arxiv", ids.arxiv)]
     named += [("PMID", "pmid", ids.pmid), ("PMCID", "pmcid", ids.pmcid)]
     named += [(name, name, value) for name, value in sorted(ids.other.items())]
-    schemes = api.resolver.schemes
     rows = []
     for label, scheme_name, value in named:
         if not value:
             continue
-        scheme = next((s for s in schemes if s.name == scheme_name), None)
+        scheme = api.resolver.host.schemes.get(scheme_name)
         url = scheme.url(Identifier(scheme=scheme_name, value=value)) if scheme else None
         rows.append((label, value, url if url and url.startswith("https://") else None))
     return rows
