@@ -7,6 +7,7 @@ PROVENANCE.md there). Bodies built in this file or in tests/openalex_replay.py s
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -19,11 +20,13 @@ from openalex_replay import (
     BOOK,
     PLOS,
     PLOS_TITLE,
+    list_answer,
     load,
     replay,
+    synthetic_work,
 )
 from paperfuse import Work
-from paperfuse.testing import FakeUpstream, ResolverFactory, report
+from paperfuse.testing import Asked, FakeUpstream, Reply, ResolverFactory, report
 from paperfuse_openalex import abstract_from_inverted_index, to_work
 
 KEY = "oa-test-key-3f2a9c81"
@@ -316,3 +319,130 @@ def test_searches_are_counted_across_runs_and_refused_past_the_allowance(
     assert "daily allowance of $0.00 is spent" in error  # $0.0015 shown to the cent
     assert "search costs $0.001" in error
     assert len(paperfuse_upstream.requests("/works")) == 1
+
+
+# -- requests planned by what they cost --------------------------------------------------------
+
+
+class CostingUpstream:
+    """OpenAlex's prices at a fake upstream: lists of the DOIs asked at $0.0001 (their
+    ``meta.cost_usd`` and ``X-RateLimit-Cost-USD``), single look-ups free. The works are
+    stand-ins built from the recorded PLOS work (see :func:`synthetic_work`)."""
+
+    def __init__(self, upstream: FakeUpstream) -> None:
+        self.lists = 0
+        self.singles = 0
+        self.charged = 0.0
+        upstream.route("/works", self._list, params={"filter": re.compile("^doi:")})
+        upstream.route(re.compile(r"/works/doi:.+"), self._single)
+
+    def _list(self, asked: Asked) -> Reply:
+        self.lists += 1
+        self.charged += 0.0001
+        dois = asked.params["filter"].removeprefix("doi:").split("|")
+        assert len(dois) <= 100
+        assert asked.params["per_page"] == str(len(dois))
+        answer = list_answer([synthetic_work(d) for d in dois], 0.0001)
+        return Reply(answer, headers={"X-RateLimit-Cost-USD": "0.0001"})
+
+    def _single(self, asked: Asked) -> Reply:
+        self.singles += 1
+        doi = (asked.path or "").removeprefix("/works/doi:")
+        return Reply(synthetic_work(doi), headers={"X-RateLimit-Cost-USD": "0"})
+
+
+def _dois(count: int, prefix: str = "10.5555/batch") -> list[str]:
+    return [f"{prefix}.{n}" for n in range(count)]
+
+
+def test_dois_within_the_allowance_are_asked_in_lists_of_a_hundred(
+    paperfuse_upstream: FakeUpstream,
+    paperfuse_resolver: ResolverFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """With the free key's $1 a day, 2,000 DOIs cost 20 lists ($0.002): the fewest calls."""
+    costing = CostingUpstream(paperfuse_upstream)
+    with resolver_for(paperfuse_resolver, paperfuse_upstream) as resolver:
+        works = list(resolver.resolve_many(_dois(2_000)))
+    assert all(w.status == "resolved" for w in works)
+    assert (costing.lists, costing.singles) == (20, 0)
+    assert costing.charged == pytest.approx(0.002)
+    assert "daily allowance" not in caplog.text
+
+
+def test_ten_thousand_dois_past_the_allowance_go_on_one_by_one_for_free(
+    paperfuse_upstream: FakeUpstream,
+    paperfuse_resolver: ResolverFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An allowance of $0.0095 pays for 95 lists (9,500 DOIs); the other 500 DOIs are
+    asked one by one, free: 595 calls, the fewest the allowance allows, and never a
+    cent more than the allowance. Spending 90 % of it warns."""
+    costing = CostingUpstream(paperfuse_upstream)
+    with (
+        caplog.at_level(logging.WARNING, logger="paperfuse"),
+        resolver_for(paperfuse_resolver, paperfuse_upstream, daily_allowance=0.0095) as resolver,
+    ):
+        works = list(resolver.resolve_many(_dois(10_000)))
+    assert all(w.status == "resolved" for w in works)
+    assert (costing.lists, costing.singles) == (95, 500)
+    assert costing.charged <= 0.0095 + 1e-12
+    assert "has spent $0.0086 of its $0.01 daily allowance" in caplog.text
+    assert "leaves no room for priced lists" in caplog.text
+    assert KEY not in caplog.text
+
+
+def test_the_days_spend_is_kept_across_runs(
+    paperfuse_upstream: FakeUpstream, paperfuse_resolver: ResolverFactory
+) -> None:
+    """Two lists spend an allowance of $0.0002; the next run asks its DOIs one by one."""
+    costing = CostingUpstream(paperfuse_upstream)
+    with resolver_for(paperfuse_resolver, paperfuse_upstream, daily_allowance=0.0002) as r:
+        list(r.resolve_many(_dois(200, "10.5555/first")))
+    assert (costing.lists, costing.singles) == (2, 0)
+    with resolver_for(paperfuse_resolver, paperfuse_upstream, daily_allowance=0.0002) as r:
+        works = list(r.resolve_many(_dois(30, "10.5555/second")))
+    assert all(w.status == "resolved" for w in works)
+    assert (costing.lists, costing.singles) == (2, 30)
+
+
+def test_the_services_remaining_allowance_is_heeded(
+    paperfuse_upstream: FakeUpstream, paperfuse_resolver: ResolverFactory
+) -> None:
+    """An answer that says nothing is left today (spent elsewhere with the same key) stops
+    the priced lists, whatever the configured allowance."""
+    costing = CostingUpstream(paperfuse_upstream)
+    paperfuse_upstream.route(
+        "/works",
+        lambda asked: Reply(
+            list_answer([synthetic_work(d) for d in asked.params["filter"][4:].split("|")], 0.0001),
+            headers={"X-RateLimit-Remaining-USD": "0"},
+        ),
+        params={"filter": re.compile("^doi:")},
+        times=1,
+    )
+    with resolver_for(paperfuse_resolver, paperfuse_upstream) as r:
+        works = list(r.resolve_many(_dois(100)))
+        works += r.resolve_many(_dois(50, "10.5555/later"))
+    assert all(w.status == "resolved" for w in works)
+    assert costing.lists == 0  # the one list was answered by the route above
+    assert costing.singles == 50
+
+
+def test_a_refused_filter_falls_back_to_free_look_ups(
+    paperfuse_upstream: FakeUpstream, paperfuse_resolver: ResolverFactory
+) -> None:
+    """OpenAlex has answered PMID lists with HTTP 400 (ourresearch/OpenAlex issue 8):
+    the PMIDs are then asked one by one."""
+    replay(paperfuse_upstream)
+    paperfuse_upstream.answer(
+        "/works", {"error": "Invalid"}, status=400, params={"filter": re.compile("^pmid:")}
+    )
+    with resolver_for(paperfuse_resolver, paperfuse_upstream) as r:
+        works = list(r.resolve_many(["PMID:17183658", "PMID:1"]))
+    assert works[0].status == "resolved"
+    assert report(works[1], "openalex").status == "not_found"
+    paths = [a.path for a in paperfuse_upstream.requests(re.compile("/works.*"))]
+    assert paths.count("/works") == 1
+    assert "/works/pmid:17183658" in paths
+    assert "/works/pmid:1" in paths

@@ -53,11 +53,7 @@ class OpenAlexSource(Source):
         return results
 
     async def _work(self, identifier: Identifier) -> Work | None:
-        key = (
-            identifier.value
-            if identifier.scheme == "openalex-example"
-            else f"doi:{identifier.value}"
-        )
+        key = f"doi:{identifier.value}" if identifier.scheme == "doi" else identifier.value
         client = self.context.client
         response = await client.get(
             f"{self.context.base_url}/works/{quote(key, safe=':/')}", params=self._params()
