@@ -446,3 +446,18 @@ def test_a_refused_filter_falls_back_to_free_look_ups(
     assert paths.count("/works") == 1
     assert "/works/pmid:17183658" in paths
     assert "/works/pmid:1" in paths
+
+
+def test_a_pmid_missing_from_a_list_is_asked_alone_but_a_missing_doi_is_not(
+    paperfuse_upstream: FakeUpstream, paperfuse_resolver: ResolverFactory
+) -> None:
+    replay(paperfuse_upstream)
+    with resolver_for(paperfuse_resolver, paperfuse_upstream) as r:
+        works = list(
+            r.resolve_many(
+                ["PMID:17183658", "PMID:2", "10.1371/journal.pone.0000030", "10.1371/not-there"]
+            )
+        )
+    assert [report(w, "openalex").status for w in works] == ["ok", "not_found", "ok", "not_found"]
+    paths = [a.path for a in paperfuse_upstream.requests(re.compile("/works.*"))]
+    assert sorted(paths) == ["/works", "/works", "/works/pmid:2"]

@@ -55,6 +55,11 @@ DEFAULT_ROWS = 5
 MAX_QUERY_LENGTH = 1_000
 #: The schemes a list can ask for, by their filter's name.
 _LIST_FILTERS = {"doi": "doi", "pmid": "pmid", "pmcid": "pmcid"}
+#: Schemes whose misses in a list are asked again alone (free): OpenAlex writes PMCIDs
+#: without ``PMC`` and has refused PMID lists (ourresearch/OpenAlex issue 8), so a
+#: miss in such a list is not proof that OpenAlex lacks the work. A DOI missing from
+#: a DOI list is not there.
+_RECHECKED = frozenset({"pmid", "pmcid"})
 #: Failures that say the service wants fewer requests: the rest of the call is not asked.
 _BACK_OFF = (RateLimited, SourceUnavailable)
 
@@ -135,7 +140,12 @@ class OpenAlexSource(Source):
                     singles += chunk
                     continue
                 for identifier in chunk:
-                    results[identifier] = found.get(identifier.value)
+                    if identifier.value in found:
+                        results[identifier] = found[identifier.value]
+                    elif scheme in _RECHECKED:
+                        singles.append(identifier)  # the filter may miss it: ask it alone
+                    else:
+                        results[identifier] = None
         if self.ledger.refused and not self._told_spent:
             self._told_spent = True
             log.warning(
