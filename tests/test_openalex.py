@@ -316,7 +316,7 @@ def test_searches_are_counted_across_runs_and_refused_past_the_allowance(
     with resolver_for(paperfuse_resolver, paperfuse_upstream, daily_allowance=0.0015) as r:
         second = r.resolve("Nanometre-scale thermometry in a living cell")
     error = report(second, "openalex").error or ""
-    assert "daily allowance of $0.00 is spent" in error  # $0.0015 shown to the cent
+    assert "daily allowance of $0.0015 is spent" in error
     assert "search costs $0.001" in error
     assert len(paperfuse_upstream.requests("/works")) == 1
 
@@ -387,7 +387,7 @@ def test_ten_thousand_dois_past_the_allowance_go_on_one_by_one_for_free(
     assert all(w.status == "resolved" for w in works)
     assert (costing.lists, costing.singles) == (95, 500)
     assert costing.charged <= 0.0095 + 1e-12
-    assert "has spent $0.0086 of its $0.01 daily allowance" in caplog.text
+    assert "has spent $0.0086 of its $0.0095 daily allowance" in caplog.text
     assert "leaves no room for priced lists" in caplog.text
     assert KEY not in caplog.text
 
@@ -461,3 +461,32 @@ def test_a_pmid_missing_from_a_list_is_asked_alone_but_a_missing_doi_is_not(
     assert [report(w, "openalex").status for w in works] == ["ok", "not_found", "ok", "not_found"]
     paths = [a.path for a in paperfuse_upstream.requests(re.compile("/works.*"))]
     assert sorted(paths) == ["/works", "/works", "/works/pmid:2"]
+
+
+def test_a_failed_list_gives_back_what_it_held_of_the_allowance(
+    paperfuse_upstream: FakeUpstream, paperfuse_resolver: ResolverFactory
+) -> None:
+    """A list refused with HTTP 403 (no cost header: it cost nothing) is an error for its
+    DOIs; the allowance it held is free again, so the next list is made."""
+    costing = CostingUpstream(paperfuse_upstream)
+    paperfuse_upstream.answer(
+        "/works", "<html>Forbidden</html>", status=403, content_type="text/html", times=1
+    )
+    with resolver_for(paperfuse_resolver, paperfuse_upstream, daily_allowance=0.0001) as r:
+        failed = list(r.resolve_many(_dois(2, "10.5555/failed")))
+        works = list(r.resolve_many(_dois(2, "10.5555/later")))
+    assert [report(w, "openalex").status for w in failed] == ["error", "error"]
+    assert "HTTP 403" in (report(failed[0], "openalex").error or "")
+    assert all(w.status == "resolved" for w in works)
+    assert (costing.lists, costing.singles) == (1, 0)
+
+
+def test_amounts_are_shown_to_the_cent_or_as_precisely_as_needed() -> None:
+    from paperfuse_openalex._cost import dollars
+
+    assert [dollars(1.0), dollars(0.0015), dollars(0.0001), dollars(12.5)] == [
+        "$1.00",
+        "$0.0015",
+        "$0.0001",
+        "$12.50",
+    ]

@@ -21,7 +21,7 @@ import msgspec
 
 from paperfuse import SourceStore
 
-__all__ = ["LIST_PRICE", "SEARCH_PRICE", "SINGLE_PRICE", "Ledger", "answer_cost"]
+__all__ = ["LIST_PRICE", "SEARCH_PRICE", "SINGLE_PRICE", "Ledger", "answer_cost", "dollars"]
 
 log = logging.getLogger("paperfuse")
 
@@ -61,6 +61,13 @@ def answer_cost(body: Any, headers: Any, price: float) -> float:
         if cost is not None and cost <= _MAX_COST:
             return cost
     return price
+
+
+def dollars(amount: float) -> str:
+    """``$1.00``, ``$0.0015``: cents when they say it all, else as many places as needed."""
+    if round(amount, 2) == amount:
+        return f"${amount:,.2f}"
+    return "$" + f"{amount:.6f}".rstrip("0")
 
 
 def _day() -> str:
@@ -149,18 +156,18 @@ class Ledger:
         day = self._load(day_name)
         day.spent += round(cost * _MICRO)
         remaining = _usd(headers.get("x-ratelimit-remaining-usd")) if headers else None
-        if remaining is not None:
-            day.remaining = round(remaining * _MICRO)
-        if cost or remaining is not None:
+        left = round(remaining * _MICRO) if remaining is not None else day.remaining
+        if cost or left != day.remaining:  # a free look-up that changes nothing writes nothing
+            day.remaining = left
             self._save(day_name, day)
         if not self._warned and day.spent >= self.WARN_AT * self.allowance * _MICRO > 0:
             self._warned = True
             log.warning(
-                "source %s has spent $%.4f of its $%.2f daily allowance (UTC); priced calls"
+                "source %s has spent %s of its %s daily allowance (UTC); priced calls"
                 " stop at the allowance",
                 self.source,
-                day.spent / _MICRO,
-                self.allowance,
+                dollars(day.spent / _MICRO),
+                dollars(self.allowance),
             )
 
     def release(self, reserved: float) -> None:

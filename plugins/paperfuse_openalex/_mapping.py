@@ -431,6 +431,7 @@ def to_work(data: Any, source: str = "openalex") -> Work | None:
         )
     )
     extra = _extra(data, work_id)
+    journal = venue.get("type") == "journal"
     return Work(
         ids=Ids(
             doi=_doi(data.get("doi")) or _doi(ids.get("doi")),
@@ -452,8 +453,8 @@ def to_work(data: Any, source: str = "openalex") -> Work | None:
         issn_l=_text(venue.get("issn_l")),
         type=_type(data, primary),
         language=_text(data.get("language")),
-        journal_is_oa=_bool(venue.get("is_oa")) if venue.get("type") == "journal" else None,
-        journal_is_in_doaj=_bool(venue.get("is_in_doaj")),
+        journal_is_oa=_bool(venue.get("is_oa")) if journal else None,
+        journal_is_in_doaj=_bool(venue.get("is_in_doaj")) if journal else None,
         is_oa=_bool(open_access.get("is_oa")),
         oa_status=_OA_STATUSES.get(status.lower()) if status else None,  # type: ignore[arg-type]
         best_oa_location=best,

@@ -28,7 +28,7 @@ from paperfuse import (
     Work,
 )
 
-from ._cost import LIST_PRICE, SEARCH_PRICE, SINGLE_PRICE, Ledger, answer_cost
+from ._cost import LIST_PRICE, SEARCH_PRICE, SINGLE_PRICE, Ledger, answer_cost, dollars
 from ._mapping import to_work
 
 __all__ = ["OpenAlexSource"]
@@ -149,10 +149,10 @@ class OpenAlexSource(Source):
         if self.ledger.refused and not self._told_spent:
             self._told_spent = True
             log.warning(
-                "source %s: the daily allowance of $%.2f leaves no room for priced lists;"
+                "source %s: the daily allowance of %s leaves no room for priced lists;"
                 " asking one work at a time (free) until 00:00 UTC",
                 self.name,
-                self.ledger.allowance,
+                dollars(self.ledger.allowance),
             )
         for identifier in singles:
             if stop is not None:
@@ -178,15 +178,9 @@ class OpenAlexSource(Source):
         except SourceError:
             self.ledger.release(LIST_PRICE)
             raise
-        if response.status_code == 400:
-            self.ledger.settle(
-                LIST_PRICE, answer_cost(None, response.headers, 0.0), response.headers
-            )
+        data = self._priced_json(response, LIST_PRICE)
+        if data is None:  # the service refused the filter (HTTP 400)
             return None
-        data = self._json(response)
-        self.ledger.settle(
-            LIST_PRICE, answer_cost(data, response.headers, LIST_PRICE), response.headers
-        )
         results = data.get("results") if isinstance(data, dict) else None
         if not isinstance(results, list):
             raise self.context.client.bad_response(response, "not an OpenAlex list of works")
@@ -221,8 +215,8 @@ class OpenAlexSource(Source):
             return ()
         if not self.ledger.reserve(SEARCH_PRICE):
             raise RateLimited(
-                f"daily allowance of ${self.ledger.allowance:.2f} is spent (a search costs"
-                f" ${SEARCH_PRICE}); asking again after 00:00 UTC",
+                f"daily allowance of {dollars(self.ledger.allowance)} is spent (a search"
+                f" costs {dollars(SEARCH_PRICE)}); asking again after 00:00 UTC",
                 source=self.name,
                 request=self.context.client.describe("GET", f"{self.context.base_url}/works"),
             )
@@ -236,10 +230,9 @@ class OpenAlexSource(Source):
         except SourceError:
             self.ledger.release(SEARCH_PRICE)
             raise
-        data = self._json(response)
-        self.ledger.settle(
-            SEARCH_PRICE, answer_cost(data, response.headers, SEARCH_PRICE), response.headers
-        )
+        data = self._priced_json(response, SEARCH_PRICE)
+        if data is None:
+            raise self.context.client.bad_response(response, "HTTP 400")
         results = data.get("results") if isinstance(data, dict) else None
         if not isinstance(results, list):
             raise self.context.client.bad_response(response, "not an OpenAlex list of works")
@@ -247,6 +240,24 @@ class OpenAlexSource(Source):
         return [work for work in works if work is not None]
 
     # -- answers -----------------------------------------------------------------------------
+
+    def _priced_json(self, response: Any, price: float) -> Any:
+        """The JSON body of a priced call's answer, its cost counted in place of the
+        ``price`` reserved for it; None for a 400 (a refused request costs only what its
+        headers say). Any other failure is counted the same way, then raised."""
+        headers = response.headers
+        if response.status_code != 200:
+            self.ledger.settle(price, answer_cost(None, headers, 0.0), headers)
+            if response.status_code == 400:
+                return None
+            raise self.context.client.bad_response(response, f"HTTP {response.status_code}")
+        try:
+            data = self.context.client.decode_json(response)
+        except SourceError:
+            self.ledger.settle(price, answer_cost(None, headers, price), headers)
+            raise
+        self.ledger.settle(price, answer_cost(data, headers, price), headers)
+        return data
 
     def _json(self, response: Any) -> Any:
         """The JSON body of a 200 answer; an attributed error for anything else."""
