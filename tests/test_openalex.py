@@ -490,3 +490,31 @@ def test_amounts_are_shown_to_the_cent_or_as_precisely_as_needed() -> None:
         "$0.0001",
         "$12.50",
     ]
+
+
+def test_every_work_of_the_recorded_2026_list_is_mapped() -> None:
+    answer = load("commonmeta_2026_list_sample_5.json")
+    assert answer["meta"]["cost_usd"] == 0.0001
+    works = [to_work(item) for item in answer["results"]]
+    assert len(works) == 5
+    assert all(w is not None and w.ids.other["openalex"].startswith("W") for w in works)
+
+
+def test_the_ledger_counts_what_answers_say_and_heeds_the_services_remaining_figure() -> None:
+    from paperfuse_openalex import Ledger
+
+    ledger = Ledger(None, 0.0003, "openalex")
+    assert ledger.reserve(0.0001)
+    assert ledger.reserve(0.0001)
+    assert ledger.reserve(0.0001)
+    assert not ledger.reserve(0.0001)  # three in flight fill the allowance
+    ledger.settle(0.0001, 0.0001)
+    ledger.release(0.0001)
+    ledger.release(0.0001)
+    assert ledger.spent() == pytest.approx(0.0001)
+    assert ledger.left() == pytest.approx(0.0002)
+    ledger.settle(0.0, 0.0, {"x-ratelimit-remaining-usd": "0.00005"})
+    assert ledger.left() == pytest.approx(0.00005)  # the service knows of spending elsewhere
+    assert not ledger.reserve(0.0001)
+    ledger.settle(0.0, 0.0, {"x-ratelimit-remaining-usd": "a lot"})  # unreadable: unchanged
+    assert ledger.left() == pytest.approx(0.00005)

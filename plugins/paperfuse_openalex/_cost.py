@@ -104,8 +104,6 @@ class Ledger:
         self._reserved = 0
         self._warned = False
         self._memory: dict[str, _Day] = {}  # when the source has no store
-        #: Priced calls refused today in this run (for the report of a plan).
-        self.refused = 0
 
     # -- the stored day ---------------------------------------------------------------------
 
@@ -144,7 +142,6 @@ class Ledger:
         """Hold ``price`` for a call about to be made; False when it would pass the allowance."""
         cost = round(price * _MICRO)
         if cost > round(self.left() * _MICRO):
-            self.refused += 1
             return False
         self._reserved += cost
         return True

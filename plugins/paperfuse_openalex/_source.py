@@ -126,7 +126,11 @@ class OpenAlexSource(Source):
         min_list = self.context.settings.int_option("min_list", DEFAULT_MIN_LIST, high=MAX_LIST)
         for scheme, asked in lists.items():
             for chunk in _chunks(asked):
-                if stop is not None or len(chunk) < min_list or not self.ledger.reserve(LIST_PRICE):
+                if stop is not None or len(chunk) < min_list:
+                    singles += chunk
+                    continue
+                if not self.ledger.reserve(LIST_PRICE):
+                    self._tell_spent()
                     singles += chunk
                     continue
                 try:
@@ -146,14 +150,6 @@ class OpenAlexSource(Source):
                         singles.append(identifier)  # the filter may miss it: ask it alone
                     else:
                         results[identifier] = None
-        if self.ledger.refused and not self._told_spent:
-            self._told_spent = True
-            log.warning(
-                "source %s: the daily allowance of %s leaves no room for priced lists;"
-                " asking one work at a time (free) until 00:00 UTC",
-                self.name,
-                dollars(self.ledger.allowance),
-            )
         for identifier in singles:
             if stop is not None:
                 results[identifier] = stop
@@ -165,6 +161,17 @@ class OpenAlexSource(Source):
                 if isinstance(e, _BACK_OFF):
                     stop = e
         return results
+
+    def _tell_spent(self) -> None:
+        """Say once a run that priced lists have given way to free look-ups."""
+        if not self._told_spent:
+            self._told_spent = True
+            log.warning(
+                "source %s: the daily allowance of %s leaves no room for priced lists;"
+                " asking one work at a time (free) until 00:00 UTC",
+                self.name,
+                dollars(self.ledger.allowance),
+            )
 
     async def _list(self, scheme: str, chunk: list[Identifier]) -> dict[str, Work] | None:
         """The works of one ``/works?filter=<scheme>:a|b|...`` page, by the value asked;
