@@ -26,7 +26,7 @@ from openalex_replay import (
     synthetic_work,
 )
 from paperfuse import Work
-from paperfuse.testing import Asked, FakeUpstream, Reply, ResolverFactory, report
+from paperfuse.testing import CLI, Asked, FakeUpstream, Isolation, Reply, ResolverFactory, report
 from paperfuse_openalex import abstract_from_inverted_index, to_work
 
 KEY = "oa-test-key-3f2a9c81"
@@ -518,3 +518,25 @@ def test_the_ledger_counts_what_answers_say_and_heeds_the_services_remaining_fig
     assert not ledger.reserve(0.0001)
     ledger.settle(0.0, 0.0, {"x-ratelimit-remaining-usd": "a lot"})  # unreadable: unchanged
     assert ledger.left() == pytest.approx(0.00005)
+
+
+def test_the_command_line_takes_the_key_from_the_environment_and_never_prints_it(
+    paperfuse_upstream: FakeUpstream, paperfuse_isolated: Isolation, paperfuse_cli: CLI
+) -> None:
+    replay(paperfuse_upstream)
+    paperfuse_isolated.use_plugins(paperfuse_openalex)
+    ran = paperfuse_cli(
+        "resolve",
+        "W1982728624",
+        urls={"openalex": paperfuse_upstream.url},
+        env={"PAPERFUSE_OPENALEX_API_KEY": KEY},
+    )
+    assert ran.exit_code == 0, ran.stderr
+    (work,) = ran.works()
+    assert work.title == PLOS_TITLE
+    assert paperfuse_upstream.requests()[0].params["api_key"] == KEY
+    assert KEY not in ran.stdout + ran.stderr
+    ran = paperfuse_cli("resolve", "W1982728624", urls={"openalex": paperfuse_upstream.url})
+    (work,) = ran.works()
+    assert report(work, "openalex").status == "skipped"
+    assert "PAPERFUSE_OPENALEX_API_KEY" in (report(work, "openalex").error or "")
