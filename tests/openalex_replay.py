@@ -96,6 +96,8 @@ def synthetic_work(doi: str) -> dict[str, Any]:
     work["id"] = f"https://openalex.org/W{number}"
     work["doi"] = f"https://doi.org/{doi}"
     work["ids"] = {"openalex": work["id"], "doi": work["doi"]}
+    for location in (*work["locations"], work["primary_location"], work["best_oa_location"]):
+        location["id"] = f"doi:{doi}"
     return work
 
 

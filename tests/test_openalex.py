@@ -55,6 +55,7 @@ def test_a_2026_journal_article_is_mapped_field_by_field() -> None:
     work = mapped(PLOS)
     assert work.ids.doi == "10.1371/journal.pone.0000030"
     assert work.ids.pmid == "17183658"
+    assert work.ids.pmcid == "PMC1762313"  # from the PMC location's oai:pubmedcentral.nih.gov id
     assert work.ids.other == {"openalex": "W1982728624", "mag": "1982728624"}
     assert work.title == PLOS_TITLE
     assert (work.published, work.year, work.language) == ("2006-12-20", 2006, "en")
@@ -134,6 +135,28 @@ def test_a_preprint_is_posted_content_in_a_repository() -> None:
     (location,) = work.oa_locations
     assert (location.host_type, location.version) == ("repository", "acceptedVersion")
     assert location.repository_institution == "bioRxiv (Cold Spring Harbor Laboratory)"
+
+
+def test_locations_reveal_an_arxiv_copy_and_another_doi_of_the_work() -> None:
+    """Two locations added here to the recorded preprint, in the 2026 shape: an arXiv
+    copy (OAI-PMH id and arxiv.org URL) and the published version's DOI."""
+    data = load(BIORXIV)
+    data["locations"] += [
+        {
+            "id": "pmh:oai:arXiv.org:1710.08557",
+            "is_oa": True,
+            "landing_page_url": "https://arxiv.org/abs/1710.08557",
+            "source": {"type": "repository", "display_name": "arXiv"},
+        },
+        {"id": "doi:10.5555/Published", "is_oa": False, "landing_page_url": None},
+    ]
+    work = to_work(data)
+    assert work is not None
+    assert work.ids.arxiv == "1710.08557"
+    assert [(r.type, r.scheme, r.value) for r in work.relations] == [
+        ("has-version", "doi", "10.5555/published")
+    ]
+    assert len(work.oa_locations) == 2  # the closed one is no OA location
 
 
 def test_a_book_is_a_book() -> None:

@@ -21,6 +21,7 @@ from paperfuse import (
     Ids,
     Institution,
     OALocation,
+    Relation,
     Work,
     identify,
     plausible_year,
@@ -94,6 +95,11 @@ _TYPES = {
     "other": "other",
 }
 _DIGITS = re.compile(r"[0-9]{1,12}")
+#: Hosts whose URLs name an arXiv id, a PMCID or a PMID; others are not read.
+_REVEALING_HOSTS = ("arxiv.org", "ncbi.nlm.nih.gov", "europepmc.org")
+#: OAI-PMH id prefixes that name an arXiv id or a PMC number.
+_PMH_ARXIV = "oai:arxiv.org:"
+_PMH_PMC = "oai:pubmedcentral.nih.gov:"
 
 
 # -- values ---------------------------------------------------------------------------------
@@ -305,6 +311,40 @@ def _locations(data: dict[str, Any], source: str) -> tuple[OALocation, ...]:
     return tuple(found.values())
 
 
+def _revealed(data: dict[str, Any]) -> tuple[dict[str, str], tuple[Relation, ...]]:
+    """What every location (free or not) says of the work's other identifiers: arXiv
+    ids, PMCIDs and PMIDs in arxiv.org, PMC and Europe PMC URLs and in OAI-PMH ids
+    (``oai:arXiv.org:...``, ``oai:pubmedcentral.nih.gov:NNN``), and other DOIs of the
+    work (a preprint's, as a location ``doi:...``) as ``has-version`` relations."""
+    texts: set[str] = set()
+    dois: dict[str, None] = {}
+    own = _doi(data.get("doi"))
+    for location in map(_table, _list(data.get("locations"))):
+        for key in ("landing_page_url", "pdf_url"):
+            url = _text(location.get(key))
+            if url and any(host in url.lower() for host in _REVEALING_HOSTS):
+                texts.add(url)
+        kind = _text(location.get("id")) or ""
+        lowered = kind.lower()
+        if lowered.startswith(f"pmh:{_PMH_ARXIV}"):
+            texts.add("arXiv:" + kind[len(f"pmh:{_PMH_ARXIV}") :])
+        elif lowered.startswith(f"pmh:{_PMH_PMC}"):
+            number = kind[len(f"pmh:{_PMH_PMC}") :]
+            if _DIGITS.fullmatch(number):
+                texts.add(f"PMC{number}")
+        elif lowered.startswith("doi:"):
+            other = _doi(kind[len("doi:") :])
+            if other and other != own:
+                dois.setdefault(other)
+    found: dict[str, str] = {}
+    for text in sorted(texts):
+        for identifier in identify(text).identifiers:
+            if identifier.scheme in ("arxiv", "pmcid", "pmid"):
+                found.setdefault(identifier.scheme, identifier.value)
+    relations = tuple(Relation(type="has-version", scheme="doi", value=d) for d in dois)
+    return found, relations
+
+
 def _funders(data: dict[str, Any]) -> tuple[Funder, ...]:
     """Funders with their award numbers: the 2026 ``funders`` and ``awards``, or the
     older ``grants`` (``funder``, ``funder_display_name``, ``award_id``)."""
@@ -432,13 +472,16 @@ def to_work(data: Any, source: str = "openalex") -> Work | None:
     )
     extra = _extra(data, work_id)
     journal = venue.get("type") == "journal"
+    revealed, relations = _revealed(data)
     return Work(
         ids=Ids(
             doi=_doi(data.get("doi")) or _doi(ids.get("doi")),
-            pmid=_pmid(ids.get("pmid")),
-            pmcid=_pmcid(ids.get("pmcid")),
+            arxiv=revealed.get("arxiv"),
+            pmid=_pmid(ids.get("pmid")) or revealed.get("pmid"),
+            pmcid=_pmcid(ids.get("pmcid")) or revealed.get("pmcid"),
             other=other,
         ),
+        relations=relations,
         title=_text(data.get("title")) or _text(data.get("display_name")),
         authors=tuple(a for a in map(_author, _list(data.get("authorships"))) if a is not None),
         abstract=abstract_from_inverted_index(data.get("abstract_inverted_index")),
