@@ -369,6 +369,7 @@ BUILT_IN_ORDER = (
     "datacite",
     "pubmed",
     "europepmc",
+    "openalex",
     "unpaywall",
     "unpaywall-snapshot",
     "oab",

@@ -158,7 +158,7 @@ def test_the_suite_passes_with_a_third_party_plugin_installed(tmp_path: Path) ->
     assert listing.returncode == 0, listing.stderr
     plugins = {plugin["name"]: plugin for plugin in json.loads(listing.stdout)}
     assert plugins["example-openalex"]["status"] == "loaded"
-    assert plugins["example-openalex"]["sources"] == ["openalex"]
+    assert plugins["example-openalex"]["sources"] == ["openalex-example"]
 
     # The watch sees the plugin go for its service when nothing keeps it out (and refuses:
     # nothing leaves the machine).

@@ -19,6 +19,7 @@ __all__ = [
     "Identification",
     "Identifier",
     "Ids",
+    "Institution",
     "OALocation",
     "OtherValue",
     "Query",
@@ -115,6 +116,18 @@ class Ids(_Record):
     other: dict[str, str] = {}
 
 
+class Institution(_Record):
+    """An institution an author was affiliated with for the work.
+
+    ``ror`` is the full ROR URL (``https://ror.org/03ate3e03``) when the
+    source knows it; ``country`` an ISO 3166-1 alpha-2 code (``DE``).
+    """
+
+    name: str
+    ror: str | None = None
+    country: str | None = None
+
+
 class Author(_Record):
     """One author; ``name`` is always set, the parts when a source gives them.
 
@@ -133,6 +146,8 @@ class Author(_Record):
     affiliations: tuple[str, ...] = ()
     sequence: str | None = None
     split_by_paperfuse: bool = False
+    #: The institutions of ``affiliations`` that a source identified (OpenAlex), with ROR ids.
+    institutions: tuple[Institution, ...] = ()
 
     @classmethod
     def from_crossref(cls, data: Any) -> Author | None:
@@ -174,11 +189,15 @@ class Author(_Record):
 
 
 class Funder(_Record):
-    """A funder of the work: its name, its Funder Registry DOI, the award numbers."""
+    """A funder of the work: its name, its Funder Registry DOI, the award numbers.
+
+    ``ror`` is the funder's ROR URL when the source gives one (OpenAlex).
+    """
 
     name: str
     doi: str | None = None
     awards: tuple[str, ...] = ()
+    ror: str | None = None
 
 
 class Update(_Record):

@@ -64,7 +64,7 @@ def replay(upstream: FakeUpstream) -> None:
 
 class TestOpenAlexSourceContract(SourceContract):
     plugin = plugin
-    source = "openalex"
+    source = "openalex-example"
     found = ("W1982728624", "10.1101/097196")
     unknown = "10.1371/not-there"
     search_title = PLOS_TITLE
@@ -93,9 +93,9 @@ def test_an_openalex_id_resolves_to_its_work(
     paperfuse_upstream: FakeUpstream, paperfuse_resolver: ResolverFactory
 ) -> None:
     replay(paperfuse_upstream)
-    with paperfuse_resolver(plugin, urls={"openalex": paperfuse_upstream.url}) as resolver:
+    with paperfuse_resolver(plugin, urls={"openalex-example": paperfuse_upstream.url}) as resolver:
         work = resolver.resolve("https://openalex.org/W1982728624")
-    assert report(work, "openalex").status == "ok"
+    assert report(work, "openalex-example").status == "ok"
     assert work.title == PLOS_TITLE
     assert work.ids.doi == "10.1371/journal.pone.0000030"
     assert work.ids.pmid == "17183658"
@@ -111,7 +111,9 @@ def test_the_api_key_is_sent_and_never_shown(
     replay(paperfuse_upstream)
     key = "openalex-key-0f9e8d7c"
     with paperfuse_resolver(
-        plugin, urls={"openalex": paperfuse_upstream.url}, settings={"openalex": {"api_key": key}}
+        plugin,
+        urls={"openalex-example": paperfuse_upstream.url},
+        settings={"openalex-example": {"api_key": key}},
     ) as resolver:
         work = resolver.resolve("W1982728624")
     assert paperfuse_upstream.requests()[0].params["api_key"] == key
@@ -123,11 +125,13 @@ def test_the_command_line_resolves_a_doi_through_the_plugin(
 ) -> None:
     replay(paperfuse_upstream)
     paperfuse_isolated.use_plugins(plugin)
-    ran = paperfuse_cli("resolve", "10.1101/097196", urls={"openalex": paperfuse_upstream.url})
+    ran = paperfuse_cli(
+        "resolve", "10.1101/097196", urls={"openalex-example": paperfuse_upstream.url}
+    )
     (work,) = ran.works()
     assert ran.exit_code == 0, ran.stderr
     assert work.status == "resolved"
-    assert work.ids.other["openalex"] == "W2581393460"
+    assert work.ids.other["openalex-example"] == "W2581393460"
 
 
 def test_the_reference_list_leaves_failed_inputs_out(
@@ -141,7 +145,7 @@ def test_the_reference_list_leaves_failed_inputs_out(
         "markdown-references",
         "W1982728624",
         "10.1371/not-there",
-        urls={"openalex": paperfuse_upstream.url},
+        urls={"openalex-example": paperfuse_upstream.url},
     )
     assert ran.exit_code == 1  # one input did not resolve
     lines = ran.stdout.splitlines()

@@ -21,7 +21,7 @@ class OpenAlexScheme(IdentifierScheme):
     (an author's ``A...``, a typo) is refused as malformed.
     """
 
-    name = "openalex"
+    name = "openalex-example"
 
     def parse(self, text: str) -> Iterator[Identifier]:
         value = text.strip()

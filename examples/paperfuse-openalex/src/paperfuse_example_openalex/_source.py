@@ -27,8 +27,8 @@ _SEARCH_RESULTS = 5
 class OpenAlexSource(Source):
     """OpenAlex: a work by its OpenAlex id or DOI, and candidates for a title."""
 
-    name = "openalex"
-    schemes = ("openalex", "doi")
+    name = "openalex-example"
+    schemes = ("openalex-example", "doi")
     searches_titles = True
     batch_size = 1
     politeness = Politeness(min_interval=0.1, max_concurrency=2)
@@ -53,7 +53,7 @@ class OpenAlexSource(Source):
         return results
 
     async def _work(self, identifier: Identifier) -> Work | None:
-        key = identifier.value if identifier.scheme == "openalex" else f"doi:{identifier.value}"
+        key = f"doi:{identifier.value}" if identifier.scheme == "doi" else identifier.value
         client = self.context.client
         response = await client.get(
             f"{self.context.base_url}/works/{quote(key, safe=':/')}", params=self._params()
@@ -96,7 +96,7 @@ def _after(value: Any, marker: str) -> str | None:
     return text.split(marker, 1)[-1] if text else None
 
 
-def to_work(data: Any, source: str = "openalex") -> Work | None:
+def to_work(data: Any, source: str = "openalex-example") -> Work | None:
     """A partial work from an OpenAlex work object; None when it is no work."""
     if not isinstance(data, dict) or not _text(data.get("id")):
         return None
@@ -121,7 +121,7 @@ def to_work(data: Any, source: str = "openalex") -> Work | None:
         ids=Ids(
             doi=_after(data.get("doi"), "doi.org/"),
             pmid=_after(ids.get("pmid"), "pubmed.ncbi.nlm.nih.gov/"),
-            other={"openalex": work_id} if work_id else {},
+            other={"openalex-example": work_id} if work_id else {},
         ),
         title=_text(data.get("title")),
         authors=tuple(authors),
