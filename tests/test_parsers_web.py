@@ -166,6 +166,7 @@ def test_open_graph_alone_gives_title_and_date_only() -> None:
     [
         "<title>Home</title>",  # a page with nothing but a title
         '<meta property="og:type" content="website"><meta property="og:title" content="Home">',
+        '<meta property="og:title" content="Home">',  # og:type is "website" when not given
         '<script type="application/ld+json">{"@type": "WebSite", "name": "Home"}</script>',
         '<script type="application/ld+json">{not json</script>',
     ],

@@ -417,3 +417,15 @@ def test_identifiers_are_answered_in_batches_of_one() -> None:
     assert paperfuse_web.WebSource.batch_size == 1
     assert paperfuse_web.WebSource.schemes == ("url",)
     assert Identifier(scheme="url", value="https://example.org/").scheme == "url"
+
+
+def test_a_host_that_cannot_be_reached_is_said_so_not_blamed_on_robots_txt(
+    paperfuse_resolver: ResolverFactory,
+) -> None:
+    with paperfuse_resolver(
+        {"web": paperfuse_web}, settings={"web": web_settings(allow_private_addresses=True)}
+    ) as r:
+        work = r.resolve("http://127.0.0.1:9/articles/a")
+    message = error_of(work)
+    assert message.startswith("cannot reach 127.0.0.1: connection refused"), message
+    assert "/articles/a" in message

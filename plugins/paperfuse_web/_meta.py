@@ -438,7 +438,7 @@ def to_work(page: PageMetadata, source: str = "web") -> Work | None:
         page.first("prism.title"),
         page.first("dc.title", "dcterms.title"),
         c("rft.atitle") or c("rft.title") or c("rft.btitle"),
-        page.first("og:title") if page.first("og:type") in (None, "article") else None,
+        page.first("og:title") if page.first("og:type") == "article" else None,
     )
     identifier_texts = [
         *page.all("citation_doi"),

@@ -21,6 +21,7 @@ from paperfuse import (
     Source,
     SourceContext,
     SourceError,
+    SourceUnavailable,
     Work,
     identify,
 )
@@ -253,7 +254,10 @@ class WebSource(Source):
         origin = f"{target.scheme}://{target.netloc.decode('ascii')}"
         async with self._robots_turns.setdefault(origin, asyncio.Lock()):
             if origin not in self._robots:
-                self._robots[origin] = await self._read_robots(origin)
+                try:
+                    self._robots[origin] = await self._read_robots(origin)
+                except SourceUnavailable as e:  # the host itself cannot be reached
+                    raise self._error(e.message, url, SourceUnavailable) from None
         rules = self._robots[origin]
         if isinstance(rules, str):
             raise self._error(rules, url)
@@ -272,6 +276,8 @@ class WebSource(Source):
                 f"{origin}/robots.txt", html=False, max_body=MAX_ROBOTS_BYTES
             )
         except SourceError as e:
+            if isinstance(e, SourceUnavailable) and not e.message.startswith("HTTP "):
+                raise  # no answer at all (unreachable, timed out): not robots.txt's doing
             why = e.message
             return f"robots.txt of {origin} cannot be read ({why}), so nothing is fetched there"
         status = response.status_code
