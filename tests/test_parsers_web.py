@@ -7,10 +7,15 @@ Smaller pages are built in test code and say so.
 
 from __future__ import annotations
 
+import html
+import json
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+import paperfuse
 from paperfuse import Work
 from paperfuse_web import read_page, to_work
 
@@ -60,7 +65,8 @@ def test_citation_pdf_url_without_an_open_licence_is_only_a_candidate() -> None:
     (location,) = work.oa_locations
     assert location.candidate is True
     assert location.url_for_pdf == "https://www.nature.com/articles/nature12373.pdf"
-    assert work.license == "2013 Springer Nature Limited"  # stated, but no open licence
+    assert work.license is None  # dc.rights is a copyright line, not a licence
+    assert work.extra["web"]["licence_on_page"] == "2013 Springer Nature Limited"
 
 
 def test_sciencedirect_page_without_authors() -> None:
@@ -202,3 +208,83 @@ def test_the_declared_charset_is_used() -> None:
 def test_an_unreadable_body_is_refused() -> None:
     with pytest.raises(ValueError, match="not an HTML document"):
         read_page(b"", "https://example.org/")
+
+
+def test_highwire_orcid_and_arxiv_id() -> None:
+    """Built here: an author's citation_author_orcid and a preprint's citation_arxiv_id."""
+    body = b"""<html><head>
+    <meta name="citation_title" content="A preprint">
+    <meta name="citation_author" content="Ada Lovelace">
+    <meta name="citation_author_orcid" content="https://orcid.org/0000-0002-1825-0097">
+    <meta name="citation_author" content="Charles Babbage">
+    <meta name="citation_arxiv_id" content="1304.1068">
+    <meta name="dc.identifier" content="1234.5678">
+    </head></html>"""
+    work = to_work(read_page(body, "https://example.org/preprint"))
+    assert work is not None
+    assert work.ids.arxiv == "1304.1068"
+    assert [a.orcid for a in work.authors] == ["https://orcid.org/0000-0002-1825-0097", None]
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    contents=st.lists(st.text(max_size=200), max_size=8),
+    names=st.lists(
+        st.sampled_from(
+            [
+                "citation_title",
+                "citation_author",
+                "citation_doi",
+                "citation_publication_date",
+                "citation_firstpage",
+                "dc.identifier",
+                "prism.volume",
+                "og:title",
+                "citation_pdf_url",
+                "dc.rights",
+                "citation_author_institution",
+                "citation_authors",
+            ]
+        ),
+        max_size=8,
+    ),
+    jsonld=st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30),
+        lambda inner: (
+            st.lists(inner, max_size=4)
+            | st.dictionaries(
+                st.sampled_from(
+                    [
+                        "@type",
+                        "name",
+                        "author",
+                        "isPartOf",
+                        "identifier",
+                        "license",
+                        "datePublished",
+                        "@graph",
+                        "mainEntity",
+                        "pageStart",
+                        "keywords",
+                    ]
+                ),
+                inner,
+                max_size=5,
+            )
+        ),
+        max_leaves=20,
+    ),
+)
+def test_hostile_pages_cost_fields_never_the_reader(
+    contents: list[str], names: list[str], jsonld: object
+) -> None:
+    """Pages built by hypothesis: any meta content and any JSON-LD read without an error."""
+    pairs = zip(names, contents, strict=False)
+    metas = "".join(f'<meta name="{n}" content="{html.escape(c)}">' for n, c in pairs)
+    fields = ("author", "isPartOf", "identifier", "license", "keywords", "datePublished")
+    script = json.dumps({"@type": "ScholarlyArticle", "name": "x", **dict.fromkeys(fields, jsonld)})
+    body = f'<html><head>{metas}<script type="application/ld+json">{script}</script></head></html>'
+    work = to_work(read_page(body.encode("utf-8", "surrogatepass"), "https://example.org/"))
+    assert work is None or isinstance(work, Work)
+    if work is not None:
+        paperfuse.encode_json(work)

@@ -137,7 +137,7 @@ def read_page(body: bytes, url: str, encoding: str | None = None) -> PageMetadat
     )
     try:
         root = lxml.html.document_fromstring(body, parser=parser)
-    except (lxml.etree.ParserError, ValueError, LookupError) as e:
+    except (lxml.etree.LxmlError, ValueError, LookupError) as e:
         raise ValueError(f"not an HTML document ({e})") from None
     page = PageMetadata(url)
     for element in root.iter("meta"):
@@ -258,11 +258,7 @@ def _ids_of(texts: list[str], scheme: str) -> str | None:
         elif cleaned.lower().startswith("info:pmid/"):
             cleaned = cleaned[len("info:pmid/") :]
         for prefix in prefixes:
-            try:
-                found = identify(prefix + cleaned).identifiers
-            except Exception:  # a hostile value is no identifier
-                continue
-            for identifier in found:
+            for identifier in identify(prefix + cleaned).identifiers:
                 if identifier.scheme == scheme and identifier.confidence >= 1.0:
                     return identifier.value
     return None
@@ -453,7 +449,13 @@ def to_work(page: PageMetadata, source: str = "web") -> Work | None:
         [*page.all("citation_pmid"), *[v for v in coins.get("rft_id", []) if "pmid" in v.lower()]],
         "pmid",
     )
-    arxiv = _ids_of([*page.all("citation_arxiv_id"), *page.all("dc.identifier")], "arxiv")
+    arxiv = _ids_of(
+        [
+            *page.all("citation_arxiv_id"),
+            *[v for v in page.all("dc.identifier") if "arxiv" in v.lower()],
+        ],
+        "arxiv",
+    )
     authors = (
         _highwire_authors(page)
         or [a for a in map(_ld_author, _ld_list(ld.get("author"))) if a is not None]
@@ -555,10 +557,15 @@ def to_work(page: PageMetadata, source: str = "web") -> Work | None:
         type=kind,
         language=language,
         keywords=keywords,
-        license=licence,
+        license=licence if is_open_licence(licence) or _is_url(licence) else None,
         oa_locations=locations,
         extra={source: {k: v for k, v in (extra or {}).items() if v}},
     )
+
+
+def _is_url(text: str | None) -> bool:
+    """Whether a licence statement is a link (a licence's URL), not a copyright line."""
+    return bool(text) and (text or "").lower().startswith(("http://", "https://"))
 
 
 def _coins_authors(coins: dict[str, list[str]]) -> list[Author]:
