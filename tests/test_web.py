@@ -429,3 +429,21 @@ def test_a_host_that_cannot_be_reached_is_said_so_not_blamed_on_robots_txt(
     message = error_of(work)
     assert message.startswith("cannot reach 127.0.0.1: connection refused"), message
     assert "/articles/a" in message
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(0.5, 0.5), (0, 0.0), (2, 2.0), (-1, 1.0), ("fast", 1.0), (True, 1.0), (float("nan"), 1.0),
+     (10**18, 1.0)],
+)  # fmt: skip
+def test_the_host_interval_option_is_read_or_falls_back_to_one_second(
+    value: object, expected: float
+) -> None:
+    context = paperfuse.SourceContext(
+        name="web",
+        config=paperfuse.Config(),
+        settings=paperfuse.SourceSettings(options={"host_interval": value}),
+        base_url=None,
+        politeness=paperfuse_web.WebSource.politeness,
+    )
+    assert paperfuse_web.WebSource(context).host_interval == expected

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import math
 from collections.abc import Mapping, Sequence
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from urllib.parse import urlsplit, urlunsplit
@@ -35,6 +34,8 @@ __all__ = ["HTML_TYPES", "WebSource"]
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 #: Default options (``[sources.web.options]``).
 DEFAULT_HOST_INTERVAL = 1.0
+#: Longest ``host_interval`` taken (a larger or mistyped one gives the default).
+MAX_HOST_INTERVAL = 3600.0
 DEFAULT_MAX_PAGE_BYTES = 2 * 1024 * 1024
 #: What is read of a robots.txt (RFC 9309 asks parsers to read at least 500 KiB).
 MAX_ROBOTS_BYTES = 512 * 1024
@@ -105,9 +106,8 @@ class WebSource(Source):
         self.allow_private = options.get("allow_private_addresses") is True
         interval = options.get("host_interval", DEFAULT_HOST_INTERVAL)
         valid = isinstance(interval, (int, float)) and not isinstance(interval, bool)
-        self.host_interval = (
-            float(interval) if valid and math.isfinite(interval) and interval >= 0 else 1.0
-        )
+        valid = valid and 0 <= interval <= MAX_HOST_INTERVAL  # NaN is not in range either
+        self.host_interval = float(interval) if valid else DEFAULT_HOST_INTERVAL
         self.max_page_bytes = context.settings.int_option(
             "max_page_bytes", DEFAULT_MAX_PAGE_BYTES, low=1024
         )
