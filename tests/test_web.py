@@ -24,7 +24,9 @@ import paperfuse_crossref
 import paperfuse_web
 from paperfuse import Identifier, Ids, OALocation, Work, rank_oa
 from paperfuse.testing import (
+    CLI,
     FakeUpstream,
+    Isolation,
     ResolverFactory,
     SourcesPlugin,
     fake_source,
@@ -447,3 +449,23 @@ def test_the_host_interval_option_is_read_or_falls_back_to_one_second(
         politeness=paperfuse_web.WebSource.politeness,
     )
     assert paperfuse_web.WebSource(context).host_interval == expected
+
+
+def test_the_command_line_reads_the_option_from_the_configuration_file(
+    paperfuse_upstream: FakeUpstream, paperfuse_isolated: Isolation, paperfuse_cli: CLI
+) -> None:
+    """``[sources.web.options] allow_private_addresses`` in the file, as docs/sources.md says."""
+    paperfuse_upstream.answer("/articles/nature12373", file=NATURE)
+    paperfuse_isolated.use_plugins({"web": paperfuse_web})
+    page = f"{paperfuse_upstream.url}/articles/nature12373"
+    no_gateway = {"PAPERFUSE_WEB_URL": None}
+    refused = paperfuse_cli("resolve", "-q", page, env=no_gateway)
+    (work,) = refused.works()
+    assert "allow_private_addresses = true" in (report(work, "web").error or "")
+    paperfuse_isolated.configure(
+        {"sources": {"web": {"options": {"allow_private_addresses": True, "host_interval": 0}}}}
+    )
+    ran = paperfuse_cli("resolve", "-q", page, env=no_gateway)
+    (work,) = ran.works()
+    assert report(work, "web").status == "ok", ran.stderr
+    assert work.ids.doi == DOI
