@@ -21,7 +21,8 @@ from collections.abc import Iterable
 import paperfuse
 
 from ._guard import refusal
-from ._meta import read_page, to_work
+from ._page import read_page
+from ._record import to_work
 from ._source import WebSource
 
 __all__ = ["WebSource", "read_page", "refusal", "to_work"]

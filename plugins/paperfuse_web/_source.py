@@ -26,7 +26,8 @@ from paperfuse import (
 )
 
 from ._guard import AddressRefused, GuardedBackend, GuardedTransport, odd_ipv4_form, refusal
-from ._meta import read_page, to_work
+from ._page import read_page
+from ._record import to_work
 
 __all__ = ["HTML_TYPES", "WebSource"]
 

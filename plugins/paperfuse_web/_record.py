@@ -1,30 +1,18 @@
-"""The metadata a landing page embeds, read with lxml.html into a partial record.
+"""A landing page's metadata as a partial record: each field from the first vocabulary
+that gives it.
 
-Publishers and repositories describe an article in its page's ``<head>`` in
-several vocabularies, often more than one at once:
-
-- Highwire Press ``citation_*`` meta tags (what Google Scholar asks for);
-- Dublin Core (``DC.*``, ``dcterms.*``) and PRISM (``prism.*``) meta tags;
-- schema.org JSON-LD (``ScholarlyArticle`` and its kin) in ``<script>``;
-- Open Graph (``og:*``, ``article:*``), a last resort for the title and date;
-- COinS (an OpenURL ContextObject in a ``<span class="Z3988">``'s title).
-
-Each field is taken from the first vocabulary that gives it, in that order.
-Only fields that describe the page's own work are read: reference lists
-(``citation_reference``) name other works and are ignored. A value that
-cannot be used costs only its field.
+The order is Highwire ``citation_*``, JSON-LD, PRISM, Dublin Core, COinS, and
+Open Graph last (its title only for an ``article``). Only fields that describe
+the page's own work are read: reference lists (``citation_reference``) and body
+text name other works and are ignored. A value that cannot be used costs only
+its field.
 """
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterator
 from typing import Any
-from urllib.parse import parse_qsl, urljoin
-
-import lxml.etree
-import lxml.html
+from urllib.parse import urljoin
 
 from paperfuse import (
     Author,
@@ -36,20 +24,11 @@ from paperfuse import (
     storable,
 )
 
-__all__ = ["PageMetadata", "is_open_licence", "read_page", "to_work"]
+from ._page import PageMetadata, clean, types
 
-#: JSON-LD types read as the page's work, preferred first.
-_SCHOLARLY_TYPES = (
-    "ScholarlyArticle",
-    "MedicalScholarlyArticle",
-    "Article",
-    "TechArticle",
-    "Report",
-    "Thesis",
-    "Chapter",
-    "Book",
-)
-#: Crossref-style types for what the page says it is.
+__all__ = ["is_open_licence", "to_work"]
+
+#: Crossref-style types for what a JSON-LD work says it is.
 _JSONLD_TYPES = {
     "ScholarlyArticle": "journal-article",
     "MedicalScholarlyArticle": "journal-article",
@@ -65,158 +44,8 @@ _OPEN_LICENCE = re.compile(
 )
 _DATE = re.compile(r"^([0-9]{4})(?:[-/.]([0-9]{1,2})(?:[-/.]([0-9]{1,2}))?)?")
 _DMY = re.compile(r"^([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})$")
-#: Most JSON-LD blocks and characters read from one page.
-_MAX_JSONLD = 20
-_MAX_JSONLD_CHARS = 1_000_000
+#: Most authors (and entries of any JSON-LD list) read from one page.
 _MAX_AUTHORS = 2_000
-
-
-class PageMetadata:
-    """What one page says about its work: per field, the values of each vocabulary."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.meta: dict[str, list[str]] = {}
-        self.jsonld: dict[str, Any] | None = None
-        self.coins: dict[str, list[str]] = {}
-        self.licence_links: list[str] = []
-        self.canonical: str | None = None
-        #: The ``citation_author*`` tags in document order (an institution follows its author).
-        self.ordered: list[tuple[str, str]] = []
-
-    @property
-    def vocabularies(self) -> list[str]:
-        """The vocabularies the page uses, by the names docs/sources.md gives them."""
-        found = []
-        keys = self.meta.keys()
-        if any(k.startswith("citation_") for k in keys):
-            found.append("highwire")
-        if any(k.startswith(("dc.", "dcterms.")) for k in keys):
-            found.append("dublin-core")
-        if any(k.startswith("prism.") for k in keys):
-            found.append("prism")
-        if self.jsonld is not None:
-            found.append("json-ld")
-        if any(k.startswith(("og:", "article:")) for k in keys):
-            found.append("open-graph")
-        if self.coins:
-            found.append("coins")
-        return found
-
-    def all(self, *names: str) -> list[str]:
-        """Every value of the first meta name (lower case) that has any."""
-        for name in names:
-            if self.meta.get(name):
-                return self.meta[name]
-        return []
-
-    def first(self, *names: str) -> str | None:
-        values = self.all(*names)
-        return values[0] if values else None
-
-
-# -- reading the page -----------------------------------------------------------------------
-
-
-def _clean(value: Any) -> str | None:
-    if not isinstance(value, str):
-        return None
-    text = " ".join(value.split())
-    return text or None
-
-
-def read_page(body: bytes, url: str, encoding: str | None = None) -> PageMetadata:
-    """The metadata of the HTML page ``body`` fetched from ``url``.
-
-    ``encoding`` is the charset the response declared, if any (the page's
-    own ``<meta charset>`` is read otherwise). Raises ``ValueError`` for a
-    body that is no HTML document at all.
-    """
-    parser = lxml.html.HTMLParser(
-        encoding=encoding, remove_comments=True, no_network=True, default_doctype=False
-    )
-    try:
-        root = lxml.html.document_fromstring(body, parser=parser)
-    except (lxml.etree.LxmlError, ValueError, LookupError) as e:
-        raise ValueError(f"not an HTML document ({e})") from None
-    page = PageMetadata(url)
-    for element in root.iter("meta"):
-        name = element.get("name") or element.get("property") or ""
-        content = _clean(element.get("content"))
-        if name and content:
-            key = name.strip().lower()
-            page.meta.setdefault(key, []).append(content)
-            if key.startswith("citation_author"):
-                page.ordered.append((key, content))
-    for element in root.iter("link", "a"):
-        rel = (element.get("rel") or "").lower().split()
-        href = _clean(element.get("href"))
-        if not href:
-            continue
-        if "license" in rel:
-            page.licence_links.append(urljoin(url, href))
-        elif "canonical" in rel and element.tag == "link" and page.canonical is None:
-            page.canonical = urljoin(url, href)
-    page.jsonld = _jsonld(root)
-    page.coins = _coins(root)
-    return page
-
-
-def _jsonld(root: Any) -> dict[str, Any] | None:
-    """The page's work in its JSON-LD: the first item of a scholarly type, best type first."""
-    items: list[dict[str, Any]] = []
-    scripts = root.xpath('//script[contains(translate(@type, "LDJSON", "ldjson"), "ld+json")]')
-    for script in scripts[:_MAX_JSONLD]:
-        text = (script.text or "").strip()
-        if not text or len(text) > _MAX_JSONLD_CHARS:
-            continue
-        try:
-            data = json.loads(text)
-        except (ValueError, RecursionError):
-            continue
-        items.extend(_items(data, depth=0))
-    for wanted in _SCHOLARLY_TYPES:
-        for item in items:
-            if wanted in _types(item):
-                return item
-    return None
-
-
-def _items(data: Any, depth: int) -> Iterator[dict[str, Any]]:
-    """Every typed object of a JSON-LD document: top level, ``@graph``, ``mainEntity``."""
-    if depth > 4:
-        return
-    if isinstance(data, list):
-        for entry in data[:200]:
-            yield from _items(entry, depth + 1)
-    elif isinstance(data, dict):
-        if "@type" in data:
-            yield data
-        for key in ("@graph", "mainEntity"):
-            if key in data:
-                yield from _items(data[key], depth + 1)
-
-
-def _types(item: dict[str, Any]) -> list[str]:
-    kind = item.get("@type")
-    kinds = kind if isinstance(kind, list) else [kind]
-    return [k.rsplit("/", 1)[-1] for k in kinds if isinstance(k, str)]
-
-
-def _coins(root: Any) -> dict[str, list[str]]:
-    """The first COinS ContextObject of the page, key by key."""
-    spans = root.xpath('//span[contains(concat(" ", normalize-space(@class), " "), " Z3988 ")]')
-    for span in spans:
-        title = span.get("title") or ""
-        if "rft" not in title:
-            continue
-        found: dict[str, list[str]] = {}
-        for key, value in parse_qsl(title[:20_000], keep_blank_values=False):
-            cleaned = _clean(value)
-            if cleaned:
-                found.setdefault(key.lower(), []).append(cleaned)
-        return found
-    return {}
 
 
 # -- values ------------------------------------------------------------------------------------
@@ -307,7 +136,7 @@ def _fields(author: Author) -> dict[str, Any]:
 
 
 def _orcid(value: Any) -> str | None:
-    text = _clean(value) if isinstance(value, str) else None
+    text = clean(value) if isinstance(value, str) else None
     match = re.search(r"([0-9]{4}-[0-9]{4}-[0-9]{4}-[0-9]{3}[0-9X])", text or "")
     return f"https://orcid.org/{match.group(1)}" if match else None
 
@@ -324,8 +153,8 @@ def _ld_text(value: Any) -> str | None:
                 return text
         return None
     if isinstance(value, dict):
-        return _clean(value.get("name")) or _clean(value.get("@value"))
-    return _clean(value) if isinstance(value, str) else None
+        return clean(value.get("name")) or clean(value.get("@value"))
+    return clean(value) if isinstance(value, str) else None
 
 
 def _ld_list(value: Any) -> list[Any]:
@@ -337,8 +166,8 @@ def _ld_author(value: Any) -> Author | None:
         return _author(value)
     if not isinstance(value, dict):
         return None
-    given, family = _clean(value.get("givenName")), _clean(value.get("familyName"))
-    name = _clean(value.get("name")) or " ".join(p for p in (given, family) if p)
+    given, family = clean(value.get("givenName")), clean(value.get("familyName"))
+    name = clean(value.get("name")) or " ".join(p for p in (given, family) if p)
     if not name:
         return None
     orcid = None
@@ -361,8 +190,8 @@ def _ld_identifiers(item: dict[str, Any]) -> list[str]:
             if isinstance(entry, str):
                 texts.append(entry)
             elif isinstance(entry, dict):
-                kind = _clean(entry.get("propertyID")) or ""
-                value = _clean(entry.get("value")) or _clean(entry.get("@value"))
+                kind = clean(entry.get("propertyID")) or ""
+                value = clean(entry.get("value")) or clean(entry.get("@value"))
                 if value:
                     texts.append(f"{kind}:{value}" if kind.lower() in ("doi", "pmid") else value)
     return texts
@@ -377,7 +206,7 @@ def _ld_container(item: dict[str, Any]) -> dict[str, str]:
             part = part[0] if part else None
         if not isinstance(part, dict):
             break
-        kinds = _types(part)
+        kinds = types(part)
         if "PublicationVolume" in kinds and "volume" not in found:
             text = _ld_text(part.get("volumeNumber"))
             if text:
@@ -603,7 +432,7 @@ def _licence(page: PageMetadata, ld: dict[str, Any]) -> str | None:
 
 def _ld_text_or_url(value: Any) -> str | None:
     if isinstance(value, dict):
-        return _clean(value.get("url")) or _clean(value.get("@id")) or _ld_text(value)
+        return clean(value.get("url")) or clean(value.get("@id")) or _ld_text(value)
     return _ld_text(value)
 
 
@@ -616,7 +445,7 @@ def _type(page: PageMetadata, ld: dict[str, Any]) -> str | None:
         return "dissertation"
     if page.first("citation_technical_report_institution"):
         return "report"
-    for kind in _types(ld) if ld else ():
+    for kind in types(ld) if ld else ():
         if kind in _JSONLD_TYPES:
             return _JSONLD_TYPES[kind]
     return None
