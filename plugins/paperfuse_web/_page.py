@@ -86,6 +86,7 @@ class PageMetadata:
 
 
 def clean(value: Any) -> str | None:
+    """A string with its whitespace collapsed; None for anything else, or for nothing."""
     if not isinstance(value, str):
         return None
     text = " ".join(value.split())
@@ -165,6 +166,7 @@ def _items(data: Any, depth: int) -> Iterator[dict[str, Any]]:
 
 
 def types(item: dict[str, Any]) -> list[str]:
+    """A JSON-LD object's ``@type`` names (one or a list; ``schema:`` or URL forms shortened)."""
     kind = item.get("@type")
     kinds = kind if isinstance(kind, list) else [kind]
     return [k.rsplit("/", 1)[-1] for k in kinds if isinstance(k, str)]
