@@ -288,3 +288,15 @@ def test_hostile_pages_cost_fields_never_the_reader(
     assert work is None or isinstance(work, Work)
     if work is not None:
         paperfuse.encode_json(work)
+
+
+def test_json_ld_types_in_any_spelling() -> None:
+    """Built here: ``@type`` as a list, a compact IRI and a full IRI."""
+    for kind in ('["CreativeWork", "ScholarlyArticle"]', '"schema:ScholarlyArticle"',
+                 '"http://schema.org/ScholarlyArticle"'):  # fmt: skip
+        body = f"""<html><head><script type="application/ld+json">
+        {{"@type": {kind}, "name": "Typed", "datePublished": "2021"}}
+        </script></head></html>""".encode()
+        work = to_work(read_page(body, "https://example.org/t"))
+        assert work is not None, kind
+        assert work.type == "journal-article", kind

@@ -13,6 +13,7 @@ are; :mod:`._record` makes the record.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl, urljoin
@@ -169,7 +170,7 @@ def types(item: dict[str, Any]) -> list[str]:
     """A JSON-LD object's ``@type`` names (one or a list; ``schema:`` or URL forms shortened)."""
     kind = item.get("@type")
     kinds = kind if isinstance(kind, list) else [kind]
-    return [k.rsplit("/", 1)[-1] for k in kinds if isinstance(k, str)]
+    return [re.split(r"[/:#]", k)[-1] for k in kinds if isinstance(k, str)]
 
 
 def _coins(root: Any) -> dict[str, list[str]]:
