@@ -148,19 +148,56 @@ def pool_locations(locations: Iterable[OALocation]) -> list[OALocation]:
     source's name and appends the others', comma-separated
     (``"unpaywall,arxiv"``), so that provenance is not lost. A location with
     no URL at all (no ``url``, PDF or landing page) is dropped: there is
-    nothing to read.
+    nothing to read. A ``candidate`` location counts only when another
+    source confirms it (see :func:`_confirm`).
     """
     pooled: dict[str, OALocation] = {}
+    candidates: list[OALocation] = []
     for location in locations:
         url = _location_url(location)
         if not url.strip():
+            continue
+        if location.candidate:
+            candidates.append(location)
             continue
         key = location_key(url)
         if key in pooled:
             pooled[key] = _fill(pooled[key], location)
         else:
             pooled[key] = location
+    for candidate in candidates:
+        _confirm(pooled, candidate)
     return list(pooled.values())
+
+
+def _urls(location: OALocation) -> set[str]:
+    """The de-duplication keys of every URL of a location (its page, PDF and landing page)."""
+    urls = (location.url, location.url_for_pdf, location.url_for_landing_page)
+    return {location_key(u) for u in urls if u and u.strip()}
+
+
+def _confirm(pooled: dict[str, OALocation], candidate: OALocation) -> None:
+    """Add a candidate's links to the pooled location that shares a URL with it, if any.
+
+    A candidate (a landing page's ``citation_pdf_url``) is not known to be
+    free; a location another source reports for the same copy (any of its
+    URLs equal to one of the candidate's) confirms it, and gains the PDF and
+    landing page links it lacked and the candidate's source in ``source``.
+    Unconfirmed, the candidate is dropped.
+    """
+    keys = _urls(candidate)
+    for key, location in pooled.items():
+        if keys & _urls(location):
+            links = msgspec.structs.replace(
+                candidate,
+                host_type=None,
+                version=None,
+                license=None,
+                evidence=None,
+                candidate=None,
+            )
+            pooled[key] = _fill(location, links)
+            return
 
 
 def is_open_license(license: str | None) -> bool:

@@ -276,6 +276,10 @@ class OALocation(_Record):
     reason: str | None = None
     repository_institution: str | None = None
     endpoint_id: str | None = None
+    #: True for a link a source offers but cannot show to be free (a landing page's
+    #: ``citation_pdf_url``): pooling keeps it only as a detail of a location another
+    #: source reports for the same copy, and drops it otherwise (docs/oa-ranking.md).
+    candidate: bool | None = None
 
 
 class OtherValue(_Record):
