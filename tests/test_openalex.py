@@ -429,6 +429,18 @@ def test_the_days_spend_is_kept_across_runs(
     assert (costing.lists, costing.singles) == (2, 30)
 
 
+def test_stats_say_what_is_left_of_the_allowance_in_usd(
+    paperfuse_upstream: FakeUpstream, paperfuse_resolver: ResolverFactory
+) -> None:
+    """Resolver.stats() (and so paperfuse serve's /health) gives the allowance left."""
+    CostingUpstream(paperfuse_upstream)
+    with resolver_for(paperfuse_resolver, paperfuse_upstream, daily_allowance=0.0005) as r:
+        list(r.resolve_many(_dois(200, "10.5555/stats")))
+        stats = r.stats()["openalex"]
+    assert (stats.daily_budget, stats.budget_unit) == (0.0005, "USD")
+    assert stats.budget_left == pytest.approx(0.0003)
+
+
 def test_the_services_remaining_allowance_is_heeded(
     paperfuse_upstream: FakeUpstream, paperfuse_resolver: ResolverFactory
 ) -> None:

@@ -133,8 +133,13 @@ def test_health_says_what_is_left_of_a_daily_budget(
     with running(create_app(resolver=resolver)) as url:
         assert httpx.get(f"{url}/resolve?id=arXiv:1710.08557", timeout=30).status_code == 200
         after = httpx.get(f"{url}/health").json()["sources"]["arxiv"]
-        assert (after["daily_budget"], after["budget_left"]) == (5, 4)
-        assert 'paperfuse_source_budget_left{source="arxiv"} 4' in httpx.get(f"{url}/metrics").text
+        assert (after["daily_budget"], after["budget_left"], after["budget_unit"]) == (
+            5,
+            4,
+            "calls",
+        )
+        metrics = httpx.get(f"{url}/metrics").text
+        assert 'paperfuse_source_budget_left{source="arxiv",unit="calls"} 4' in metrics
 
 
 def test_sigterm_lets_requests_in_flight_finish_then_flushes_the_cache(

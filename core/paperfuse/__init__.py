@@ -27,6 +27,7 @@ from ._formats import JSONFormat, OutputFormat
 from ._records import (
     SAME_WORK_RELATIONS,
     Author,
+    Budget,
     Candidate,
     FieldProvenance,
     Funder,
@@ -137,6 +138,7 @@ __all__ = [
     "BadResponse",
     "BibLaTeXFormat",
     "BibTeXFormat",
+    "Budget",
     "CSLJSONFormat",
     "Candidate",
     "Config",

@@ -316,10 +316,21 @@ class SourceStats(_Record):
     paused: str | None = None
     #: Why the service is gone for good (it said it has shut down), or None.
     gone: str | None = None
-    #: The calls the source may make a day (UTC), when it has a daily budget.
-    daily_budget: int | None = None
-    #: The calls left of today's budget (all runs and processes on this cache count).
-    budget_left: int | None = None
+    #: What the source may spend a day (UTC), when it has a daily budget, in ``budget_unit``.
+    daily_budget: int | float | None = None
+    #: What is left of today's budget (all runs and processes on this cache count).
+    budget_left: int | float | None = None
+    #: The unit of the budget: ``calls`` (Unpaywall's), ``USD`` (OpenAlex's allowance).
+    budget_unit: str | None = None
+
+
+class Budget(_Record):
+    """What a source may spend a day and what is left of it (see :meth:`Source.budget`)."""
+
+    limit: int | float
+    left: int | float
+    #: ``calls``, or a currency (``USD``) for a service that prices its calls.
+    unit: str = "calls"
 
 
 class Candidate(_Record):

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from ._errors import SourceError, SourceGone
-from ._records import Identifier, Query, SourceStats, Work
+from ._records import Budget, Identifier, Query, SourceStats, Work
 from ._redact import redact
 from ._source import Politeness, Source, SourceContext
 from ._store import SourceStore
@@ -424,7 +424,7 @@ class SourceRuntime:
     @property
     def stats(self) -> SourceStats:
         """What this source cost so far, and what is left of its daily budget."""
-        budget = self.client.budget
+        budget = self._budget()
         return SourceStats(
             requests=self.client.requests,
             calls=self.calls,
@@ -432,8 +432,21 @@ class SourceRuntime:
             paused=self.paused,
             gone=self.gone,
             daily_budget=budget.limit if budget else None,
-            budget_left=budget.left() if budget else None,
+            budget_left=budget.left if budget else None,
+            budget_unit=budget.unit if budget else None,
         )
+
+    def _budget(self) -> Budget | None:
+        """The calls left of the daily budget paperfuse counts, else the source's own count."""
+        if self.client.budget is not None:
+            return Budget(limit=self.client.budget.limit, left=self.client.budget.left())
+        if self.instance is None:
+            return None
+        try:
+            return self.instance.budget()
+        except Exception as e:  # a plugin's bug must not break a health check
+            log.warning("source %s failed to say its budget: %s", self.name, self._describe(e))
+            return None
 
     async def aclose(self) -> None:
         for task in list(self._calls) + ([self._worker] if self._worker else []):

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal, get_args
 import msgspec
 
 from ._errors import SourceError
-from ._records import Identifier, Query, Work
+from ._records import Budget, Identifier, Query, Work
 
 if TYPE_CHECKING:
     from ._agency import RegistrationAgencies
@@ -192,6 +192,17 @@ class Source:
         """Why this source cannot be asked at all (e.g. a missing email), or ``None``.
 
         A source that returns a reason is reported ``skipped`` with it.
+        """
+        return None
+
+    def budget(self) -> Budget | None:
+        """What is left of a daily allowance the source keeps itself, or ``None``.
+
+        For ``/health`` and ``/metrics`` of ``paperfuse serve`` and
+        :meth:`Resolver.stats`. A source whose :class:`Politeness` sets
+        ``daily_budget`` (calls a day) need not: paperfuse counts those calls
+        itself. A source that prices its calls (OpenAlex's allowance in USD)
+        returns its own count here.
         """
         return None
 

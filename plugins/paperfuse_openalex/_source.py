@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from paperfuse import (
+    Budget,
     Identifier,
     LookupResult,
     Politeness,
@@ -104,6 +105,10 @@ class OpenAlexSource(Source):
 
     def unavailable_reason(self) -> str | None:
         return None if self.context.settings.api_key else _KEY_HELP
+
+    def budget(self) -> Budget:
+        """The day's allowance for priced calls, in USD, and what is left of it."""
+        return Budget(limit=self.ledger.allowance, left=self.ledger.left(), unit="USD")
 
     def _params(self, **params: str) -> dict[str, str]:
         params["api_key"] = self.context.settings.api_key or ""

@@ -244,6 +244,7 @@ def _figures(figures: SourceStats | None) -> dict[str, Any]:
         "cache_hits": figures.cache_hits,
         "daily_budget": figures.daily_budget,
         "budget_left": figures.budget_left,
+        "budget_unit": figures.budget_unit,
     }
 
 

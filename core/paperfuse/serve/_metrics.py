@@ -67,10 +67,15 @@ class Metrics:
         for source, figures in sorted(stats.items()):
             paused = 1 if figures.paused else 0
             lines.append(f'paperfuse_source_paused{{source="{_label(source)}"}} {paused}')
-        family("paperfuse_source_budget_left", "gauge", "Calls left of the source's daily budget.")
+        family(
+            "paperfuse_source_budget_left",
+            "gauge",
+            "What is left of the source's daily budget, in the unit it counts in.",
+        )
         for source, figures in sorted(stats.items()):
             if figures.budget_left is not None:
-                labels = f'source="{_label(source)}"'
+                unit = _label(figures.budget_unit or "")
+                labels = f'source="{_label(source)}",unit="{unit}"'
                 lines.append(f"paperfuse_source_budget_left{{{labels}}} {figures.budget_left}")
         family(
             "paperfuse_http_refused_total", "counter", "Requests refused: too many of one client."
