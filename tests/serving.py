@@ -1,4 +1,5 @@
-"""Running ``paperfuse serve`` for tests: in a thread of the test process, or as a command."""
+"""Running ``paperfuse serve`` for tests (in a thread of the test process, or as a command),
+and the in-memory sources the server's tests share."""
 
 from __future__ import annotations
 
@@ -13,7 +14,59 @@ from contextlib import contextmanager
 import uvicorn
 from starlette.applications import Starlette
 
-__all__ = ["running", "serve_command"]
+from paperfuse import Author, Ids, OALocation, SourceUnavailable, Work
+from paperfuse.testing import fake_source
+
+__all__ = ["HOSTILE", "TITLE", "Broken", "Table", "running", "serve_command"]
+
+#: A title two works share: resolving it is ambiguous.
+TITLE = "Neuromechanical Approaches for the Study of Biological Grasp"
+#: Markup that would run if a page put it in as it is.
+HOSTILE = '<img src=x onerror="window.pwned=1"><script>window.pwned=1</script>'
+
+#: A source that knows 10.1234/found (with a free copy) and 10.1234/hostile, and
+#: answers every title query with two works titled TITLE.
+Table = fake_source(
+    "table",
+    ["doi"],
+    records={
+        ("doi", "10.1234/found"): Work(
+            title="A found work",
+            ids=Ids(doi="10.1234/found", pmid="123456"),
+            authors=(Author(name="Ada Lovelace"), Author(name="Charles Babbage")),
+            year=2020,
+            volume="7",
+            issue="2",
+            pages="1-9",
+            type="journal-article",
+            venue="Journal of Found Things",
+            oa_locations=(
+                OALocation(
+                    url="https://repository.example/found.pdf",
+                    url_for_pdf="https://repository.example/found.pdf",
+                    host_type="repository",
+                    version="acceptedVersion",
+                    license="cc-by",
+                ),
+            ),
+        ),
+        ("doi", "10.1234/hostile"): Work(
+            title=f"A title with markup {HOSTILE}",
+            ids=Ids(doi="10.1234/hostile"),
+            authors=(Author(name=HOSTILE),),
+            year=2021,
+        ),
+    },
+    searches_titles=True,
+    candidates=[
+        Work(title=TITLE, ids=Ids(doi="10.1234/one"), year=2017),
+        Work(title=TITLE, ids=Ids(doi="10.1234/two"), year=2019),
+    ],
+)
+#: A source of PMIDs that is down.
+Broken = fake_source(
+    "broken", ["pmid"], fail_with=SourceUnavailable("down for test", source="broken")
+)
 
 
 @contextmanager

@@ -22,7 +22,7 @@ import pytest
 from starlette.applications import Starlette
 
 import paperfuse_arxiv
-from paperfuse import Ids, Resolver, SourceGone, SourceUnavailable, Work
+from paperfuse import Ids, Resolver, SourceGone, Work
 from paperfuse.serve import create_app
 from paperfuse.testing import (
     CLI,
@@ -33,37 +33,15 @@ from paperfuse.testing import (
     SourcesPlugin,
     fake_source,
 )
-from tests.serving import running, serve_command
+from tests.serving import TITLE, Broken, Table, running, serve_command
 
 ARXIV_FIXTURES = Path(__file__).parent / "fixtures" / "arxiv"
 EMAIL = "secret-contact@example.org"
 API_KEY = "secret-key-0123456789"
 TEXT = {"Content-Type": "text/plain"}
 
-TITLE = "Neuromechanical Approaches for the Study of Biological Grasp"
-Table = fake_source(
-    "table",
-    ["doi"],
-    records={
-        ("doi", "10.1234/found"): Work(
-            title="A found work",
-            ids=Ids(doi="10.1234/found"),
-            year=2020,
-            type="article-journal",
-            venue="Journal of Found Things",
-        )
-    },
-    searches_titles=True,
-    candidates=[
-        Work(title=TITLE, ids=Ids(doi="10.1234/one"), year=2017),
-        Work(title=TITLE, ids=Ids(doi="10.1234/two"), year=2019),
-    ],
-)
 Retired = fake_source(
     "retired", ["pmcid"], fail_with=SourceGone("this API was retired", source="retired")
-)
-Broken = fake_source(
-    "broken", ["pmid"], fail_with=SourceUnavailable("down for test", source="broken")
 )
 
 

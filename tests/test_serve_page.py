@@ -14,10 +14,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from paperfuse import Author, Ids, OALocation, SourceUnavailable, Work
 from paperfuse.serve import create_app
-from paperfuse.testing import ResolverFactory, SourcesPlugin, fake_source
-from tests.serving import running
+from paperfuse.testing import ResolverFactory, SourcesPlugin
+from tests.serving import HOSTILE, TITLE, Broken, Table, running
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -32,49 +31,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-HOSTILE = '<img src=x onerror="window.pwned=1"><script>window.pwned=1</script>'
-TITLE = "Neuromechanical Approaches for the Study of Biological Grasp"
-
-Table = fake_source(
-    "table",
-    ["doi"],
-    records={
-        ("doi", "10.1234/found"): Work(
-            title="A found work",
-            ids=Ids(doi="10.1234/found", pmid="123456"),
-            authors=(Author(name="Ada Lovelace"), Author(name="Charles Babbage")),
-            year=2020,
-            volume="7",
-            issue="2",
-            pages="1-9",
-            type="journal-article",
-            venue="Journal of Found Things",
-            oa_locations=(
-                OALocation(
-                    url="https://repository.example/found.pdf",
-                    url_for_pdf="https://repository.example/found.pdf",
-                    host_type="repository",
-                    version="acceptedVersion",
-                    license="cc-by",
-                ),
-            ),
-        ),
-        ("doi", "10.1234/hostile"): Work(
-            title=f"A title with markup {HOSTILE}",
-            ids=Ids(doi="10.1234/hostile"),
-            authors=(Author(name=HOSTILE),),
-            year=2021,
-        ),
-    },
-    searches_titles=True,
-    candidates=[
-        Work(title=TITLE, ids=Ids(doi="10.1234/one"), year=2017),
-        Work(title=TITLE, ids=Ids(doi="10.1234/two"), year=2019),
-    ],
-)
-Broken = fake_source(
-    "broken", ["pmid"], fail_with=SourceUnavailable("down for test", source="broken")
-)
 
 
 @pytest.fixture(scope="module")

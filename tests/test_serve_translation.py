@@ -18,42 +18,16 @@ import pytest
 import rispy
 
 import paperfuse_arxiv
-from paperfuse import Ids, SourceUnavailable, Work
 from paperfuse.serve import create_app
 from paperfuse.testing import FakeUpstream, Reply, ResolverFactory, SourcesPlugin, fake_source
-from tests.serving import running
+from tests.serving import TITLE, Broken, Table, running
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ITEMS: dict[str, dict] = json.loads(
     (FIXTURES / "zotero" / "translator_items.json").read_text(encoding="utf-8")
 )
 CSL_SCHEMA = json.loads((FIXTURES / "csl" / "csl-data.json").read_text(encoding="utf-8"))
-TITLE = "Neuromechanical Approaches for the Study of Biological Grasp"
 TEXT = {"Content-Type": "text/plain"}
-
-Table = fake_source(
-    "table",
-    ["doi"],
-    records={
-        ("doi", "10.1234/found"): Work(
-            title="A found work",
-            ids=Ids(doi="10.1234/found", pmid="123456"),
-            year=2020,
-            volume="7",
-            pages="1-9",
-            type="journal-article",
-            venue="Journal of Found Things",
-        )
-    },
-    searches_titles=True,
-    candidates=[
-        Work(title=TITLE, ids=Ids(doi="10.1234/one"), year=2017),
-        Work(title=TITLE, ids=Ids(doi="10.1234/two"), year=2019),
-    ],
-)
-Broken = fake_source(
-    "broken", ["pmid"], fail_with=SourceUnavailable("down for test", source="broken")
-)
 
 
 @pytest.fixture
