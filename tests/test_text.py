@@ -55,3 +55,22 @@ def test_arxiv_searches_letters_without_an_ascii_form_spelled_as_matching_reads_
         'ti:"Soren the Yin Yang problem" ANDNOT ti:erratum ANDNOT ti:corrigendum'
         " ANDNOT ti:retraction"
     )
+
+
+@pytest.mark.parametrize(
+    ("query", "limit", "expected"),
+    [
+        (
+            Query(kind="citation", text="Smith J.  A  title.\n2020", title="A title"),
+            None,
+            "Smith J. A title. 2020",
+        ),
+        (Query(kind="title", text="  A  long\ttitle ", title=None), None, "A long title"),
+        (Query(kind="title", text="Smith 2020 A title", title="A title"), None, "A title"),
+        (Query(kind="citation", text="one two three", title=None), 7, "one two"),
+    ],
+)
+def test_a_query_says_what_to_send_a_search_service(
+    query: Query, limit: int | None, expected: str
+) -> None:
+    assert query.search_text(limit) == expected

@@ -87,6 +87,15 @@ class Query(_Record):
     author: str | None = None
     year: int | None = None
 
+    def search_text(self, limit: int | None = None) -> str:
+        """What to send a search service: a citation whole, a title query's title.
+
+        Whitespace is collapsed; at most ``limit`` characters (a service's
+        longest query). Escaping for a query language is the source's own.
+        """
+        text = self.text if self.kind == "citation" else (self.title or self.text)
+        return " ".join(text.split())[:limit]
+
 
 class Identification(_Record):
     """What :func:`paperfuse.identify` makes of one input text.

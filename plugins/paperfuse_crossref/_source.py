@@ -223,8 +223,7 @@ class CrossrefSource(Source):
     # -- search ----------------------------------------------------------------------------
 
     async def search(self, query: Query) -> Sequence[Work]:
-        text = query.text if query.kind == "citation" else (query.title or query.text)
-        text = " ".join(text.split())[:MAX_QUERY_LENGTH]
+        text = query.search_text(MAX_QUERY_LENGTH)
         if not text:
             return ()
         params = self._params(**{"query.bibliographic": text, "rows": str(self._rows())})

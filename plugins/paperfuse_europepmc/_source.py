@@ -195,8 +195,8 @@ class EuropePMCSource(Source):
     # -- search ----------------------------------------------------------------------------
 
     async def search(self, query: Query) -> Sequence[Work]:
-        if query.kind == "title" or (query.title and query.kind != "citation"):
-            text = " ".join((query.title or query.text).split())[:MAX_SEARCH_LENGTH]
+        if query.kind == "title":
+            text = query.search_text(MAX_SEARCH_LENGTH)
             escaped = text.replace("\\", "\\\\").replace('"', '\\"')
             search = f'TITLE:"{escaped}"' if text else ""
         else:

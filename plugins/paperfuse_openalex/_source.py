@@ -221,8 +221,7 @@ class OpenAlexSource(Source):
     # -- search ------------------------------------------------------------------------------
 
     async def search(self, query: Query) -> Sequence[Work]:
-        text = query.text if query.kind == "citation" else (query.title or query.text)
-        text = " ".join(text.split())[:MAX_QUERY_LENGTH]
+        text = query.search_text(MAX_QUERY_LENGTH)
         if not text:
             return ()
         if not self.ledger.reserve(SEARCH_PRICE):
