@@ -10,13 +10,28 @@ tests/fixtures (and variations of them), never by timing.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import msgspec
 import pytest
 from fixture_records import _READERS, FIXTURES
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from paperfuse import DefaultOARanking, MergePolicy, OALocation, Work, merge, rank_oa
+from paperfuse import (
+    DefaultOARanking,
+    Identification,
+    Identifier,
+    InvalidIdentifier,
+    MergePolicy,
+    OALocation,
+    Work,
+    identify,
+    merge,
+    rank_oa,
+)
+from paperfuse._identifiers import ArxivScheme, DoiScheme, builtin_schemes
+from paperfuse._identifiers.base import FinderScheme
 from paperfuse._merge import _fill, _merge_ranked
 from paperfuse._oa import pool_locations
 
@@ -118,3 +133,64 @@ def test_rank_oa_of_one_source_records_is_unchanged_by_the_fast_paths() -> None:
         fast = rank_oa(merged, merged.oa_locations)
         general = rank_oa(merged, iter(merged.oa_locations), _GeneralRanking())
         assert msgspec.json.encode(fast) == msgspec.json.encode(general)
+
+
+def _general_identify(text: str) -> Identification:
+    """:func:`identify` by its general reading: the built-in schemes given as a list
+    of other objects of theirs, which the fast path does not take."""
+    return identify(text, [type(scheme)() for scheme in builtin_schemes()])
+
+
+_plain_ids = st.from_regex(r"\A[0-9]{4}\.[0-9]{4,5}(v[0-9]{1,5})?\Z")
+
+
+@settings(max_examples=500)
+@given(_plain_ids)
+def test_identifying_a_plain_arxiv_id_gives_what_the_general_reading_gives(text: str) -> None:
+    assert identify(text) == _general_identify(text)
+    assert identify(text, builtin_schemes()) == _general_identify(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1701.00001",
+        "1701.00001v2",
+        "0704.0001",
+        "0703.0001",
+        "1501.0001",
+        "1412.00001",
+        "1713.00001",
+        "1701.00000",
+        "1701.00001v0",
+        "2301.12345v10",
+        "9912.12345",
+    ],
+)
+def test_identifying_plain_ids_at_the_rules_edges(text: str) -> None:
+    assert identify(text) == _general_identify(text)
+
+
+@settings(max_examples=500)
+@given(st.one_of(_plain_ids, st.from_regex(r"\A[0-9]{4}\.[0-9]{3,6}\Z"), st.text(max_size=12)))
+def test_normalising_an_arxiv_id_gives_what_the_general_path_gives(value: str) -> None:
+    scheme = ArxivScheme()
+
+    def outcome(normalize: Callable[[str], str]) -> str:
+        try:
+            return normalize(value)
+        except InvalidIdentifier as e:
+            return f"invalid: {e}"
+
+    assert outcome(scheme.normalize) == outcome(lambda v: FinderScheme.normalize(scheme, v))
+
+
+def test_a_plugin_scheme_is_still_asked_about_a_plain_arxiv_id() -> None:
+    class Claims(DoiScheme):
+        name = "claims"
+
+        def parse(self, text: str) -> Iterator[Identifier]:
+            yield Identifier(scheme="claims", value=text)
+
+    found = identify("1701.00001", [*builtin_schemes(), Claims()])
+    assert {i.scheme for i in found.identifiers} == {"arxiv", "claims"}

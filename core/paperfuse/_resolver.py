@@ -217,13 +217,15 @@ class Resolver:
             import httpx
 
             from ._http import user_agent
+            from ._transport import LazyTransport
 
             self._log_filter = filter_http_logs(self.config.secrets)
+            limits = httpx.Limits(max_connections=64, max_keepalive_connections=32)
             self._http = httpx.AsyncClient(
                 headers={"User-Agent": user_agent(self.config.email)},
                 follow_redirects=True,
-                transport=self._transport,
-                limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+                # The TLS context only when an https:// request needs it.
+                transport=self._transport or LazyTransport(limits=limits),
             )
         return self._http
 
