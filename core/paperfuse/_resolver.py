@@ -73,10 +73,15 @@ class Resolver:
         oa_ranking: OARankingPolicy | None = None,
     ) -> None:
         self.config = config if config is not None else load_config()
+        default_host = host is None and entry_points and not plugins
+        default_host = default_host and not self.config.disabled_plugins
         self.host = host or PluginHost(
             entry_points=entry_points, plugins=plugins, disabled=self.config.disabled_plugins
         )
-        self.merge_policy = MergePolicy(self.config.merge)
+        # A host made as the default ranking's own is made (the installed plugins, the
+        # same switches) has its sources: no second host is loaded for the ranking.
+        sources = self.host.sources.values() if default_host else None
+        self.merge_policy = MergePolicy(self.config.merge, sources=sources)
         self.oa_ranking = oa_ranking or _configured_ranking(self.config.oa_ranking)
         self._transport = transport
         self.store = Store(default_store_path(self.config.cache_dir))
