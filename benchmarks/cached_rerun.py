@@ -213,9 +213,7 @@ def main() -> None:
             runs = [run_child("rerun", ids, n, env) for _ in range(args.runs)]
             rows.append((n, runs))
             print(f"  {n:,}: {[round(r['wall'], 2) for r in runs]} s", flush=True)
-    print(
-        f"\nCached reruns ({args.runs} runs each, median; wall: Resolver made to closed)"
-    )
+    print(f"\nCached reruns ({args.runs} runs each, median; wall: Resolver made to closed)")
     print(
         f"{'inputs':>10} {'wall s':>8} {'ms/record':>10} {'start-up s':>10} {'peak MB':>8}"
         f" {'requests':>8}  statuses"
