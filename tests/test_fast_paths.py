@@ -32,6 +32,7 @@ from paperfuse import (
 )
 from paperfuse._identifiers import ArxivScheme, DoiScheme, builtin_schemes
 from paperfuse._identifiers.base import FinderScheme
+from paperfuse._formats import _SURROGATE_RE, _writable
 from paperfuse._merge import _fill, _merge_ranked
 from paperfuse._oa import pool_locations
 
@@ -194,3 +195,22 @@ def test_a_plugin_scheme_is_still_asked_about_a_plain_arxiv_id() -> None:
 
     found = identify("1701.00001", [*builtin_schemes(), Claims()])
     assert {i.scheme for i in found.identifiers} == {"arxiv", "claims"}
+
+
+@settings(max_examples=500)
+@given(
+    st.text(
+        st.characters(
+            codec=None,
+            categories=None,
+            min_codepoint=0,
+            max_codepoint=0xFFFF,
+            exclude_characters=(),
+        )
+        | st.sampled_from(["\ud800", "\udcff", "\udfff", "é", "\U0001f600"]),
+        max_size=40,
+    )
+)
+def test_writable_text_is_what_the_surrogate_replacement_gives(text: str) -> None:
+    assert _writable(text) == _SURROGATE_RE.sub("\ufffd", text)
+    _writable(text).encode("utf-8")  # always encodes

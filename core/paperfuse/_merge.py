@@ -274,30 +274,31 @@ def _merge_one(source: str, work: Work) -> Work:
     """:func:`merge` of one source's work: what the loop over sources gives for one.
 
     With one source there is nothing to rank: each field given is its own
-    winner with no others, a union only loses its repeated items and a
-    mapping is copied. Most records of a batch are answered by one source;
-    this skips the ranking of every field (tests/test_merge_fast_path.py
-    shows it gives exactly what the general path gives, over every recorded
-    record).
+    winner with no others (a raised flag too), a union only loses its
+    repeated items and a mapping is copied. Most records of a batch are
+    answered by one source; this skips the ranking of every field
+    (tests/test_fast_paths.py shows it gives exactly what the general path
+    gives, over every recorded record).
     """
     provenance: dict[str, FieldProvenance] = {}
     fields: dict[str, Any] = {}
     won = FieldProvenance(source=source)
-    for field in _MERGED_FIELDS:
-        value = getattr(work, field)
-        if field in _MAPPING_FIELDS:
-            fields[field] = dict(value)
-        elif field in UNION_FIELDS:
+    values = msgspec.structs.astuple(work)
+    for position, field, kind in _ONE_SOURCE_PLAN:
+        value = values[position]
+        if kind == _PLAIN:
+            if value is None or value == "" or value == () or value == {}:
+                continue
+            fields[field] = value
+            provenance[field] = won
+        elif kind == _UNION:
             if value:
                 fields[field] = _unique(value)
                 provenance[field] = won
-        elif not _is_empty(value):
-            fields[field] = True if field in _ANY_TRUE_FIELDS and value is True else value
-            provenance[field] = won
+        else:
+            fields[field] = dict(value)
     ids: dict[str, Any] = {}
-    work_ids = work.ids
-    for field in Ids.__struct_fields__:
-        value = getattr(work_ids, field)
+    for field, value in zip(Ids.__struct_fields__, msgspec.structs.astuple(work.ids), strict=True):
         if field in _ID_UNION_FIELDS:
             ids[field] = _unique(value or ())
         elif field == "other":
@@ -309,6 +310,19 @@ def _merge_one(source: str, work: Work) -> Work:
         if field in fields:
             fields[field] = split_names(fields[field])
     return Work(ids=Ids(**ids), provenance=provenance, **fields)
+
+
+_PLAIN, _UNION, _MAPPING = 0, 1, 2
+#: What :func:`_merge_one` does with each field it decides: its position, name and kind.
+_ONE_SOURCE_PLAN = tuple(
+    (
+        position,
+        field,
+        _MAPPING if field in _MAPPING_FIELDS else _UNION if field in UNION_FIELDS else _PLAIN,
+    )
+    for position, field in enumerate(Work.__struct_fields__)
+    if field not in _RESOLVER_FIELDS
+)
 
 
 def _unique(items: Sequence[Any]) -> tuple[Any, ...]:
