@@ -201,12 +201,13 @@ def main() -> None:
             "PAPERFUSE_CACHE_DIR": str(cache),
             "PAPERFUSE_EMAIL": EMAIL,
         }
-        marker = cache / f"filled-{max(sizes)}"
-        if not marker.exists():
+        filled = [int(p.name.split("-")[1]) for p in cache.glob("filled-*")]
+        if not filled or max(filled) < max(sizes):
+            marker = cache / f"filled-{max(sizes)}"
             fast = {f"PAPERFUSE_{s}_MIN_INTERVAL": "0" for s in ("ARXIV", "UNPAYWALL", "OAB")}
             print(f"filling the cache with {max(sizes):,} ids ...", flush=True)
-            filled = run_child("fill", ids, max(sizes), env | fast)
-            print(f"  filled in {filled['wall']:.1f} s: {filled['statuses']}", flush=True)
+            done = run_child("fill", ids, max(sizes), env | fast)
+            print(f"  filled in {done['wall']:.1f} s: {done['statuses']}", flush=True)
             marker.touch()
         rows = []
         for n in sizes:
