@@ -241,18 +241,27 @@ class Resolution:
         ``versions_only``: among the identifiers of other versions of the work
         only (for a source that has answered for the work already).
         """
-        asked = item.asked.get(runtime.name, set())
-        for scheme in runtime.cls.schemes:
-            options = [
-                (identifier, depth)
-                for key, (identifier, depth) in item.known.items()
-                if identifier.scheme == scheme
-                and key not in asked
-                and depth < self.config.max_rounds
-                and (not versions_only or key in item.versions)
-            ]
-            if options:
-                return max(options, key=lambda option: option[0].confidence)
+        asked = item.asked.get(runtime.name, ())
+        accepted = runtime.cls.schemes
+        max_rounds = self.config.max_rounds
+        # One pass: per accepted scheme, the first of the most confident options.
+        best: dict[str, tuple[Identifier, int]] = {}
+        for key, option in item.known.items():
+            identifier, depth = option
+            scheme = identifier.scheme
+            if (
+                scheme not in accepted
+                or key in asked
+                or depth >= max_rounds
+                or (versions_only and key not in item.versions)
+            ):
+                continue
+            kept = best.get(scheme)
+            if kept is None or identifier.confidence > kept[0].confidence:
+                best[scheme] = option
+        for scheme in accepted:
+            if scheme in best:
+                return best[scheme]
         return None
 
     def _revealed(self, work: Work) -> list[Identifier]:
@@ -367,15 +376,13 @@ class Resolution:
         """What one source did for the item: its best outcome, requests and cache use."""
         outcomes = item.outcomes.get(runtime.name)
         if runtime.skip_reason is not None:
-            return _skipped_report(runtime.name, runtime.skip_reason)
+            return _fixed_report(runtime.name, "skipped", runtime.skip_reason)
         if not outcomes:
             if runtime.gone is not None:
-                return SourceReport(name=runtime.name, status="gone", error=runtime.gone)
+                return _fixed_report(runtime.name, "gone", runtime.gone)
             if runtime.name in item.found_by:
-                return SourceReport(name=runtime.name, status="ok")
-            return SourceReport(
-                name=runtime.name, status="skipped", error=_skip_reason(runtime, found, item)
-            )
+                return _fixed_report(runtime.name, "ok", None)
+            return _fixed_report(runtime.name, "skipped", _skip_reason(runtime, found, item))
         requests = sum(o.requests for o in outcomes)
         cached = all(o.cached for o in outcomes)
         statuses = [o.status for o in outcomes]
@@ -393,17 +400,22 @@ class Resolution:
         return SourceReport(name=runtime.name, status="not_found", requests=requests, cached=cached)
 
 
-@functools.lru_cache(maxsize=256)
-def _skipped_report(name: str, reason: str) -> SourceReport:
-    """The report of a source skipped for the whole run: one record, shared (records are
-    frozen), rather than one per input."""
-    return SourceReport(name=name, status="skipped", error=reason)
+@functools.lru_cache(maxsize=1024)
+def _fixed_report(name: str, status: str, error: str | None) -> SourceReport:
+    """A report with no requests: one record shared by every input it is said of
+    (records are frozen), rather than one per input."""
+    return SourceReport(name=name, status=status, error=error)  # type: ignore[arg-type]
 
 
 def _skip_reason(runtime: SourceRuntime, found: Identification, item: _Item) -> str:
     if found.kind == "query" and item.status is not None:
         return "not asked: the query matched no work"
-    accepted = ", ".join(runtime.cls.schemes) or "no identifier schemes"
+    return _not_asked(tuple(runtime.cls.schemes))
+
+
+@functools.lru_cache(maxsize=256)
+def _not_asked(schemes: tuple[str, ...]) -> str:
+    accepted = ", ".join(schemes) or "no identifier schemes"
     return f"not asked: accepts {accepted}; this work has none of them"
 
 
