@@ -122,7 +122,8 @@ class PluginHost:
         env = os.environ if env is None else env
         self.pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
         self.pm.add_hookspecs(hookspecs)
-        if env.get("PAPERFUSE_TRACE_HOOKS") == "1":
+        self._tracing = env.get("PAPERFUSE_TRACE_HOOKS") == "1"
+        if self._tracing:
             self.pm.trace.root.setwriter(sys.stderr.write)
             self.pm.enable_tracing()
         self.plugins: dict[str, PluginInfo] = {}
@@ -317,9 +318,10 @@ class PluginHost:
         self, work: Work, locations: Sequence[OALocation]
     ) -> Sequence[OALocation] | None:
         """Typed call of ``paperfuse_rank_oa_locations`` (first non-None result)."""
-        ranked: Sequence[OALocation] | None = self.pm.hook.paperfuse_rank_oa_locations(
-            work=work, locations=locations
-        )
+        caller = self.pm.hook.paperfuse_rank_oa_locations
+        if not self._tracing and not caller.get_hookimpls():
+            return None  # what the call gives when no plugin ranks; asked for every record
+        ranked: Sequence[OALocation] | None = caller(work=work, locations=locations)
         return ranked
 
 
