@@ -30,9 +30,9 @@ from paperfuse import (
     merge,
     rank_oa,
 )
+from paperfuse._formats import _SURROGATE_RE, _writable
 from paperfuse._identifiers import ArxivScheme, DoiScheme, builtin_schemes
 from paperfuse._identifiers.base import FinderScheme
-from paperfuse._formats import _SURROGATE_RE, _writable
 from paperfuse._merge import _fill, _merge_ranked
 from paperfuse._oa import pool_locations
 
