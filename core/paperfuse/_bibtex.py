@@ -23,12 +23,9 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator
-from typing import ClassVar
+from functools import cache
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
-
-import bibtexparser
-from bibtexparser.model import Entry, Field
-from pylatexenc.latexencode import RULE_DICT, UnicodeToLatexConversionRule, UnicodeToLatexEncoder
 
 from ._citekeys import CitationKeys
 from ._formats import OutputFormat
@@ -36,17 +33,43 @@ from ._records import Author, Work
 
 __all__ = ["BibLaTeXFormat", "BibTeXFormat"]
 
-# Braces as commands: BibTeX counts the brace of `\{` as any other, so an
-# escaped brace would unbalance the field.
-_BRACES = UnicodeToLatexConversionRule(
-    RULE_DICT, {ord("{"): r"\textbraceleft", ord("}"): r"\textbraceright"}
-)
-_ENCODER = UnicodeToLatexEncoder(
-    conversion_rules=[_BRACES, "defaults"],
-    unknown_char_policy="keep",
-    unknown_char_warning=False,
-    replacement_latex_protection="braces-almost-all",
-)
+if TYPE_CHECKING:
+    from pylatexenc.latexencode import UnicodeToLatexEncoder
+
+
+@cache
+def _encoder() -> UnicodeToLatexEncoder:
+    """pylatexenc's encoder as BibTeX needs it, made on first use (with bibtexparser,
+    its import is a tenth of a resolve command's start-up, and only these formats use it)."""
+    from pylatexenc.latexencode import (
+        RULE_DICT,
+        UnicodeToLatexConversionRule,
+        UnicodeToLatexEncoder,
+    )
+
+    # Braces as commands: BibTeX counts the brace of `\{` as any other, so an
+    # escaped brace would unbalance the field.
+    braces = UnicodeToLatexConversionRule(
+        RULE_DICT, {ord("{"): r"\textbraceleft", ord("}"): r"\textbraceright"}
+    )
+    return UnicodeToLatexEncoder(
+        conversion_rules=[braces, "defaults"],
+        unknown_char_policy="keep",
+        unknown_char_warning=False,
+        replacement_latex_protection="braces-almost-all",
+    )
+
+
+@cache
+def _bibtex_format() -> Any:
+    """bibtexparser's writer settings: two spaces of indent."""
+    import bibtexparser
+
+    settings = bibtexparser.BibtexFormat()
+    settings.indent = "  "
+    return settings
+
+
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 # Control characters, which LaTeX refuses ("invalid character") and RIS cannot show.
 _CONTROL_RE = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")
@@ -145,7 +168,7 @@ def one_line(text: str | None) -> str:
 
 def latex(text: str | None) -> str:
     """Plain ``text`` as LaTeX: special characters escaped, accents as commands."""
-    return _ENCODER.unicode_to_latex(one_line(text))
+    return _encoder().unicode_to_latex(one_line(text))
 
 
 def _protected(text: str) -> str:
@@ -155,10 +178,10 @@ def _protected(text: str) -> str:
     for match in _WORD_RE.finditer(text):
         word = match.group()
         if any(c.isupper() for c in word[1:]):
-            out.append(_ENCODER.unicode_to_latex(text[end : match.start()]))
-            out.append("{" + _ENCODER.unicode_to_latex(word) + "}")
+            out.append(_encoder().unicode_to_latex(text[end : match.start()]))
+            out.append("{" + _encoder().unicode_to_latex(word) + "}")
             end = match.end()
-    out.append(_ENCODER.unicode_to_latex(text[end:]))
+    out.append(_encoder().unicode_to_latex(text[end:]))
     return "".join(out)
 
 
@@ -210,7 +233,7 @@ def rich_latex(text: str | None, *, protect: bool = False) -> str:
     known tags become LaTeX commands, others are dropped; the rest is encoded,
     with case protection when ``protect``.
     """
-    encode = _protected if protect else _ENCODER.unicode_to_latex
+    encode = _protected if protect else _encoder().unicode_to_latex
     out: list[str] = []
     open_tags: list[str] = []
     for kind, value, detail in _tokens(one_line(text)):
@@ -375,8 +398,6 @@ class BibTeXFormat(OutputFormat):
     name = "bibtex"
     description = "a .bib bibliography: one BibTeX entry per resolved work"
     bibliography: ClassVar[bool] = True
-    _BIBTEX_FORMAT = bibtexparser.BibtexFormat()
-    _BIBTEX_FORMAT.indent = "  "
 
     def __init__(self) -> None:
         super().__init__()
@@ -384,6 +405,9 @@ class BibTeXFormat(OutputFormat):
         self._keys = CitationKeys()
 
     def render(self, work: Work) -> str:
+        import bibtexparser
+        from bibtexparser.model import Entry, Field
+
         entry_type, fields = self.entry(work)
         block = Entry(
             entry_type,
@@ -391,7 +415,7 @@ class BibTeXFormat(OutputFormat):
             [Field(k, v, enclosing="no-enclosing" if k == "month" else None) for k, v in fields],
         )
         text = bibtexparser.write_string(
-            bibtexparser.Library([block]), bibtex_format=self._BIBTEX_FORMAT
+            bibtexparser.Library([block]), bibtex_format=_bibtex_format()
         )
         return text.rstrip("\n")
 

@@ -32,6 +32,8 @@ log = logging.getLogger("paperfuse")
 _encode = msgspec.msgpack.Encoder().encode
 _decode_work = msgspec.msgpack.Decoder(Work).decode
 _decode_works = msgspec.msgpack.Decoder(list[Work]).decode
+#: Seconds a source's having no stored answer is believed before the store is asked again.
+_EMPTY_RECHECK = 2.0
 
 #: A cached answer: ``("ok", work or works)`` or ``("not_found", None)``.
 Answer = tuple[str, Any]
@@ -68,6 +70,11 @@ class AnswerCache:
         self.write = write
         self.ttl = ttl
         self.ttl_not_found = ttl_not_found
+        # Per source: until when (monotonic) the store is believed to hold none of its
+        # answers, or -1 once it holds some. A first run asks the store once per source
+        # rather than once per lookup; another process's answers are seen within
+        # _EMPTY_RECHECK seconds.
+        self._empty_until: dict[str, float] = {}
 
     @property
     def reading(self) -> bool:
@@ -77,6 +84,13 @@ class AnswerCache:
     def get(self, source: str, key: str, *, many: bool = False) -> Answer | None:
         """The cached, unexpired answer of ``source`` for ``key``, or None."""
         if not self.reading:
+            return None
+        empty_until = self._empty_until.get(source)
+        if empty_until is None or 0 <= empty_until <= time.monotonic():
+            has = self.store.has_answers(source)
+            empty_until = -1.0 if has else time.monotonic() + _EMPTY_RECHECK
+            self._empty_until[source] = empty_until
+        if empty_until >= 0:
             return None
         row = self.store.fetch_answer(source, key, time.time())
         if row is None:
@@ -113,6 +127,7 @@ class AnswerCache:
             rows.append((source, key, status, body, now, expires))
         if rows:
             self.store.store_answers(rows)
+            self._empty_until[source] = -1.0
         return unstorable
 
     def info(self) -> CacheInfo:

@@ -23,7 +23,7 @@ import re
 import socket
 import time
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import timezone
 from typing import Any
@@ -120,6 +120,20 @@ class Pacer:
     async def acquire(self) -> _Call:
         """Wait for a place among the calls in flight and for a slot; see :meth:`release`."""
         await self._calls.acquire()
+        try:
+            await self.wait()
+        except BaseException:
+            self._calls.release()
+            raise
+        return _Call(self)
+
+    async def acquire_unless(self, stopped: Callable[[], bool]) -> _Call | None:
+        """:meth:`acquire`, but None (and no slot taken) when ``stopped()`` is true once a
+        place is free: a source found gone or paused by the call before waits no interval."""
+        await self._calls.acquire()
+        if stopped():
+            self._calls.release()
+            return None
         try:
             await self.wait()
         except BaseException:

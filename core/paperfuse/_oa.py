@@ -151,6 +151,9 @@ def pool_locations(locations: Iterable[OALocation]) -> list[OALocation]:
     nothing to read. A ``candidate`` location counts only when another
     source confirms it (see :func:`_confirm`).
     """
+    if isinstance(locations, (tuple, list)) and len(locations) < 2:
+        # Nothing to de-duplicate: keep the one location if it has a URL.
+        return [loc for loc in locations if _location_url(loc).strip()]
     pooled: dict[str, OALocation] = {}
     candidates: list[OALocation] = []
     for location in locations:
@@ -344,6 +347,18 @@ class DefaultOARanking:
         """
         if not locations:
             return ()
+        if len(locations) == 1 and type(self).sort_key is DefaultOARanking.sort_key:
+            # The only location: its tier names the reason; no tie-break to compute.
+            location = locations[0]
+            tier = self.tier(work, location)
+            label = TIER_LABELS.get(tier, f"tier {tier}")
+            best = msgspec.structs.replace(
+                location,
+                status=location_status(location, work),
+                is_best=True,
+                reason=f"{label}; the only location",
+            )
+            return (best,)
         keyed = [(self.sort_key(work, loc), loc) for loc in locations]
         keyed.sort(key=lambda pair: pair[0])
         reason = self._reason(keyed)

@@ -122,7 +122,8 @@ class PluginHost:
         env = os.environ if env is None else env
         self.pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
         self.pm.add_hookspecs(hookspecs)
-        if env.get("PAPERFUSE_TRACE_HOOKS") == "1":
+        self._tracing = env.get("PAPERFUSE_TRACE_HOOKS") == "1"
+        if self._tracing:
             self.pm.trace.root.setwriter(sys.stderr.write)
             self.pm.enable_tracing()
         self.plugins: dict[str, PluginInfo] = {}
@@ -130,6 +131,7 @@ class PluginHost:
         self.schemes: dict[str, IdentifierScheme] = {}
         self.formats: dict[str, type[OutputFormat]] = {}
         self._owners: dict[tuple[str, str], str] = {}
+        self._distributions: dict[int, tuple[metadata.Distribution, str | None, str | None]] = {}
         #: What the registration hooks are called with (each plugin gets the ones it names).
         self._hook_args: dict[str, object] = {"paperfuse_version": __version__}
         self._disabled = _names(env.get("PAPERFUSE_DISABLED_PLUGINS")) | _names(",".join(disabled))
@@ -150,15 +152,12 @@ class PluginHost:
 
     def _load_entry_point(self, ep: metadata.EntryPoint) -> None:
         dist = getattr(ep, "dist", None)
-        qualified = f"{_dist_key(dist.name) if dist else ep.value}:{ep.name}"
+        dist_name, dist_version = self._distribution(dist) if dist else (None, None)
+        qualified = f"{_dist_key(dist_name) if dist_name else ep.value}:{ep.name}"
         # Two distributions may name their entry points alike (a "crossref" beside the
         # built-in one): the second is listed, and can be blocked, as "<distribution>:<name>".
         name = qualified if ep.name in self.plugins else ep.name
-        info = PluginInfo(
-            name=name,
-            distribution=dist.name if dist else None,
-            version=dist.version if dist else None,
-        )
+        info = PluginInfo(name=name, distribution=dist_name, version=dist_version)
         self.plugins[name] = info
         if not ({ep.name, qualified} & self._disabled) and (
             self._allowed is None or {ep.name, qualified} & self._allowed
@@ -166,6 +165,16 @@ class PluginHost:
             self._load(ep, name, info)
         else:
             info.status = "disabled"
+
+    def _distribution(self, dist: metadata.Distribution) -> tuple[str | None, str | None]:
+        """The name and version of ``dist``, its metadata read once for all its entry points
+        (every ``name`` or ``version`` reads and parses the file again; paperfuse's own
+        distribution brings eight plugins)."""
+        known = self._distributions.get(id(dist))
+        if known is None or known[0] is not dist:
+            meta = dist.metadata
+            known = self._distributions[id(dist)] = (dist, meta["Name"], meta["Version"])
+        return known[1], known[2]
 
     def _load(self, ep: metadata.EntryPoint, name: str, info: PluginInfo) -> None:
         try:
@@ -309,9 +318,10 @@ class PluginHost:
         self, work: Work, locations: Sequence[OALocation]
     ) -> Sequence[OALocation] | None:
         """Typed call of ``paperfuse_rank_oa_locations`` (first non-None result)."""
-        ranked: Sequence[OALocation] | None = self.pm.hook.paperfuse_rank_oa_locations(
-            work=work, locations=locations
-        )
+        caller = self.pm.hook.paperfuse_rank_oa_locations
+        if not self._tracing and not caller.get_hookimpls():
+            return None  # what the call gives when no plugin ranks; asked for every record
+        ranked: Sequence[OALocation] | None = caller(work=work, locations=locations)
         return ranked
 
 

@@ -12,6 +12,7 @@ the plugins and the sources, and hands each input to a :class:`Resolution`.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -20,7 +21,6 @@ import msgspec
 
 from ._config import Config
 from ._identifiers import IdentifierScheme, identify
-from ._match import choose
 from ._merge import MergePolicy, merge
 from ._oa import OARankingPolicy, rank_oa
 from ._plugins import PluginHost
@@ -155,6 +155,8 @@ class Resolution:
             item.status = "error"
             item.error = f"every source that searches titles failed; {failures}"
             return
+        from ._match import choose  # title matching, loaded when a query needs it
+
         match = choose(query, pairs)
         item.candidates = match.candidates
         if not match.accepted:
@@ -168,11 +170,17 @@ class Resolution:
             self._learn_revealed(item, work, 1)
 
     async def _expand(self, item: _Item) -> None:
-        """Ask sources for the item's identifiers, following what they reveal."""
+        """Ask sources for the item's identifiers, following what they reveal.
+
+        One lookup at a time (the usual case: one source accepts the input's
+        identifier) is awaited in this task; several run as tasks of their own,
+        and each answer is read as it comes.
+        """
         tasks: dict[asyncio.Task[Outcome], tuple[str, int]] = {}
         busy: set[str] = set()
 
-        def dispatch() -> None:
+        def dispatch() -> list[tuple[str, SourceRuntime, Identifier, int]]:
+            asks = []
             for name, runtime in self.sources.items():
                 if name in busy or runtime.skip_reason is not None:
                     continue
@@ -186,23 +194,32 @@ class Resolution:
                 identifier, depth = chosen
                 item.asked.setdefault(name, set()).add(identifier.key)
                 busy.add(name)
-                tasks[asyncio.create_task(runtime.lookup(identifier))] = (name, depth)
+                asks.append((name, runtime, identifier, depth))
+            return asks
 
-        dispatch()
-        while tasks:
-            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
-                name, depth = tasks.pop(task)
-                busy.discard(name)
-                outcome = task.result()
-                if outcome.status == "ok":
-                    work = self._with_normalized_ids(outcome.payload)
-                    item.found_by.add(name)
-                    item.partials.append((name, work))
-                    self._learn_revealed(item, work, depth + 1)
-                    outcome = outcome._replace(payload=None)
-                item.outcomes.setdefault(name, []).append(outcome)
-            dispatch()
+        def receive(name: str, depth: int, outcome: Outcome) -> None:
+            busy.discard(name)
+            if outcome.status == "ok":
+                work = self._with_normalized_ids(outcome.payload)
+                item.found_by.add(name)
+                item.partials.append((name, work))
+                self._learn_revealed(item, work, depth + 1)
+                outcome = outcome._replace(payload=None)
+            item.outcomes.setdefault(name, []).append(outcome)
+
+        asks = dispatch()
+        while asks or tasks:
+            if len(asks) == 1 and not tasks:
+                name, runtime, identifier, depth = asks[0]
+                receive(name, depth, await runtime.lookup(identifier))
+            else:
+                for name, runtime, identifier, depth in asks:
+                    tasks[asyncio.create_task(runtime.lookup(identifier))] = (name, depth)
+                done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    name, depth = tasks.pop(task)
+                    receive(name, depth, task.result())
+            asks = dispatch()
 
     def _learn_revealed(self, item: _Item, work: Work, depth: int) -> None:
         """Note what a partial work reveals: its identifiers, and its other versions'."""
@@ -224,18 +241,27 @@ class Resolution:
         ``versions_only``: among the identifiers of other versions of the work
         only (for a source that has answered for the work already).
         """
-        asked = item.asked.get(runtime.name, set())
-        for scheme in runtime.cls.schemes:
-            options = [
-                (identifier, depth)
-                for key, (identifier, depth) in item.known.items()
-                if identifier.scheme == scheme
-                and key not in asked
-                and depth < self.config.max_rounds
-                and (not versions_only or key in item.versions)
-            ]
-            if options:
-                return max(options, key=lambda option: option[0].confidence)
+        asked = item.asked.get(runtime.name, ())
+        accepted = runtime.cls.schemes
+        max_rounds = self.config.max_rounds
+        # One pass: per accepted scheme, the first of the most confident options.
+        best: dict[str, tuple[Identifier, int]] = {}
+        for key, option in item.known.items():
+            identifier, depth = option
+            scheme = identifier.scheme
+            if (
+                scheme not in accepted
+                or key in asked
+                or depth >= max_rounds
+                or (versions_only and key not in item.versions)
+            ):
+                continue
+            kept = best.get(scheme)
+            if kept is None or identifier.confidence > kept[0].confidence:
+                best[scheme] = option
+        for scheme in accepted:
+            if scheme in best:
+                return best[scheme]
         return None
 
     def _revealed(self, work: Work) -> list[Identifier]:
@@ -350,15 +376,13 @@ class Resolution:
         """What one source did for the item: its best outcome, requests and cache use."""
         outcomes = item.outcomes.get(runtime.name)
         if runtime.skip_reason is not None:
-            return SourceReport(name=runtime.name, status="skipped", error=runtime.skip_reason)
+            return _fixed_report(runtime.name, "skipped", runtime.skip_reason)
         if not outcomes:
             if runtime.gone is not None:
-                return SourceReport(name=runtime.name, status="gone", error=runtime.gone)
+                return _fixed_report(runtime.name, "gone", runtime.gone)
             if runtime.name in item.found_by:
-                return SourceReport(name=runtime.name, status="ok")
-            return SourceReport(
-                name=runtime.name, status="skipped", error=_skip_reason(runtime, found, item)
-            )
+                return _fixed_report(runtime.name, "ok", None)
+            return _fixed_report(runtime.name, "skipped", _skip_reason(runtime, found, item))
         requests = sum(o.requests for o in outcomes)
         cached = all(o.cached for o in outcomes)
         statuses = [o.status for o in outcomes]
@@ -376,10 +400,22 @@ class Resolution:
         return SourceReport(name=runtime.name, status="not_found", requests=requests, cached=cached)
 
 
+@functools.lru_cache(maxsize=1024)
+def _fixed_report(name: str, status: str, error: str | None) -> SourceReport:
+    """A report with no requests: one record shared by every input it is said of
+    (records are frozen), rather than one per input."""
+    return SourceReport(name=name, status=status, error=error)  # type: ignore[arg-type]
+
+
 def _skip_reason(runtime: SourceRuntime, found: Identification, item: _Item) -> str:
     if found.kind == "query" and item.status is not None:
         return "not asked: the query matched no work"
-    accepted = ", ".join(runtime.cls.schemes) or "no identifier schemes"
+    return _not_asked(tuple(runtime.cls.schemes))
+
+
+@functools.lru_cache(maxsize=256)
+def _not_asked(schemes: tuple[str, ...]) -> str:
+    accepted = ", ".join(schemes) or "no identifier schemes"
     return f"not asked: accepts {accepted}; this work has none of them"
 
 

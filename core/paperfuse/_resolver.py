@@ -73,10 +73,15 @@ class Resolver:
         oa_ranking: OARankingPolicy | None = None,
     ) -> None:
         self.config = config if config is not None else load_config()
+        default_host = host is None and entry_points and not plugins
+        default_host = default_host and not self.config.disabled_plugins
         self.host = host or PluginHost(
             entry_points=entry_points, plugins=plugins, disabled=self.config.disabled_plugins
         )
-        self.merge_policy = MergePolicy(self.config.merge)
+        # A host made as the default ranking's own is made (the installed plugins, the
+        # same switches) has its sources: no second host is loaded for the ranking.
+        sources = self.host.sources.values() if default_host else None
+        self.merge_policy = MergePolicy(self.config.merge, sources=sources)
         self.oa_ranking = oa_ranking or _configured_ranking(self.config.oa_ranking)
         self._transport = transport
         self.store = Store(default_store_path(self.config.cache_dir))
@@ -122,34 +127,49 @@ class Resolver:
         inputs are in flight, so memory does not grow with the batch, and
         the identifiers of all of them are batched together per source.
         """
-        resolution = self._resolution()
-        queue: deque[asyncio.Task[Work]] = deque()
+        pipeline = _Pipeline(self._resolution(), inputs, self.config.window)
         try:
-            async for text in _aiter(inputs):
-                queue.append(asyncio.create_task(resolution.resolve(text)))
-                while queue and (queue[0].done() or len(queue) >= self.config.window):
-                    yield await queue.popleft()
-            while queue:
-                yield await queue.popleft()
+            while True:
+                try:
+                    work = await pipeline.next()
+                except StopAsyncIteration:
+                    return
+                yield work
         finally:
-            for task in queue:
-                task.cancel()
+            pipeline.cancel()
 
     def resolve(self, text: str) -> Work:
         """Synchronous :meth:`aresolve`."""
         return self._run(self.aresolve(text))
 
     def resolve_many(self, inputs: Iterable[str]) -> Iterator[Work]:
-        """Synchronous :meth:`aresolve_many`: a generator of works in input order."""
-        agen = self.aresolve_many(inputs)
+        """Synchronous :meth:`aresolve_many`: a generator of works in input order.
+
+        Each turn of the event loop hands over every work that is ready (up
+        to a window's worth), not one: a cached rerun's records are ready
+        together, and running the loop once per record was most of their cost.
+        """
+        pipeline: _Pipeline | None = None
+
+        async def ready() -> list[Work]:
+            nonlocal pipeline
+            if pipeline is None:
+                pipeline = _Pipeline(self._resolution(), inputs, self.config.window)
+            works = [await pipeline.next()]
+            while len(works) < self.config.window and pipeline.head_done():
+                works.append(await pipeline.next())
+            return works
+
         try:
             while True:
                 try:
-                    yield self._run(agen.__anext__())
+                    works = self._run(ready())
                 except StopAsyncIteration:
                     return
+                yield from works
         finally:
-            self._run(agen.aclose())
+            if pipeline is not None:
+                pipeline.cancel()
 
     async def aclose(self) -> None:
         """Close the sources and the HTTP client."""
@@ -217,13 +237,15 @@ class Resolver:
             import httpx
 
             from ._http import user_agent
+            from ._transport import LazyTransport
 
             self._log_filter = filter_http_logs(self.config.secrets)
+            limits = httpx.Limits(max_connections=64, max_keepalive_connections=32)
             self._http = httpx.AsyncClient(
                 headers={"User-Agent": user_agent(self.config.email)},
                 follow_redirects=True,
-                transport=self._transport,
-                limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+                # The TLS context only when an https:// request needs it.
+                transport=self._transport or LazyTransport(limits=limits),
             )
         return self._http
 
@@ -308,6 +330,48 @@ class _CallableRanking:
 
     def rank(self, work: Work, locations: Sequence[OALocation]) -> tuple[OALocation, ...]:
         return tuple(self.function(work, locations))
+
+
+class _Pipeline:
+    """Inputs resolved concurrently, their works handed out in input order.
+
+    At most ``window`` inputs are in flight: the next input is read when the
+    oldest is not done yet and there is room, as a work is handed out.
+    """
+
+    def __init__(
+        self, resolution: Resolution, inputs: Iterable[str] | AsyncIterable[str], window: int
+    ) -> None:
+        self.resolution = resolution
+        self.inputs = _aiter(inputs)
+        self.window = window
+        self.queue: deque[asyncio.Task[Work]] = deque()
+        self.exhausted = False
+
+    def head_done(self) -> bool:
+        """Whether the next work is ready (:meth:`next` would not wait)."""
+        return bool(self.queue) and self.queue[0].done()
+
+    async def next(self) -> Work:
+        """The next work in input order; StopAsyncIteration after the last."""
+        queue = self.queue
+        while True:
+            if queue and (queue[0].done() or len(queue) >= self.window or self.exhausted):
+                return await queue.popleft()
+            if self.exhausted:
+                raise StopAsyncIteration
+            try:
+                text = await self.inputs.__anext__()
+            except StopAsyncIteration:
+                self.exhausted = True
+                continue
+            queue.append(asyncio.create_task(self.resolution.resolve(text)))
+
+    def cancel(self) -> None:
+        """Cancel the inputs still in flight (the consumer stopped early)."""
+        for task in self.queue:
+            task.cancel()
+        self.queue.clear()
 
 
 async def _aiter(inputs: Iterable[str] | AsyncIterable[str]) -> AsyncIterator[str]:

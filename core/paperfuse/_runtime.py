@@ -230,7 +230,10 @@ class SourceRuntime:
             if (stopped := self._stopped()) is not None:
                 self._answer_pending(stopped)
                 break
-            call = await self.pacer.acquire()
+            # Gone or paused by the call that held the place: no slot, no interval waited.
+            call = await self.pacer.acquire_unless(lambda: self._stopped() is not None)
+            if call is None:
+                continue
             if self.max_linger:
                 await self._linger()
             # Gone or paused while these waited: answer them without asking.

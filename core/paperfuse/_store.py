@@ -269,6 +269,15 @@ class Store:
         )
         return (row[0], bytes(row[1])) if row else None
 
+    def has_answers(self, source: str) -> bool:
+        """Whether any answer of ``source`` is stored, expired or not."""
+        row = self._run(
+            lambda c: c.execute(
+                "SELECT 1 FROM answers WHERE source = ? LIMIT 1", (source,)
+            ).fetchone()
+        )
+        return row is not None
+
     def store_answers(self, rows: Iterable[tuple[str, str, str, bytes, float, float]]) -> None:
         """Write ``(source, key, status, body, fetched, expires)`` rows at once."""
         rows = list(rows)

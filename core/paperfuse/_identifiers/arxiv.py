@@ -50,6 +50,7 @@ _ARXIV_ARCHIVE_NEW_RE = re.compile(
     r"([A-Za-z][A-Za-z-]*)(?:\.[A-Za-z]{2})?/([0-9]{4}\.[0-9]+(?:[vV][0-9]*)?)"
 )
 _ARXIV_LOOKS_NEW_RE = re.compile(r"[0-9]{4}\.[0-9]")
+_PLAIN_NEW_RE = re.compile(r"[0-9]{4}\.[0-9]{4,5}")
 _ARXIV_LOOKS_OLD_RE = re.compile(r"([A-Za-z][A-Za-z-]*)(?:\.[A-Za-z]*)?/([0-9]*)")
 _ARXIV_SUBJECT_CLASS_RE = re.compile(r"[A-Za-z]{2}")
 _ARXIV_DOI_PREFIX = "10.48550/arxiv."
@@ -230,6 +231,16 @@ class ArxivScheme(FinderScheme):
     description = "arXiv ids, new and old style, with versions (1710.08557v2, hep-th/9901001)"
     noun = "an arXiv id"
     _find = staticmethod(_find_arxiv)
+
+    def normalize(self, value: str) -> str:
+        """The normalised id of ``value``; a plain new-style id is checked without a search
+        of every form (what sources give nearly always; the same answer either way)."""
+        if _PLAIN_NEW_RE.fullmatch(value) is not None:
+            try:
+                return _new_arxiv_id(value[:2], value[2:4], value[5:], None)[0]
+            except InvalidIdentifier:
+                pass  # the general path says why
+        return super().normalize(value)
 
     def url(self, identifier: Identifier) -> str | None:
         version = "" if identifier.version is None else f"v{identifier.version}"

@@ -1,0 +1,216 @@
+"""Fast paths give exactly what the general paths give.
+
+A record one source answered skips the ranking of merge and OA ranking
+(``_merge_one``, the one-location ranking, pooling one location); a plain
+identifier skips the general reading of ``identify``. Each is compared with
+its general path over every record of the recorded responses in
+tests/fixtures (and variations of them), never by timing.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator, Sequence
+
+import msgspec
+import pytest
+from fixture_records import _READERS, FIXTURES
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from paperfuse import (
+    DefaultOARanking,
+    Identification,
+    Identifier,
+    InvalidIdentifier,
+    MergePolicy,
+    OALocation,
+    Work,
+    identify,
+    merge,
+    rank_oa,
+)
+from paperfuse._formats import _SURROGATE_RE, _writable
+from paperfuse._identifiers import ArxivScheme, DoiScheme, builtin_schemes
+from paperfuse._identifiers.base import FinderScheme
+from paperfuse._merge import _fill, _merge_ranked
+from paperfuse._oa import pool_locations
+
+
+def _partials() -> list[tuple[str, Work]]:
+    """Every partial work of the recorded answers, with the source that gave it."""
+    found = []
+    for source, (pattern, read) in _READERS.items():
+        for path in sorted((FIXTURES / source).glob(pattern)):
+            found.extend((source, w) for w in read(path) if w is not None)
+    return found
+
+
+PARTIALS = _partials()
+
+
+def _variants(work: Work) -> list[Work]:
+    """``work``, and copies with repeated union items, a raised retraction and a
+    repeated URL: what a source may give that the recordings may not show."""
+    return [
+        work,
+        msgspec.structs.replace(
+            work,
+            categories=(*work.categories, *work.categories, "x"),
+            oa_locations=(*work.oa_locations, *work.oa_locations),
+            retracted=True,
+            extra={**work.extra, "k": 1},
+            ids=msgspec.structs.replace(work.ids, urls=(*work.ids.urls, "https://a", "https://a")),
+        ),
+        msgspec.structs.replace(work, retracted=False, title="", authors=()),
+    ]
+
+
+def test_the_recordings_hold_records_of_every_source() -> None:
+    assert {source for source, _ in PARTIALS} == set(_READERS)
+    assert len(PARTIALS) > 300
+
+
+@pytest.mark.parametrize("policy", [None, MergePolicy({"default": ["zzz"]})])
+def test_merging_one_source_gives_what_the_ranked_merge_gives(policy: MergePolicy | None) -> None:
+    compared = 0
+    for source, partial in PARTIALS:
+        for work in _variants(partial):
+            fast = merge([(source, work)], policy)
+            general = _merge_ranked({source: work}, policy or MergePolicy())
+            assert msgspec.json.encode(fast) == msgspec.json.encode(general), source
+            assert fast == general
+            compared += 1
+    assert compared == 3 * len(PARTIALS)
+
+
+def test_one_source_answering_twice_is_merged_as_the_ranked_merge_does() -> None:
+    for (source, work), (_, other) in itertools.pairwise(PARTIALS):
+        later = msgspec.structs.replace(other, type="preprint")
+        fast = merge([(source, later), (source, work)])
+        general = _merge_ranked(
+            {source: _fill(*sorted((later, work), key=_preprint))}, MergePolicy()
+        )
+        assert fast == general
+
+
+def _preprint(work: Work) -> bool:
+    return work.type in ("posted-content", "preprint")
+
+
+class _GeneralRanking(DefaultOARanking):
+    """The default ranking, made to take its general path (an overridden sort key)."""
+
+    def sort_key(self, work: Work, location: OALocation) -> tuple[int, int, int]:
+        return super().sort_key(work, location)
+
+
+def _locations() -> list[tuple[Work, OALocation]]:
+    found = [(w, loc) for _, w in PARTIALS for loc in w.oa_locations]
+    blank = OALocation(url=" ", source="x")
+    return [*found, *((w, msgspec.structs.replace(blank)) for w, _ in found[:3])]
+
+
+def test_ranking_one_location_gives_what_the_general_ranking_gives() -> None:
+    locations = _locations()
+    assert len(locations) > 300
+    for work, location in locations:
+        for candidate in (work, msgspec.structs.replace(work, journal_is_oa=True, ids=work.ids)):
+            fast = DefaultOARanking().rank(candidate, [location])
+            general = _GeneralRanking().rank(candidate, [location])
+            assert fast == general
+
+
+def test_pooling_one_location_gives_what_the_general_pooling_gives() -> None:
+    for _, location in _locations():
+        one: Sequence[OALocation] = [location]
+        assert pool_locations(one) == pool_locations(iter(one))
+        assert pool_locations((location,)) == pool_locations(iter(one))
+
+
+def test_rank_oa_of_one_source_records_is_unchanged_by_the_fast_paths() -> None:
+    for source, work in PARTIALS:
+        merged = merge([(source, work)])
+        fast = rank_oa(merged, merged.oa_locations)
+        general = rank_oa(merged, iter(merged.oa_locations), _GeneralRanking())
+        assert msgspec.json.encode(fast) == msgspec.json.encode(general)
+
+
+def _general_identify(text: str) -> Identification:
+    """:func:`identify` by its general reading: the built-in schemes given as a list
+    of other objects of theirs, which the fast path does not take."""
+    return identify(text, [type(scheme)() for scheme in builtin_schemes()])
+
+
+_plain_ids = st.from_regex(r"\A[0-9]{4}\.[0-9]{4,5}(v[0-9]{1,5})?\Z")
+
+
+@settings(max_examples=500)
+@given(_plain_ids)
+def test_identifying_a_plain_arxiv_id_gives_what_the_general_reading_gives(text: str) -> None:
+    assert identify(text) == _general_identify(text)
+    assert identify(text, builtin_schemes()) == _general_identify(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1701.00001",
+        "1701.00001v2",
+        "0704.0001",
+        "0703.0001",
+        "1501.0001",
+        "1412.00001",
+        "1713.00001",
+        "1701.00000",
+        "1701.00001v0",
+        "2301.12345v10",
+        "9912.12345",
+    ],
+)
+def test_identifying_plain_ids_at_the_rules_edges(text: str) -> None:
+    assert identify(text) == _general_identify(text)
+
+
+@settings(max_examples=500)
+@given(st.one_of(_plain_ids, st.from_regex(r"\A[0-9]{4}\.[0-9]{3,6}\Z"), st.text(max_size=12)))
+def test_normalising_an_arxiv_id_gives_what_the_general_path_gives(value: str) -> None:
+    scheme = ArxivScheme()
+
+    def outcome(normalize: Callable[[str], str]) -> str:
+        try:
+            return normalize(value)
+        except InvalidIdentifier as e:
+            return f"invalid: {e}"
+
+    assert outcome(scheme.normalize) == outcome(lambda v: FinderScheme.normalize(scheme, v))
+
+
+def test_a_plugin_scheme_is_still_asked_about_a_plain_arxiv_id() -> None:
+    class Claims(DoiScheme):
+        name = "claims"
+
+        def parse(self, text: str) -> Iterator[Identifier]:
+            yield Identifier(scheme="claims", value=text)
+
+    found = identify("1701.00001", [*builtin_schemes(), Claims()])
+    assert {i.scheme for i in found.identifiers} == {"arxiv", "claims"}
+
+
+@settings(max_examples=500)
+@given(
+    st.text(
+        st.characters(
+            codec=None,
+            categories=None,
+            min_codepoint=0,
+            max_codepoint=0xFFFF,
+            exclude_characters=(),
+        )
+        | st.sampled_from(["\ud800", "\udcff", "\udfff", "é", "\U0001f600"]),
+        max_size=40,
+    )
+)
+def test_writable_text_is_what_the_surrogate_replacement_gives(text: str) -> None:
+    assert _writable(text) == _SURROGATE_RE.sub("\ufffd", text)
+    _writable(text).encode("utf-8")  # always encodes
