@@ -152,8 +152,9 @@ def pool_locations(locations: Iterable[OALocation]) -> list[OALocation]:
     source confirms it (see :func:`_confirm`).
     """
     if isinstance(locations, (tuple, list)) and len(locations) < 2:
-        # Nothing to de-duplicate: keep the one location if it has a URL.
-        return [loc for loc in locations if _location_url(loc).strip()]
+        # Nothing to de-duplicate: keep the one location if it has a URL (a lone
+        # candidate has nothing to confirm it).
+        return [loc for loc in locations if _location_url(loc).strip() and not loc.candidate]
     pooled: dict[str, OALocation] = {}
     candidates: list[OALocation] = []
     for location in locations:
