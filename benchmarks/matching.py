@@ -1,0 +1,107 @@
+"""Scoring citation candidates: the rapidfuzz scorer against the difflib one it replaced.
+
+Builds 10,000 citation queries with their candidates from the recorded search
+answers in tests/fixtures (Crossref's work list, Unpaywall's searches, arXiv's
+query feeds, Europe PMC's searches: 379 candidate works; see tests/match_cases.py).
+Each work is cited in eight styles (author-year, Vancouver, APA with a typo in the
+title, one with a parsed title, one with a word of the title missing, a sequel,
+a comment on it, a bare title-venue-year string), with volume numbers 12, 13, ...
+until there are 10,000 distinct citations; each is asked against the candidates
+of the answer its work came from (pages of 20, plus the same work from another
+recording of the same search), about 18 candidates a query.
+
+Both scorers run ``choose`` (score every candidate, group, decide), the old one
+from tests/difflib_match.py (paperfuse's _match.py before rapidfuzz). The queries
+are cut into chunks of 500; each chunk is scored by both, alternately, the order
+swapped from chunk to chunk, so that load on a shared machine hits both alike.
+Prints the totals and the median of the chunks' ratios; the decisions of the two
+are compared on the way (they must be the same). Target: at least 20x.
+
+    .venv/bin/python benchmarks/matching.py            # 10,000 queries (~7 minutes)
+    .venv/bin/python benchmarks/matching.py 2000       # fewer
+"""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from importlib.metadata import version
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+import difflib_match
+from match_cases import candidate_lists, citation_queries
+
+from paperfuse import Query, Work
+from paperfuse._match import choose
+
+Case = tuple[Query, tuple[tuple[str, Work], ...]]
+CHUNK = 500
+
+
+def build(count: int) -> list[Case]:
+    """``count`` distinct citation queries with their candidates, works taken in turn."""
+    lists = list(candidate_lists())
+    built: list[Case] = []
+    volume = 12
+    while len(built) < count:
+        for style in range(8):
+            for work, candidates in lists:
+                built.append((citation_queries(work, volume)[style], candidates))
+        volume += 1
+    # Interleave so that every chunk holds every style and every answer.
+    step = 97  # prime to the lengths involved: a permutation of the list
+    assert len(built) % step
+    order = [(i * step) % len(built) for i in range(len(built))]
+    return [built[i] for i in order][:count]
+
+
+def timed(choose_: Callable[..., object], chunk: Sequence[Case]) -> tuple[float, list[str]]:
+    """Seconds to score a chunk with one scorer, and its decisions."""
+    gc.collect()
+    start = time.perf_counter()
+    matches = [choose_(query, candidates) for query, candidates in chunk]
+    elapsed = time.perf_counter() - start
+    return elapsed, [m.status + repr([w.ids for _, w in m.accepted]) for m in matches]  # type: ignore[attr-defined]
+
+
+def main() -> None:
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+    cases = build(count)
+    assert len({query.text for query, _ in cases}) == count, "citations must be distinct"
+    pairs = sum(len(candidates) for _, candidates in cases)
+    old_times: list[float] = []
+    new_times: list[float] = []
+    for n, start in enumerate(range(0, count, CHUNK)):
+        chunk = cases[start : start + CHUNK]
+        runs = [("old", difflib_match.choose), ("new", choose)]
+        decisions = {}
+        for name, scorer in runs if n % 2 == 0 else runs[::-1]:
+            elapsed, decisions[name] = timed(scorer, chunk)
+            (old_times if name == "old" else new_times).append(elapsed)
+        assert decisions["old"] == decisions["new"], f"decisions differ in chunk {n}"
+    ratios = [o / n for o, n in zip(old_times, new_times, strict=True)]
+    old_total, new_total = sum(old_times), sum(new_times)
+    print(
+        f"{count:,} citation queries, {pairs:,} candidates ({pairs / count:.1f} a query), "
+        f"{len(ratios)} chunks of {CHUNK}, old and new alternating"
+    )
+    print(f"{'scorer':<34} {'total s':>8} {'ms/query':>9} {'µs/candidate':>13}")
+    for name, total in (
+        ("difflib (paperfuse before)", old_total),
+        (f"rapidfuzz {version('rapidfuzz')} (paperfuse now)", new_total),
+    ):
+        print(f"{name:<34} {total:>8.2f} {total / count * 1e3:>9.3f} {total / pairs * 1e6:>13.1f}")
+    print(
+        f"speed-up: {old_total / new_total:.1f}x in total, chunk ratios median "
+        f"{statistics.median(ratios):.1f}x (min {min(ratios):.1f}x, max {max(ratios):.1f}x); "
+        "target: at least 20x; decisions identical"
+    )
+
+
+if __name__ == "__main__":
+    main()
