@@ -44,20 +44,26 @@ CHUNK = 500
 
 
 def build(count: int) -> list[Case]:
-    """``count`` distinct citation queries with their candidates, works taken in turn."""
+    """``count`` distinct citation queries with their candidates, works taken in turn.
+
+    A work recorded in two answers (the same search recorded twice) is cited
+    once per volume: a citation seen already is skipped.
+    """
     lists = list(candidate_lists())
-    built: list[Case] = []
+    built: dict[str, Case] = {}
     volume = 12
     while len(built) < count:
         for style in range(8):
             for work, candidates in lists:
-                built.append((citation_queries(work, volume)[style], candidates))
+                query = citation_queries(work, volume)[style]
+                built.setdefault(query.text, (query, candidates))
         volume += 1
-    # Interleave so that every chunk holds every style and every answer.
-    step = 97  # prime to the lengths involved: a permutation of the list
-    assert len(built) % step
-    order = [(i * step) % len(built) for i in range(len(built))]
-    return [built[i] for i in order][:count]
+    # Spread styles and answers over every chunk: take the cases in a stride order.
+    every = list(built.values())
+    step = 97  # prime: i * 97 mod n visits every index once unless 97 divides n
+    if len(every) % step == 0:
+        every.pop()
+    return [every[(i * step) % len(every)] for i in range(len(every))][:count]
 
 
 def timed(choose_: Callable[..., object], chunk: Sequence[Case]) -> tuple[float, list[str]]:

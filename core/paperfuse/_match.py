@@ -181,10 +181,16 @@ def _word_ratio(a: list[str], b: list[str]) -> tuple[float, list[str]]:
     return 2.0 * matched / (len(a) + len(b)), differing
 
 
-def _similarity(na: str, nb: str, chars: float | None = None) -> float:
+def _similarity(
+    na: str,
+    nb: str,
+    words_a: list[str] | None = None,
+    words_b: list[str] | None = None,
+    chars: float | None = None,
+) -> float:
     """:func:`title_similarity` of two already normalised titles.
 
-    ``chars`` is their character ratio when the caller has it already.
+    Their words and character ratio may be given when the caller has them already.
     """
     if not na or not nb:
         return 0.0
@@ -192,7 +198,7 @@ def _similarity(na: str, nb: str, chars: float | None = None) -> float:
         return 1.0
     if chars is None:
         chars = Indel.normalized_similarity(na, nb)
-    words, differing = _word_ratio(na.split(), nb.split())
+    words, differing = _word_ratio(words_a or na.split(), words_b or nb.split())
     score = min(chars, words)
     # Below the cap already, a critical word changes nothing: most candidates stop here.
     if score > CRITICAL_DIFFERENCE_CAP and any(_is_critical(w) for w in differing):
@@ -245,7 +251,11 @@ def _citation_words(text: str) -> tuple[list[str], list[bool]]:
     return words, punct_after
 
 
-def _citation_runs(citation: str) -> dict[int, tuple[str, ...]]:
+#: A run of a citation: its normalised text and words.
+_Run = tuple[str, list[str]]
+
+
+def _citation_runs(citation: str) -> dict[int, list[_Run]]:
     """The runs of a citation that may hold a title, normalised, by length in words.
 
     A run counts only if punctuation (or the text's edge) bounds it on both
@@ -259,7 +269,7 @@ def _citation_runs(citation: str) -> dict[int, tuple[str, ...]]:
     normalized = [_normalize(w) for w in words]
     starts = [0] + [i + 1 for i, p in enumerate(punct_after) if p]
     ends = [i + 1 for i, p in enumerate(punct_after) if p] + [len(words)]
-    runs: dict[int, dict[str, None]] = {}
+    runs: dict[int, dict[str, list[str]]] = {}
     for start in starts:
         if start >= len(words):
             continue
@@ -274,44 +284,50 @@ def _citation_runs(citation: str) -> dict[int, tuple[str, ...]]:
                 following = words[end]
                 if following in _SEQUEL_WORDS or _ROMAN.match(following):
                     continue
-            runs.setdefault(length, {})[" ".join(normalized[start:end])] = None
-    return {length: tuple(texts) for length, texts in runs.items()}
+            run = " ".join(normalized[start:end])
+            runs.setdefault(length, {})[run] = run.split()
+    return {length: list(texts.items()) for length, texts in runs.items()}
 
 
-def _citation_similarity(runs: dict[int, tuple[str, ...]], target: str) -> float:
+def _citation_similarity(
+    runs: dict[int, list[_Run]], target: str, words: list[str], floor: float
+) -> float:
     """The best similarity of a normalised title to a run of a citation (:func:`_citation_runs`).
 
     Only for titles of at least :data:`MIN_CONTAINED_WORDS` words, and only
     runs within two words of the title's length count. An exact run scores
-    1.0 (containment); a run with a typo scores its title similarity.
+    1.0 (containment); a run with a typo scores its title similarity. Runs
+    that cannot score above ``floor`` (what the query scores otherwise) are
+    not compared: the result is then ``floor`` or less.
     """
-    size = len(target.split())
+    size = len(words)
     if size < MIN_CONTAINED_WORDS:
         return 0.0
-    candidates = [run for length in range(size - 2, size + 3) for run in runs.get(length, ())]
+    candidates = dict(run for n in range(size - 2, size + 3) for run in runs.get(n, ()))
     if target in candidates:
         return 1.0
     # A run's character ratio bounds its similarity: try the runs best first and stop
     # at the first that cannot beat the best so far.
     best = 0.0
     for run, chars, _ in process.extract(
-        target, candidates, scorer=Indel.normalized_similarity, limit=None
+        target, candidates.keys(), scorer=Indel.normalized_similarity, limit=None
     ):
-        if chars <= best:
+        if chars <= max(best, floor):
             break
-        best = max(best, _similarity(run, target, chars))
+        best = max(best, _similarity(run, target, candidates[run], words, chars))
     return best
 
 
 class _PreparedQuery:
     """What scoring needs of a query, normalised once for all its candidates."""
 
-    __slots__ = ("author", "runs", "text", "year")
+    __slots__ = ("author", "runs", "text", "words", "year")
 
     def __init__(self, query: Query) -> None:
         # A title query compares with its title (or text); a citation with its
         # parsed title, or with the whole text as a last resort.
         self.text = _normalize(query.title or query.text)
+        self.words = self.text.split()
         self.runs = _citation_runs(query.text) if query.kind == "citation" else None
         self.author = _normalize(query.author) if query.author else ""
         self.year = query.year
@@ -320,21 +336,22 @@ class _PreparedQuery:
 class _PreparedWork:
     """What scoring and grouping need of a candidate, normalised once."""
 
-    __slots__ = ("surname", "title", "work")
+    __slots__ = ("surname", "title", "words", "work")
 
     def __init__(self, work: Work) -> None:
         self.work = work
         self.title = _normalize(work.title) if work.title else ""
+        self.words = self.title.split()
         self.surname = _first_author_surname(work)
 
 
-def _query_similarity(query: _PreparedQuery, title: str) -> float:
+def _query_similarity(query: _PreparedQuery, title: str, words: list[str]) -> float:
     """:func:`query_similarity` of a prepared query and a normalised candidate title."""
     if not title:
         return 0.0
-    score = _similarity(query.text, title)
+    score = _similarity(query.text, title, query.words, words)
     if query.runs is not None and score < 1.0:
-        score = max(score, _citation_similarity(query.runs, title))
+        score = max(score, _citation_similarity(query.runs, title, words, score))
     return score
 
 
@@ -351,7 +368,8 @@ def query_similarity(query: Query, title: str | None) -> float:
     """
     if not title:
         return 0.0
-    return _query_similarity(_PreparedQuery(query), _normalize(title))
+    normalized = _normalize(title)
+    return _query_similarity(_PreparedQuery(query), normalized, normalized.split())
 
 
 #: Name particles that never stand for a surname on their own.
@@ -394,7 +412,7 @@ def _same_surname(a: str, b: str) -> bool:
 
 def _score(query: _PreparedQuery, candidate: _PreparedWork) -> float:
     """:func:`score_candidate` of a prepared query and candidate."""
-    score = _query_similarity(query, candidate.title)
+    score = _query_similarity(query, candidate.title, candidate.words)
     work = candidate.work
     if query.author and candidate.surname:
         agrees = _same_surname(query.author, candidate.surname)
