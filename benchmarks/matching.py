@@ -14,8 +14,8 @@ Both scorers run ``choose`` (score every candidate, group, decide), the old one
 from tests/difflib_match.py (paperfuse's _match.py before rapidfuzz). The queries
 are cut into chunks of 500; each chunk is scored by both, alternately, the order
 swapped from chunk to chunk, so that load on a shared machine hits both alike.
-Prints the totals and the median of the chunks' ratios; the decisions of the two
-are compared on the way (they must be the same). Target: at least 20x.
+Prints the totals and the median of the chunks' ratios, and how many decisions
+of the two differ (status and accepted works; none should). Target: at least 20x.
 
     .venv/bin/python benchmarks/matching.py            # 10,000 queries (~7 minutes)
     .venv/bin/python benchmarks/matching.py 2000       # fewer
@@ -82,6 +82,7 @@ def main() -> None:
     pairs = sum(len(candidates) for _, candidates in cases)
     old_times: list[float] = []
     new_times: list[float] = []
+    differing = 0
     for n, start in enumerate(range(0, count, CHUNK)):
         chunk = cases[start : start + CHUNK]
         runs = [("old", difflib_match.choose), ("new", choose)]
@@ -89,7 +90,7 @@ def main() -> None:
         for name, scorer in runs if n % 2 == 0 else runs[::-1]:
             elapsed, decisions[name] = timed(scorer, chunk)
             (old_times if name == "old" else new_times).append(elapsed)
-        assert decisions["old"] == decisions["new"], f"decisions differ in chunk {n}"
+        differing += sum(a != b for a, b in zip(decisions["old"], decisions["new"], strict=True))
     ratios = [o / n for o, n in zip(old_times, new_times, strict=True)]
     old_total, new_total = sum(old_times), sum(new_times)
     print(
@@ -105,8 +106,9 @@ def main() -> None:
     print(
         f"speed-up: {old_total / new_total:.1f}x in total, chunk ratios median "
         f"{statistics.median(ratios):.1f}x (min {min(ratios):.1f}x, max {max(ratios):.1f}x); "
-        "target: at least 20x; decisions identical"
+        "target: at least 20x"
     )
+    print(f"decisions (status and accepted works) that differ: {differing} of {count:,}")
 
 
 if __name__ == "__main__":
