@@ -17,7 +17,7 @@ swapped from chunk to chunk, so that load on a shared machine hits both alike.
 Prints the totals and the median of the chunks' ratios, and how many decisions
 of the two differ (status and accepted works; none should). Target: at least 20x.
 
-    .venv/bin/python benchmarks/matching.py            # 10,000 queries (~7 minutes)
+    .venv/bin/python benchmarks/matching.py            # 10,000 queries (~9 minutes)
     .venv/bin/python benchmarks/matching.py 2000       # fewer
 """
 

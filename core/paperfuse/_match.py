@@ -8,6 +8,10 @@ best group only when it is clearly good (:data:`ACCEPT_THRESHOLD`) and
 clearly ahead of the next (:data:`MIN_MARGIN`). Otherwise the answer says why
 not and lists every candidate with its score: a wrong paper is worse than no
 paper. ``docs/matching.md`` describes the scoring with a worked example.
+
+The string comparisons are rapidfuzz's (longest common subsequence ratios in
+C++), and each query is prepared once for all its candidates: a citation has
+many candidates, and each is compared with many runs of its text.
 """
 
 from __future__ import annotations
