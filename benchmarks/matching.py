@@ -19,6 +19,12 @@ of the two differ (status and accepted works; none should). Target: at least 20x
 
     .venv/bin/python benchmarks/matching.py            # 10,000 queries (~9 minutes)
     .venv/bin/python benchmarks/matching.py 2000       # fewer
+
+``--only old|new N`` scores the first N queries with one scorer and prints
+nothing, for an instruction count that load does not change (subtract a run
+with N = 0: start-up and building the queries):
+
+    valgrind --tool=callgrind .venv/bin/python benchmarks/matching.py --only new 40
 """
 
 from __future__ import annotations
@@ -75,7 +81,17 @@ def timed(choose_: Callable[..., object], chunk: Sequence[Case]) -> tuple[float,
     return elapsed, [m.status + repr([w.ids for _, w in m.accepted]) for m in matches]  # type: ignore[attr-defined]
 
 
+def only(scorer: str, count: int) -> None:
+    """Score the first ``count`` queries with one scorer (for callgrind)."""
+    choose_ = difflib_match.choose if scorer == "old" else choose
+    for query, candidates in build(10_000)[:count]:
+        choose_(query, candidates)
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["--only"]:
+        only(sys.argv[2], int(sys.argv[3]))
+        return
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
     cases = build(count)
     assert len({query.text for query, _ in cases}) == count, "citations must be distinct"
