@@ -200,6 +200,22 @@ def test_numbered_part_rejected() -> None:
     )
 
 
+def test_spaces_moved_inside_numbers_rejected() -> None:
+    # The words join alike ("1005 10"), but the numbers are others: another record.
+    query = title_query("NEW TITLE added 1-005-10", author="Frede", year=2010)
+    deposit = work("NEW TITLE added 10-05-10", "A. Frede", 2010, family="Frede")
+    assert title_similarity(query.text, deposit.title or "") <= 0.8
+    assert not choose(query, [("crossref", deposit)]).accepted
+
+
+def test_a_space_typed_one_letter_early_is_one_spelling() -> None:
+    published = "Dynamic Label Graph Matching for Unsupervised Video Re-Identification"
+    typed = "Dynamic Label Graph Matching for Unsupervised Video R-eIdentification"
+    assert title_similarity(typed, published) == pytest.approx(0.986, abs=5e-4)
+    candidate = work(published, "Mang Ye", 2017)
+    assert choose(title_query(typed), [("arxiv", candidate)]).accepted == (("arxiv", candidate),)
+
+
 def test_same_title_far_year_rejected() -> None:
     query = title_query("Deep learning", author="LeCun", year=2005)
     assert score_candidate(query, DEEP_LEARNING_NATURE) == pytest.approx(0.8)

@@ -8,16 +8,22 @@ best group only when it is clearly good (:data:`ACCEPT_THRESHOLD`) and
 clearly ahead of the next (:data:`MIN_MARGIN`). Otherwise the answer says why
 not and lists every candidate with its score: a wrong paper is worse than no
 paper. ``docs/matching.md`` describes the scoring with a worked example.
+
+The string comparisons are rapidfuzz's (longest common subsequence ratios in
+C++), and each query is prepared once for all its candidates: a citation has
+many candidates, and each is compared with many runs of its text.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from difflib import SequenceMatcher
+from itertools import accumulate
 from typing import Literal
 
 import msgspec
+from rapidfuzz import process
+from rapidfuzz.distance import Indel
 
 from ._records import Candidate, Query, Work
 from ._text import normalize_title, plain_text
@@ -117,48 +123,99 @@ def _is_critical(word: str) -> bool:
     )
 
 
-def _word_ratio(a: list[str], b: list[str]) -> tuple[float, bool]:
-    """Word-level similarity of two word lists, and whether a critical word differs.
+def _normalize(text: str) -> str:
+    """:func:`normalize_title`, with a short cut for plain ASCII text.
 
-    The ratio is SequenceMatcher's (2·matches / total words), except that a
-    differing stretch whose words join to the same string ("non linear" and
-    "nonlinear", "COVID 19" and "COVID19") counts as matching: it is one
-    spelling, not another word.
+    Text without markup, entities or LaTeX (no ``<``, ``&``, ``\\``, ``$``)
+    and without non-ASCII characters has nothing for :func:`plain_text` to
+    do, so lower case and one space for each run of other characters is the
+    whole normalisation (``tests/test_match_calibration.py`` checks that the
+    two agree). Most titles sources return take this path.
+    """
+    if text.isascii() and not _MARKUP_CHARS.intersection(text):
+        return _ASCII_GAP.sub(" ", text.lower()).strip()
+    return normalize_title(text)
+
+
+_MARKUP_CHARS = frozenset("<&\\$")
+_ASCII_GAP = re.compile(r"[^a-z0-9]+")
+
+
+def _respelled(a: list[str], b: list[str]) -> bool:
+    """Whether two differing stretches of words are one spelling, spaced differently.
+
+    Their words join to the same string: "non linear" and "nonlinear",
+    "covid 19" and "covid19", "re identification" and the typo "r
+    eidentification". Numbers are the exception: when spaces moved rather
+    than only appeared or disappeared ("1 005" and "10 05"), the numbers
+    differ, and so does the paper.
+    """
+    if "".join(a) != "".join(b):
+        return False
+    if not any(c.isdigit() for word in (*a, *b) for c in word):
+        return True
+    cuts_a = set(accumulate(len(w) for w in a[:-1]))
+    cuts_b = set(accumulate(len(w) for w in b[:-1]))
+    return cuts_a <= cuts_b or cuts_b <= cuts_a
+
+
+def _word_ratio(a: list[str], b: list[str]) -> tuple[float, list[str]]:
+    """Word-level similarity of two word lists, and the words that differ.
+
+    The ratio is 2·matches / total words over the longest common
+    subsequence of words (rapidfuzz's Indel alignment), except that a
+    differing stretch that is only spaced differently (:func:`_respelled`)
+    counts as matching: it is one spelling, not another word.
     """
     if not a and not b:
-        return 1.0, False
-    matcher = SequenceMatcher(None, a, b, autojunk=False)
+        return 1.0, []
     matched = 0.0
-    critical = False
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            matched += i2 - i1
-        elif "".join(a[i1:i2]) == "".join(b[j1:j2]):
-            matched += ((i2 - i1) + (j2 - j1)) / 2
-        elif not critical:
-            critical = any(_is_critical(w) for w in (*a[i1:i2], *b[j1:j2]))
-    return 2.0 * matched / (len(a) + len(b)), critical
+    differing: list[str] = []
+    i = j = 0
+    for block in Indel.editops(a, b).as_matching_blocks():
+        if block.a > i or block.b > j:  # the differing stretch before this block
+            gap_a, gap_b = a[i : block.a], b[j : block.b]
+            if gap_a and gap_b and _respelled(gap_a, gap_b):
+                matched += (len(gap_a) + len(gap_b)) / 2
+            else:
+                differing += gap_a
+                differing += gap_b
+        matched += block.size
+        i, j = block.a + block.size, block.b + block.size
+    return 2.0 * matched / (len(a) + len(b)), differing
 
 
-def _similarity(na: str, nb: str) -> float:
-    """:func:`title_similarity` of two already normalised titles."""
+def _similarity(
+    na: str,
+    nb: str,
+    words_a: list[str] | None = None,
+    words_b: list[str] | None = None,
+    chars: float | None = None,
+) -> float:
+    """:func:`title_similarity` of two already normalised titles.
+
+    Their words and character ratio may be given when the caller has them already.
+    """
     if not na or not nb:
         return 0.0
     if na == nb:
         return 1.0
-    chars = SequenceMatcher(None, na, nb, autojunk=False).ratio()
-    words, critical = _word_ratio(na.split(), nb.split())
+    if chars is None:
+        chars = Indel.normalized_similarity(na, nb)
+    words, differing = _word_ratio(words_a or na.split(), words_b or nb.split())
     score = min(chars, words)
-    if critical:
-        score = min(score, CRITICAL_DIFFERENCE_CAP)
+    # Below the cap already, a critical word changes nothing: most candidates stop here.
+    if score > CRITICAL_DIFFERENCE_CAP and any(_is_critical(w) for w in differing):
+        score = CRITICAL_DIFFERENCE_CAP
     return score
 
 
 def title_similarity(a: str, b: str) -> float:
     """How alike two titles are, in [0, 1]; 1.0 when they normalise alike.
 
-    The lower of a character-level ratio and a word-level ratio
-    (:class:`difflib.SequenceMatcher` on the normalised strings and on their
+    The lower of a character-level ratio and a word-level ratio, both
+    2·matches / total length over the longest common subsequence
+    (rapidfuzz's Indel similarity, on the normalised strings and on their
     word lists). The character ratio forgives a typo; the word ratio does
     not forgive a reordered title or an extra word ("Attention is all you
     need" vs "Attention is not all you need": 0.909), and taking the lower
@@ -167,7 +224,7 @@ def title_similarity(a: str, b: str) -> float:
     sequel or reply marker), the similarity is capped at
     :data:`CRITICAL_DIFFERENCE_CAP`. Empty titles score 0.
     """
-    return _similarity(normalize_title(a), normalize_title(b))
+    return _similarity(_normalize(a), _normalize(b))
 
 
 _REPLY_WORDS = frozenset(
@@ -198,25 +255,25 @@ def _citation_words(text: str) -> tuple[list[str], list[bool]]:
     return words, punct_after
 
 
-def _citation_similarity(citation: str, title: str) -> float:
-    """The best similarity of ``title`` to a punctuation-delimited run of the citation.
+#: A run of a citation: its normalised text and words.
+_Run = tuple[str, list[str]]
 
-    Only for titles of at least :data:`MIN_CONTAINED_WORDS` words. A run
-    counts only if punctuation (or the text's edge) bounds it on both
-    sides, no sequel marker ("Part", "II", "revisited") follows it and no
-    reply marker ("Comment on", "Erratum") precedes it: "Attention is all
-    you need in speech separation" does not contain "Attention is all you
-    need" as a title. An exact run scores 1.0 (containment); a run with a
-    typo scores its title similarity.
+
+def _citation_runs(citation: str) -> dict[int, list[_Run]]:
+    """The runs of a citation that may hold a title, normalised, by length in words.
+
+    A run counts only if punctuation (or the text's edge) bounds it on both
+    sides, it has at least :data:`MIN_CONTAINED_WORDS` words, no sequel
+    marker ("Part", "II", "revisited") follows it and no reply marker
+    ("Comment on", "Erratum") precedes it: "Attention is all you need in
+    speech separation" does not contain "Attention is all you need" as a
+    title. Computed once per query, whatever the number of candidates.
     """
-    target = normalize_title(title)
-    size = len(target.split())
-    if size < MIN_CONTAINED_WORDS:
-        return 0.0
     words, punct_after = _citation_words(citation)
+    normalized = [_normalize(w) for w in words]
     starts = [0] + [i + 1 for i, p in enumerate(punct_after) if p]
     ends = [i + 1 for i, p in enumerate(punct_after) if p] + [len(words)]
-    best = 0.0
+    runs: dict[int, dict[str, list[str]]] = {}
     for start in starts:
         if start >= len(words):
             continue
@@ -225,17 +282,81 @@ def _citation_similarity(citation: str, title: str) -> float:
             continue
         for end in ends:
             length = end - start
-            if length < MIN_CONTAINED_WORDS or abs(length - size) > 2:
+            if length < MIN_CONTAINED_WORDS:
                 continue
             if end < len(words):
                 following = words[end]
                 if following in _SEQUEL_WORDS or _ROMAN.match(following):
                     continue
-            span = " ".join(normalize_title(w) for w in words[start:end])
-            best = max(best, _similarity(span, target))
-            if best == 1.0:
-                return best
+            run = " ".join(normalized[start:end])
+            runs.setdefault(length, {})[run] = run.split()
+    return {length: list(texts.items()) for length, texts in runs.items()}
+
+
+def _citation_similarity(
+    runs: dict[int, list[_Run]], target: str, words: list[str], floor: float
+) -> float:
+    """The best similarity of a normalised title to a run of a citation (:func:`_citation_runs`).
+
+    Only for titles of at least :data:`MIN_CONTAINED_WORDS` words, and only
+    runs within two words of the title's length count. An exact run scores
+    1.0 (containment); a run with a typo scores its title similarity. Runs
+    that cannot score above ``floor`` (what the query scores otherwise) are
+    not compared: the result is then ``floor`` or less.
+    """
+    size = len(words)
+    if size < MIN_CONTAINED_WORDS:
+        return 0.0
+    candidates = dict(run for n in range(size - 2, size + 3) for run in runs.get(n, ()))
+    if target in candidates:
+        return 1.0
+    # A run's character ratio bounds its similarity: try the runs best first and stop
+    # at the first that cannot beat the best so far.
+    best = 0.0
+    for run, chars, _ in process.extract(
+        target, candidates.keys(), scorer=Indel.normalized_similarity, limit=None
+    ):
+        if chars <= max(best, floor):
+            break
+        best = max(best, _similarity(run, target, candidates[run], words, chars))
     return best
+
+
+class _PreparedQuery:
+    """What scoring needs of a query, normalised once for all its candidates."""
+
+    __slots__ = ("author", "runs", "text", "words", "year")
+
+    def __init__(self, query: Query) -> None:
+        # A title query compares with its title (or text); a citation with its
+        # parsed title, or with the whole text as a last resort.
+        self.text = _normalize(query.title or query.text)
+        self.words = self.text.split()
+        self.runs = _citation_runs(query.text) if query.kind == "citation" else None
+        self.author = _normalize(query.author) if query.author else ""
+        self.year = query.year
+
+
+class _PreparedWork:
+    """What scoring and grouping need of a candidate, normalised once."""
+
+    __slots__ = ("surname", "title", "words", "work")
+
+    def __init__(self, work: Work) -> None:
+        self.work = work
+        self.title = _normalize(work.title) if work.title else ""
+        self.words = self.title.split()
+        self.surname = _first_author_surname(work)
+
+
+def _query_similarity(query: _PreparedQuery, title: str, words: list[str]) -> float:
+    """:func:`query_similarity` of a prepared query and a normalised candidate title."""
+    if not title:
+        return 0.0
+    score = _similarity(query.text, title, query.words, words)
+    if query.runs is not None and score < 1.0:
+        score = max(score, _citation_similarity(query.runs, title, words, score))
+    return score
 
 
 def query_similarity(query: Query, title: str | None) -> float:
@@ -245,20 +366,14 @@ def query_similarity(query: Query, title: str | None) -> float:
     ``query.title`` (or the text). A citation query compares against
     ``query.title`` when the parser found one, and also looks for the
     candidate title inside the citation text (see
-    :func:`_citation_similarity`); the better of the two counts. Without a
+    :func:`_citation_runs`); the better of the two counts. Without a
     parsed title, the whole citation is compared as a last resort (this
     rarely scores high, which is the intent).
     """
     if not title:
         return 0.0
-    if query.kind != "citation":
-        return title_similarity(query.title or query.text, title)
-    scores = [_citation_similarity(query.text, title)]
-    if query.title:
-        scores.append(title_similarity(query.title, title))
-    else:
-        scores.append(title_similarity(query.text, title))
-    return max(scores)
+    normalized = _normalize(title)
+    return _query_similarity(_PreparedQuery(query), normalized, normalized.split())
 
 
 #: Name particles that never stand for a surname on their own.
@@ -280,7 +395,7 @@ def _first_author_surname(work: Work) -> str | None:
     else:
         parts = first.name.split()
         surname = parts[-1] if parts else ""
-    return normalize_title(surname) or None
+    return _normalize(surname) or None
 
 
 def _same_surname(a: str, b: str) -> bool:
@@ -299,6 +414,22 @@ def _same_surname(a: str, b: str) -> bool:
     return bool(single) and single[0] in compound and single[0] not in _PARTICLES
 
 
+def _score(query: _PreparedQuery, candidate: _PreparedWork) -> float:
+    """:func:`score_candidate` of a prepared query and candidate."""
+    score = _query_similarity(query, candidate.title, candidate.words)
+    work = candidate.work
+    if query.author and candidate.surname:
+        agrees = _same_surname(query.author, candidate.surname)
+        score += AUTHOR_MATCH_BONUS if agrees else -AUTHOR_MISMATCH_PENALTY
+    if query.year is not None and work.year is not None:
+        gap = abs(query.year - work.year)
+        if gap == 0:
+            score += YEAR_MATCH_BONUS
+        elif gap > 1:
+            score -= YEAR_MISMATCH_PENALTY
+    return min(1.0, max(0.0, score))
+
+
 def score_candidate(query: Query, work: Work) -> float:
     """The score of one candidate work for a query, in [0, 1].
 
@@ -310,18 +441,7 @@ def score_candidate(query: Query, work: Work) -> float:
     :data:`YEAR_MISMATCH_PENALTY` otherwise. A hint the query or the
     candidate lacks changes nothing. The sum is clamped to [0, 1].
     """
-    score = query_similarity(query, work.title)
-    wanted = normalize_title(query.author) if query.author else ""
-    surname = _first_author_surname(work)
-    if wanted and surname:
-        score += AUTHOR_MATCH_BONUS if _same_surname(wanted, surname) else -AUTHOR_MISMATCH_PENALTY
-    if query.year is not None and work.year is not None:
-        gap = abs(query.year - work.year)
-        if gap == 0:
-            score += YEAR_MATCH_BONUS
-        elif gap > 1:
-            score -= YEAR_MISMATCH_PENALTY
-    return min(1.0, max(0.0, score))
+    return _score(_PreparedQuery(query), _PreparedWork(work))
 
 
 class Match(msgspec.Struct, frozen=True, kw_only=True):
@@ -347,31 +467,36 @@ def _fmt(score: float) -> str:
     return f"{score:.3f}".rstrip("0").rstrip(".")
 
 
-def _same_work(a: Work, b: Work) -> bool:
+def _same_work(pa: _PreparedWork, pb: _PreparedWork) -> bool:
     """Whether two candidates are the same work reported by different sources.
 
     They share a DOI or an arXiv id, or they have identical normalised
     titles, the same first-author surname and years at most one apart (a
     preprint and its publication). Missing data never makes two the same.
     """
+    a, b = pa.work, pb.work
     if a.ids.doi and b.ids.doi and a.ids.doi.strip().lower() == b.ids.doi.strip().lower():
         return True
     if a.ids.arxiv and b.ids.arxiv and a.ids.arxiv.strip().lower() == b.ids.arxiv.strip().lower():
         return True
     if not a.title or not b.title or a.year is None or b.year is None:
         return False
-    sa, sb = _first_author_surname(a), _first_author_surname(b)
+    sa, sb = pa.surname, pb.surname
     return (
         sa is not None
         and sb is not None
         and _same_surname(sa, sb)
         and abs(a.year - b.year) <= 1
-        and normalize_title(a.title) == normalize_title(b.title)
+        and pa.title == pb.title
     )
 
 
-def _groups(works: Sequence[Work]) -> list[list[int]]:
-    """Indices of ``works`` grouped into works that are the same (transitively)."""
+def _groups(works: Sequence[_PreparedWork]) -> list[list[int]]:
+    """Indices of ``works`` grouped into works that are the same (transitively).
+
+    Only candidates that share a DOI, an arXiv id or a title can be the same
+    work (:func:`_same_work`), so only those pairs are compared.
+    """
     parent = list(range(len(works)))
 
     def find(i: int) -> int:
@@ -380,10 +505,20 @@ def _groups(works: Sequence[Work]) -> list[list[int]]:
             i = parent[i]
         return i
 
-    for i in range(len(works)):
-        for j in range(i + 1, len(works)):
-            if find(i) != find(j) and _same_work(works[i], works[j]):
-                parent[find(j)] = find(i)
+    sharing: dict[tuple[str, str], list[int]] = {}
+    for i, candidate in enumerate(works):
+        ids = candidate.work.ids
+        if ids.doi:
+            sharing.setdefault(("doi", ids.doi.strip().lower()), []).append(i)
+        if ids.arxiv:
+            sharing.setdefault(("arxiv", ids.arxiv.strip().lower()), []).append(i)
+        if candidate.work.title:
+            sharing.setdefault(("title", candidate.title), []).append(i)
+    for members in sharing.values():
+        for n, i in enumerate(members):
+            for j in members[n + 1 :]:
+                if find(i) != find(j) and _same_work(works[i], works[j]):
+                    parent[find(j)] = find(i)
     grouped: dict[int, list[int]] = {}
     for i in range(len(works)):
         grouped.setdefault(find(i), []).append(i)
@@ -412,7 +547,9 @@ def choose(query: Query, candidates: Sequence[tuple[str, Work]]) -> Match:
         return Match(reason="no candidate", status="not_found")
     pairs = list(candidates)
     works = [work for _, work in pairs]
-    scores = [score_candidate(query, work) for work in works]
+    prepared_query = _PreparedQuery(query)
+    prepared = [_PreparedWork(work) for work in works]
+    scores = [_score(prepared_query, candidate) for candidate in prepared]
     order = sorted(range(len(pairs)), key=lambda i: -scores[i])
     scored = tuple(
         Candidate(
@@ -425,7 +562,7 @@ def choose(query: Query, candidates: Sequence[tuple[str, Work]]) -> Match:
         )
         for i in order
     )
-    groups = _groups(works)
+    groups = _groups(prepared)
     group_scores = [max(scores[i] for i in group) for group in groups]
     ranking = sorted(range(len(groups)), key=lambda g: -group_scores[g])
     top = ranking[0]
