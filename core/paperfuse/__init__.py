@@ -88,6 +88,10 @@ _LAZY = {
     "MAX_BODY_BYTES": "_http",
     "SourceClient": "_http",
     "SourceStore": "_store",
+    "SnapshotFile": "_snapshots",
+    "SnapshotIndex": "_snapshots",
+    "snapshot_database": "_snapshots",
+    "snapshot_files": "_snapshots",
     "hookimpl": "hookspecs",
     "normalize_title": "_text",
     "search_words": "_text",
@@ -109,6 +113,7 @@ if TYPE_CHECKING:
     from ._plugins import PluginHost, PluginInfo, PluginWarning
     from ._resolver import Resolver
     from ._ris import RISFormat
+    from ._snapshots import SnapshotFile, SnapshotIndex, snapshot_database, snapshot_files
     from ._store import SourceStore
     from ._text import normalize_title, search_words
     from ._xml import parse_xml, xml_parser
@@ -170,6 +175,8 @@ __all__ = [
     "RateLimited",
     "Relation",
     "Resolver",
+    "SnapshotFile",
+    "SnapshotIndex",
     "Source",
     "SourceClient",
     "SourceContext",
@@ -206,6 +213,8 @@ __all__ = [
     "resolve",
     "resolve_many",
     "search_words",
+    "snapshot_database",
+    "snapshot_files",
     "storable",
     "to_builtins",
     "work_from_zotero",

@@ -1,0 +1,425 @@
+"""Data snapshots indexed on DuckDB: millions of records, answered in batches.
+
+A data snapshot (Unpaywall's, say: ~160 million JSON objects, one a line,
+gzipped) is too big for the answer cache's row-per-key SQLite table. A
+:class:`SnapshotIndex` reads the files with DuckDB (its CSV reader takes one
+line as one text value, gzip or not, on all cores) into one DuckDB database
+in the cache folder: a few typed columns per record, which a source names
+(an Unpaywall record's ``is_oa``, ``oa_status``, ``year``...), beside the raw
+object, from which the record is mapped at look-up.
+
+- **Per file, and resumable**: each file is indexed in one transaction that
+  ends by recording its size and modification time. A file so recorded is
+  never read again; an interrupted index (a kill, a full disk) rolls back
+  the file it was on and starts again from that file. A file that changed
+  (size or modification time) is indexed again; a file no longer named is
+  forgotten.
+- **Flat memory**: DuckDB streams the files and spills to disk past
+  :data:`MEMORY_LIMIT`.
+- **Hostile lines** (not UTF-8, not JSON, not an object, a key that is not a
+  string, nested too deep) are skipped. A file DuckDB cannot read to its end
+  (a gzip cut short) is read again line by line in Python, which keeps the
+  lines before the break and says where it broke.
+- **Look-ups in batches**: :meth:`SnapshotIndex.lookup` answers hundreds of
+  keys in one query. A key held by several files (a snapshot and its
+  change files) answers with its most recently ``updated`` record.
+
+The database is opened read-only while nothing needs indexing, so that
+several processes (the workers of a Dask cluster) can share it; indexing
+takes the write lock, which waits for other writers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import io
+import logging
+import os
+import time
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+__all__ = ["MEMORY_LIMIT", "SnapshotFile", "SnapshotIndex", "snapshot_database", "snapshot_files"]
+
+log = logging.getLogger("paperfuse")
+
+#: Most memory DuckDB may use while indexing or looking up; beyond it, it spills to disk.
+MEMORY_LIMIT = "1GB"
+#: Seconds to wait for another process that holds the index's write lock.
+LOCK_WAIT = 600.0
+#: Lines per batch on the line-by-line path (a file DuckDB cannot read to its end).
+_BATCH_LINES = 20_000
+#: Suffixes of snapshot files in a folder.
+_SUFFIXES = (".jsonl", ".jsonl.gz", ".json.gz", ".ndjson", ".ndjson.gz", ".gz")
+
+
+class SnapshotFile(msgspec.Struct, frozen=True, kw_only=True):
+    """One indexed snapshot file, as ``paperfuse snapshot info`` shows it."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    records: int
+    seconds: float
+    complete: bool = True  # False when the file broke off and only its first lines are indexed
+
+
+def snapshot_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    """The snapshot files named by ``paths``: files as given, folders' files sorted by name.
+
+    A folder stands for the JSON Lines files in it (``*.jsonl``,
+    ``*.jsonl.gz``, ``*.gz``...), the layout of Unpaywall's data feed and
+    OpenAlex's partitions. Paths are made absolute, duplicates dropped.
+    """
+    found: dict[Path, None] = {}
+    for given in paths:
+        path = Path(given).expanduser()
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                if child.is_file() and child.name.endswith(_SUFFIXES):
+                    found[child.resolve()] = None
+        else:
+            found[path.resolve()] = None
+    return list(found)
+
+
+def snapshot_database(cache_dir: str | None, name: str) -> Path:
+    """Where the snapshot index of source ``name`` lives: ``snapshots/<name>.duckdb``.
+
+    In the folder of the embedded store (``cache_dir``, or the platform's
+    user cache folder), beside the answer cache.
+    """
+    from ._store import default_store_path
+
+    return default_store_path(cache_dir).parent / "snapshots" / f"{name}.duckdb"
+
+
+class SnapshotIndex:
+    """A DuckDB database of snapshot records: a key, typed columns, and the raw object.
+
+    ``columns`` maps a column's name to its DuckDB type; each is read from
+    the top-level field of the same name (a value that does not fit the
+    type is NULL). ``key`` is the field that records are looked up by,
+    stored lower case and trimmed; ``updated`` the field whose greatest value
+    wins when files hold the same key twice.
+    """
+
+    def __init__(
+        self,
+        database: Path,
+        *,
+        key: str = "doi",
+        columns: Mapping[str, str] | None = None,
+        updated: str | None = "updated",
+    ) -> None:
+        self.database = database
+        self.key = key
+        self.columns = dict(columns or {})
+        self.updated = updated
+        self._reader: Any = None
+
+    # -- indexing ---------------------------------------------------------------------
+
+    def stale(self, files: Sequence[Path]) -> list[Path]:
+        """Which of ``files`` are not indexed as they are now (new, changed, or cut short)."""
+        if not self.database.exists():
+            return list(files)
+        known = {f.path: f for f in self.files()}
+        stale = []
+        for path in files:
+            stat = path.stat()
+            entry = known.get(str(path))
+            if entry is None or (entry.size, entry.mtime_ns) != (stat.st_size, stat.st_mtime_ns):
+                stale.append(path)
+        return stale
+
+    def index(
+        self,
+        files: Sequence[Path],
+        *,
+        progress: Callable[[Path, int], None] | None = None,
+        forget_others: bool = True,
+    ) -> list[SnapshotFile]:
+        """Index each of ``files`` that is not indexed as it is now; the files indexed.
+
+        Files already indexed with their present size and modification time
+        are not read. ``forget_others`` drops the records of files no longer
+        named (the snapshot is the files given). ``progress(path, records)``
+        is called after each file.
+        """
+        for path in files:
+            if not path.is_file():
+                raise FileNotFoundError(f"snapshot file not found: {path}")
+        self.close()
+        done: list[SnapshotFile] = []
+        with self._writer() as connection:
+            known = {
+                row[0]: (row[1], row[2])
+                for row in connection.execute("SELECT path, size, mtime_ns FROM files").fetchall()
+            }
+            if forget_others:
+                named = {str(p) for p in files}
+                for gone in sorted(set(known) - named):
+                    log.info("forgetting the snapshot file %s (no longer named)", gone)
+                    self._forget(connection, gone)
+            for path in files:
+                stat = path.stat()
+                if known.get(str(path)) == (stat.st_size, stat.st_mtime_ns):
+                    continue
+                entry = self._index_file(connection, path, stat)
+                done.append(entry)
+                if progress is not None:
+                    progress(path, entry.records)
+        return done
+
+    def _index_file(self, connection: Any, path: Path, stat: os.stat_result) -> SnapshotFile:
+        """Index one file in one transaction: its old records out, its records in, its stamp."""
+        import duckdb
+
+        started = time.perf_counter()
+        log.info("indexing the snapshot file %s", path)
+        complete = True
+        connection.execute("BEGIN TRANSACTION")
+        try:
+            self._forget(connection, str(path))
+            try:
+                connection.execute(self._insert_sql(self._read_lines_sql(path)), [str(path)])
+            except (duckdb.IOException, duckdb.InvalidInputException, duckdb.ConversionException):
+                # DuckDB gives up on a whole file that breaks off; read it line by line.
+                connection.execute("ROLLBACK")
+                connection.execute("BEGIN TRANSACTION")
+                self._forget(connection, str(path))
+                complete = self._insert_lines(connection, path)
+            records, skipped = connection.execute(
+                "SELECT count(key), count(*) - count(key) FROM records WHERE file = ?", [str(path)]
+            ).fetchone()
+            seconds = time.perf_counter() - started
+            connection.execute(
+                "INSERT INTO files VALUES (?, ?, ?, ?, ?, ?)",
+                [str(path), stat.st_size, stat.st_mtime_ns, records, seconds, complete],
+            )
+            connection.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(Exception):
+                connection.execute("ROLLBACK")
+            raise
+        log.info("indexed %s records of %s in %.1f s", f"{records:,}", path, seconds)
+        if skipped:
+            log.warning(
+                "%s lines of the snapshot %s could not be read and were skipped", skipped, path
+            )
+        return SnapshotFile(
+            path=str(path),
+            size=stat.st_size,
+            mtime_ns=stat.st_mtime_ns,
+            records=records,
+            seconds=seconds,
+            complete=complete,
+        )
+
+    @staticmethod
+    def _forget(connection: Any, path: str) -> None:
+        connection.execute("DELETE FROM records WHERE file = ?", [path])
+        connection.execute("DELETE FROM files WHERE path = ?", [path])
+
+    @staticmethod
+    def _read_lines_sql(path: Path) -> str:
+        """DuckDB's CSV reader taking each line whole as ``line`` (no quoting, no separator)."""
+        literal = str(path).replace("'", "''")
+        return (
+            f"read_csv('{literal}', columns = {{'line': 'VARCHAR'}}, header = false,"
+            " delim = '\\x01', quote = '', escape = '', auto_detect = false,"
+            " ignore_errors = true, max_line_size = 16777216, parallel = true)"
+        )
+
+    def _insert_sql(self, lines: str) -> str:
+        """Insert the lines of ``lines`` (a relation with a ``line`` column) as records.
+
+        A line that is not a JSON object with a non-empty string key is kept
+        as a row with no key and no raw object, so that the skipped lines can
+        be counted in the same pass; look-ups never match it.
+        """
+        fields = [self.key, *self.columns]
+        paths = ", ".join(f"'{f}'" for f in fields)
+        typed = "".join(
+            f", TRY_CAST(v[{i + 2}] AS {kind})" for i, kind in enumerate(self.columns.values())
+        )
+        readable = (
+            "json_valid(line) AND json_type(line) = 'OBJECT'"
+            f" AND json_type(line, '{self.key}') = 'VARCHAR'"
+        )
+        return (
+            "INSERT INTO records SELECT CASE WHEN ok THEN lower(trim(v[1])) END, $1"
+            f"{typed}, CASE WHEN ok THEN line END FROM ("
+            " SELECT line, v, coalesce(length(trim(v[1])) > 0, false) AS ok FROM ("
+            f"  SELECT line, CASE WHEN {readable}"
+            f"   THEN json_extract_string(line, [{paths}]) END AS v"
+            f"  FROM {lines} WHERE length(trim(line)) > 0))"
+        )
+
+    def _insert_lines(self, connection: Any, path: Path) -> bool:
+        """Insert ``path`` line by line (valid UTF-8 lines only); False when it breaks off."""
+        insert = self._insert_sql("(SELECT unnest($2::VARCHAR[]) AS line)")
+        complete = True
+        batch: list[str] = []
+        for line in _text_lines(path):
+            if line is None:
+                complete = False
+                break
+            batch.append(line)
+            if len(batch) >= _BATCH_LINES:
+                connection.execute(insert, [str(path), batch])
+                batch = []
+        if batch:
+            connection.execute(insert, [str(path), batch])
+        return complete
+
+    # -- look-ups ---------------------------------------------------------------------
+
+    def lookup(self, keys: Iterable[str]) -> dict[str, str]:
+        """The raw record (JSON text) of each of ``keys`` that the snapshot holds.
+
+        Keys are compared lower case and trimmed; the answer is keyed by the
+        keys as given. One query for the whole batch.
+        """
+        wanted: dict[str, list[str]] = {}
+        for key in keys:
+            wanted.setdefault(key.strip().lower(), []).append(key)
+        if not wanted or not self.database.exists():
+            return {}
+        latest = (
+            f"arg_max(raw, coalesce(CAST({_quote(self.updated)} AS VARCHAR), ''))"
+            if self.updated and self.updated in self.columns
+            else "any_value(raw)"
+        )
+        rows = self._connection().execute(
+            f"SELECT key, {latest} FROM records WHERE key IN (SELECT unnest($1::VARCHAR[]))"
+            " GROUP BY key",
+            [list(wanted)],
+        )
+        found: dict[str, str] = {}
+        for key, raw in rows.fetchall():
+            for given in wanted[key]:
+                found[given] = raw
+        return found
+
+    def _connection(self) -> Any:
+        """The read-only connection of look-ups (opened on first use)."""
+        if self._reader is None:
+            import duckdb
+
+            self._reader = _retry_on_lock(
+                lambda: duckdb.connect(
+                    str(self.database), read_only=True, config={"memory_limit": MEMORY_LIMIT}
+                )
+            )
+        return self._reader
+
+    # -- what it holds ----------------------------------------------------------------
+
+    def files(self) -> list[SnapshotFile]:
+        """The files indexed, in the order they were named."""
+        if not self.database.exists():
+            return []
+        rows = self._connection().execute(
+            "SELECT path, size, mtime_ns, records, seconds, complete FROM files ORDER BY rowid"
+        )
+        return [
+            SnapshotFile(path=p, size=s, mtime_ns=m, records=r, seconds=t, complete=c)
+            for p, s, m, r, t, c in rows.fetchall()
+        ]
+
+    def counts(self, column: str) -> dict[str, int]:
+        """Records per value of one typed column (``oa_status``...), most common first."""
+        if column not in self.columns or not self.database.exists():
+            return {}
+        rows = self._connection().execute(
+            f"SELECT CAST({_quote(column)} AS VARCHAR) AS v, count(*) AS n FROM records"
+            " WHERE key IS NOT NULL"
+            " GROUP BY v ORDER BY n DESC"
+        )
+        return {str(v): int(n) for v, n in rows.fetchall()}
+
+    def close(self) -> None:
+        """Close the look-up connection (indexing and other processes may then write)."""
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+
+    # -- the database -----------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _writer(self) -> Iterator[Any]:
+        import duckdb
+
+        self.database.parent.mkdir(parents=True, exist_ok=True)
+        connection = _retry_on_lock(
+            lambda: duckdb.connect(
+                str(self.database),
+                config={"memory_limit": MEMORY_LIMIT, "preserve_insertion_order": False},
+            )
+        )
+        try:
+            typed = "".join(f", {_quote(n)} {kind}" for n, kind in self.columns.items())
+            connection.execute(
+                "CREATE TABLE IF NOT EXISTS files (path VARCHAR PRIMARY KEY, size BIGINT,"
+                " mtime_ns BIGINT, records BIGINT, seconds DOUBLE, complete BOOLEAN)"
+            )
+            connection.execute(
+                "CREATE TABLE IF NOT EXISTS records"
+                f" (key VARCHAR, file VARCHAR{typed}, raw VARCHAR)"
+            )
+            yield connection
+            connection.execute("CHECKPOINT")
+        finally:
+            connection.close()
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _retry_on_lock(connect: Callable[[], Any]) -> Any:
+    """``connect()``, waiting while another process holds the database's lock."""
+    import duckdb
+
+    deadline = time.monotonic() + LOCK_WAIT
+    while True:
+        try:
+            return connect()
+        except duckdb.IOException as e:
+            if "lock" not in str(e).lower() or time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def _open(path: Path) -> io.BufferedIOBase:
+    with path.open("rb") as probe:
+        gzipped = probe.read(2) == b"\x1f\x8b"
+    return gzip.open(path, "rb") if gzipped else path.open("rb")  # type: ignore[return-value]
+
+
+def _text_lines(path: Path) -> Iterator[str | None]:
+    """The UTF-8 lines of ``path`` (others skipped); ``None`` last if the file breaks off."""
+    number = 0
+    with _open(path) as lines:
+        try:
+            for raw in lines:
+                number += 1
+                try:
+                    yield raw.decode("utf-8").strip()
+                except UnicodeDecodeError:
+                    continue
+        except (EOFError, OSError, zlib.error) as e:
+            log.warning(
+                "the snapshot %s breaks off after line %s (%s): the lines after it are not indexed",
+                path,
+                f"{number:,}",
+                e,
+            )
+            yield None
