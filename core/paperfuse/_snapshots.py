@@ -52,6 +52,8 @@ log = logging.getLogger("paperfuse")
 MEMORY_LIMIT = "1GB"
 #: Seconds to wait for another process that holds the index's write lock.
 LOCK_WAIT = 600.0
+#: Most files indexed side by side (each a thread of DuckDB's; at most one per core).
+FILES_AT_ONCE = 4
 #: Lines per batch on the line-by-line path (a file DuckDB cannot read to its end).
 _BATCH_LINES = 20_000
 #: Suffixes of snapshot files in a folder.
@@ -156,7 +158,6 @@ class SnapshotIndex:
             if not path.is_file():
                 raise FileNotFoundError(f"snapshot file not found: {path}")
         self.close()
-        done: list[SnapshotFile] = []
         with self._writer() as connection:
             known = {
                 row[0]: (row[1], row[2])
@@ -167,14 +168,65 @@ class SnapshotIndex:
                 for gone in sorted(set(known) - named):
                     log.info("forgetting the snapshot file %s (no longer named)", gone)
                     self._forget(connection, gone)
-            for path in files:
-                stat = path.stat()
-                if known.get(str(path)) == (stat.st_size, stat.st_mtime_ns):
-                    continue
-                entry = self._index_file(connection, path, stat)
-                done.append(entry)
-                if progress is not None:
-                    progress(path, entry.records)
+            stale = [
+                (path, stat)
+                for path, stat in ((p, p.stat()) for p in files)
+                if known.get(str(path)) != (stat.st_size, stat.st_mtime_ns)
+            ]
+            done = self._index_files(connection, stale, progress)
+        order = {str(p): n for n, p in enumerate(files)}
+        return sorted(done, key=lambda f: order[f.path])
+
+    def _index_files(
+        self,
+        connection: Any,
+        stale: list[tuple[Path, os.stat_result]],
+        progress: Callable[[Path, int], None] | None,
+    ) -> list[SnapshotFile]:
+        """Index files side by side, one per core (a gzipped file is read on one core).
+
+        Each file has its own cursor and transaction. On the first failure or
+        interruption the files not begun are not begun and those under way are
+        interrupted, so that each rolls back whole.
+        """
+        from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+
+        done: list[SnapshotFile] = []
+        if not stale:
+            return done
+        workers = max(1, min(len(stale), os.cpu_count() or 1, FILES_AT_ONCE))
+        cursors = [connection.cursor() for _ in range(workers)]
+        free = list(cursors)
+
+        def one(path: Path, stat: os.stat_result) -> SnapshotFile:
+            cursor = free.pop()
+            try:
+                return self._index_file(cursor, path, stat)
+            finally:
+                free.append(cursor)
+
+        pool = ThreadPoolExecutor(workers, thread_name_prefix="paperfuse-snapshot")
+        futures = {pool.submit(one, path, stat): path for path, stat in stale}
+        try:
+            pending = set(futures)
+            while pending:
+                finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
+                for future in finished:
+                    entry = future.result()
+                    done.append(entry)
+                    if progress is not None:
+                        progress(futures[future], entry.records)
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            for cursor in cursors:
+                with contextlib.suppress(Exception):
+                    cursor.interrupt()
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+            for cursor in cursors:
+                cursor.close()
         return done
 
     def _index_file(self, connection: Any, path: Path, stat: os.stat_result) -> SnapshotFile:
@@ -244,21 +296,21 @@ class SnapshotIndex:
         as a row with no key and no raw object, so that the skipped lines can
         be counted in the same pass; look-ups never match it.
         """
-        fields = [self.key, *self.columns]
-        paths = ", ".join(f"'{f}'" for f in fields)
+        fields = ", ".join(f"'{f}'" for f in [self.key, *self.columns])
         typed = "".join(
-            f", TRY_CAST(v[{i + 2}] AS {kind})" for i, kind in enumerate(self.columns.values())
+            f", j[{i + 2}] ->> '$'"
+            if kind == "VARCHAR"
+            else f", TRY_CAST(j[{i + 2}] ->> '$' AS {kind})"
+            for i, kind in enumerate(self.columns.values())
         )
-        readable = (
-            "json_valid(line) AND json_type(line) = 'OBJECT'"
-            f" AND json_type(line, '{self.key}') = 'VARCHAR'"
-        )
+        # One parse of each line (TRY: NULL for a line that is not JSON); a valid line
+        # that starts with "{" is an object.
         return (
-            "INSERT INTO records SELECT CASE WHEN ok THEN lower(trim(v[1])) END, $1"
+            "INSERT INTO records SELECT CASE WHEN ok THEN lower(trim(j[1] ->> '$')) END, $1"
             f"{typed}, CASE WHEN ok THEN line END FROM ("
-            " SELECT line, v, coalesce(length(trim(v[1])) > 0, false) AS ok FROM ("
-            f"  SELECT line, CASE WHEN {readable}"
-            f"   THEN json_extract_string(line, [{paths}]) END AS v"
+            " SELECT line, j, coalesce(json_type(j[1]) = 'VARCHAR'"
+            "  AND length(trim(j[1] ->> '$')) > 0 AND starts_with(ltrim(line), '{'), false) AS ok"
+            f" FROM (SELECT line, TRY(json_extract(line, [{fields}])) AS j"
             f"  FROM {lines} WHERE length(trim(line)) > 0))"
         )
 
