@@ -92,6 +92,7 @@ _LAZY = {
     "SnapshotIndex": "_snapshots",
     "snapshot_database": "_snapshots",
     "snapshot_files": "_snapshots",
+    "resolve_partition": "_partition",
     "hookimpl": "hookspecs",
     "normalize_title": "_text",
     "search_words": "_text",
@@ -110,6 +111,7 @@ if TYPE_CHECKING:
     from ._identifiers import IdentifierScheme, builtin_schemes, identify
     from ._merge import DEFAULT_RANKING, MergePolicy, default_ranking, merge
     from ._oa import DefaultOARanking, OARankingPolicy, rank_oa
+    from ._partition import resolve_partition
     from ._plugins import PluginHost, PluginInfo, PluginWarning
     from ._resolver import Resolver
     from ._ris import RISFormat
@@ -212,6 +214,7 @@ __all__ = [
     "render",
     "resolve",
     "resolve_many",
+    "resolve_partition",
     "search_words",
     "snapshot_database",
     "snapshot_files",
