@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -93,6 +94,8 @@ def main() -> int:
         with paperfuse.Resolver(config) as resolver:
             expected = [row(w) for w in resolver.resolve_many(dois)]
 
+        # The executors' Python must have paperfuse: this one.
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         spark = (
             SparkSession.builder.master("local[2]")
             .appName("paperfuse")

@@ -349,13 +349,22 @@ class SnapshotIndex:
             if self.updated and self.updated in self.columns
             else "any_value(raw)"
         )
-        rows = self._connection().execute(
-            f"SELECT key, {latest} FROM records WHERE key IN (SELECT unnest($1::VARCHAR[]))"
-            " GROUP BY key",
+        connection = self._connection()
+        # Two steps: the rows of the keys, reading the key column alone; then their
+        # raw objects, reading only the vectors that hold those rows.
+        rows = connection.execute(
+            "SELECT rowid FROM records WHERE key IN (SELECT unnest($1::VARCHAR[]))",
             [list(wanted)],
+        ).fetchall()
+        if not rows:
+            return {}
+        answers = connection.execute(
+            f"SELECT key, {latest} FROM records WHERE rowid IN (SELECT unnest($1::BIGINT[]))"
+            " GROUP BY key",
+            [[r[0] for r in rows]],
         )
         found: dict[str, str] = {}
-        for key, raw in rows.fetchall():
+        for key, raw in answers.fetchall():
             for given in wanted[key]:
                 found[given] = raw
         return found
