@@ -286,7 +286,7 @@ class SnapshotIndex:
         return (
             f"read_csv('{literal}', columns = {{'line': 'VARCHAR'}}, header = false,"
             " delim = '\\x01', quote = '', escape = '', auto_detect = false,"
-            " ignore_errors = true, max_line_size = 16777216, parallel = true)"
+            " ignore_errors = true, max_line_size = 16777216, buffer_size = 33554432, parallel = true)"
         )
 
     def _insert_sql(self, lines: str) -> str:
@@ -384,11 +384,11 @@ class SnapshotIndex:
     # -- what it holds ----------------------------------------------------------------
 
     def files(self) -> list[SnapshotFile]:
-        """The files indexed, in the order they were named."""
+        """The files indexed, by path."""
         if not self.database.exists():
             return []
         rows = self._connection().execute(
-            "SELECT path, size, mtime_ns, records, seconds, complete FROM files ORDER BY rowid"
+            "SELECT path, size, mtime_ns, records, seconds, complete FROM files ORDER BY path"
         )
         return [
             SnapshotFile(path=p, size=s, mtime_ns=m, records=r, seconds=t, complete=c)
