@@ -303,15 +303,16 @@ class SnapshotIndex:
             else f", TRY_CAST(j[{i + 2}] ->> '$' AS {kind})"
             for i, kind in enumerate(self.columns.values())
         )
-        # One parse of each line (TRY: NULL for a line that is not JSON); a valid line
-        # that starts with "{" is an object.
+        # One parse of each line (TRY: NULL for a line that is not JSON). Only an
+        # object has fields, so a key that is a JSON string means an object; the
+        # line itself is never copied (no trim of it: lines are kilobytes).
         return (
             "INSERT INTO records SELECT CASE WHEN ok THEN lower(trim(j[1] ->> '$')) END, $1"
             f"{typed}, CASE WHEN ok THEN line END FROM ("
             " SELECT line, j, coalesce(json_type(j[1]) = 'VARCHAR'"
-            "  AND length(trim(j[1] ->> '$')) > 0 AND starts_with(ltrim(line), '{'), false) AS ok"
+            "  AND length(trim(j[1] ->> '$')) > 0, false) AS ok"
             f" FROM (SELECT line, TRY(json_extract(line, [{fields}])) AS j"
-            f"  FROM {lines} WHERE length(trim(line)) > 0))"
+            f"  FROM {lines} WHERE line IS NOT NULL AND line <> ''))"
         )
 
     def _insert_lines(self, connection: Any, path: Path) -> bool:
