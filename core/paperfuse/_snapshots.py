@@ -286,7 +286,8 @@ class SnapshotIndex:
         return (
             f"read_csv('{literal}', columns = {{'line': 'VARCHAR'}}, header = false,"
             " delim = '\\x01', quote = '', escape = '', auto_detect = false,"
-            " ignore_errors = true, max_line_size = 16777216, buffer_size = 33554432, parallel = true)"
+            " ignore_errors = true, max_line_size = 16777216, buffer_size = 33554432,"
+            " parallel = true)"
         )
 
     def _insert_sql(self, lines: str) -> str:
