@@ -52,8 +52,10 @@ log = logging.getLogger("paperfuse")
 MEMORY_LIMIT = "1GB"
 #: Seconds to wait for another process that holds the index's write lock.
 LOCK_WAIT = 600.0
-#: Most files indexed side by side (each a thread of DuckDB's; at most one per core).
-FILES_AT_ONCE = 4
+#: Most files indexed side by side (at most one per core). One: on 2 cores DuckDB's
+#: insert already takes the second core, and two files at once were no faster
+#: (docs/benchmarks.md); raise it on machines with more cores.
+FILES_AT_ONCE = 1
 #: Lines per batch on the line-by-line path (a file DuckDB cannot read to its end).
 _BATCH_LINES = 20_000
 #: Suffixes of snapshot files in a folder.
@@ -183,7 +185,7 @@ class SnapshotIndex:
         stale: list[tuple[Path, os.stat_result]],
         progress: Callable[[Path, int], None] | None,
     ) -> list[SnapshotFile]:
-        """Index files side by side, one per core (a gzipped file is read on one core).
+        """Index files, :data:`FILES_AT_ONCE` side by side (a gzip is read on one core).
 
         Each file has its own cursor and transaction. On the first failure or
         interruption the files not begun are not begun and those under way are
