@@ -12,6 +12,7 @@ import gzip
 import json
 import logging
 import os
+import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -317,3 +318,40 @@ def test_two_processes_can_read_the_index_at_once(tmp_path: Path) -> None:
     )
     assert subprocess.run([sys.executable, "-c", code], timeout=60, env=os.environ).returncode == 0
     index.close()
+
+
+def test_indexing_what_another_process_reads_and_is_current_does_not_wait(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two workers that both found the index missing: the second must not wait for ever.
+
+    The first indexed it and now reads it (a read-only connection, which shuts
+    out writers); the second, waiting for the write lock, sees that the index
+    is current and goes on.
+    """
+    import subprocess
+    import sys
+
+    import paperfuse._snapshots as snapshots
+
+    index = unpaywall_index(tmp_path)
+    index.index([SAMPLE.resolve()])
+    index.close()
+    doi = json.loads(sample_lines()[0])["doi"]
+    code = (
+        "import sys, time; from paperfuse import Config; "
+        "from paperfuse_unpaywall import UnpaywallSnapshotSource as S; "
+        f"i = S.snapshot_index(Config(cache_dir={str(tmp_path)!r})); "
+        f"assert i.lookup([{doi!r}]); print('reading', flush=True); time.sleep(60)"
+    )
+    reader = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert reader.stdout is not None
+        assert reader.stdout.readline().strip() == "reading"
+        monkeypatch.setattr(snapshots, "LOCK_WAIT", 20.0)
+        started = time.monotonic()
+        assert index.index([SAMPLE.resolve()]) == []
+        assert time.monotonic() - started < 10
+    finally:
+        reader.kill()
+        reader.wait()

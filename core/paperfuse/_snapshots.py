@@ -160,7 +160,9 @@ class SnapshotIndex:
             if not path.is_file():
                 raise FileNotFoundError(f"snapshot file not found: {path}")
         self.close()
-        with self._writer() as connection:
+        with self._writer(files, forget_others) as connection:
+            if connection is None:
+                return []
             known = {
                 row[0]: (row[1], row[2])
                 for row in connection.execute("SELECT path, size, mtime_ns FROM files").fetchall()
@@ -418,8 +420,37 @@ class SnapshotIndex:
 
     # -- the database -----------------------------------------------------------------
 
+    def _current(self, files: Sequence[Path], forget_others: bool) -> bool:
+        """Whether the index holds exactly ``files`` as they are now (False when unsure).
+
+        Asked while another process holds the index: a process that reads it
+        (read-only) shuts out writers for as long as it runs, so a worker
+        that waits to index what another worker has indexed must see that
+        there is nothing left to do rather than wait.
+        """
+        import duckdb
+
+        try:
+            connection = duckdb.connect(str(self.database), read_only=True)
+        except duckdb.Error:
+            return False  # being written: wait on
+        try:
+            known = {
+                row[0]: (row[1], row[2])
+                for row in connection.execute("SELECT path, size, mtime_ns FROM files").fetchall()
+            }
+        except duckdb.Error:
+            return False
+        finally:
+            connection.close()
+        now = {str(p): (p.stat().st_size, p.stat().st_mtime_ns) for p in files}
+        if forget_others:
+            return known == now
+        return all(known.get(path) == stamp for path, stamp in now.items())
+
     @contextlib.contextmanager
-    def _writer(self) -> Iterator[Any]:
+    def _writer(self, files: Sequence[Path], forget_others: bool) -> Iterator[Any]:
+        """A read-write connection; None when another process made the index current."""
         import duckdb
 
         self.database.parent.mkdir(parents=True, exist_ok=True)
@@ -427,8 +458,12 @@ class SnapshotIndex:
             lambda: duckdb.connect(
                 str(self.database),
                 config={"memory_limit": MEMORY_LIMIT, "preserve_insertion_order": False},
-            )
+            ),
+            needless=lambda: self._current(files, forget_others),
         )
+        if connection is None:
+            yield None
+            return
         try:
             typed = "".join(f", {_quote(n)} {kind}" for n, kind in self.columns.items())
             connection.execute(
@@ -449,8 +484,14 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _retry_on_lock(connect: Callable[[], Any]) -> Any:
-    """``connect()``, waiting while another process holds the database's lock."""
+def _retry_on_lock(
+    connect: Callable[[], Any], *, needless: Callable[[], bool] | None = None
+) -> Any:
+    """``connect()``, waiting while another process holds the database's lock.
+
+    ``needless()``, asked while waiting, says whether the connection is no
+    longer needed (another process did the work): then None is returned.
+    """
     import duckdb
 
     deadline = time.monotonic() + LOCK_WAIT
@@ -460,6 +501,8 @@ def _retry_on_lock(connect: Callable[[], Any]) -> Any:
         except duckdb.IOException as e:
             if "lock" not in str(e).lower() or time.monotonic() > deadline:
                 raise
+            if needless is not None and needless():
+                return None
             time.sleep(0.2)
 
 
