@@ -424,24 +424,27 @@ def test_a_truncated_snapshot_keeps_what_was_read(
 
 
 def test_a_snapshot_line_that_cannot_be_read_back_is_a_bad_response(tmp_path: Path) -> None:
-    """Indexing reads only each line's DOI (for speed): what the rest holds is found at lookup."""
+    """Indexing types only a few fields of each line: what the rest holds is found at lookup."""
     path = tmp_path / "snapshot.jsonl"
-    path.write_bytes(b'{"doi": "10.1234/inf", "year": 1e999}\n' + good_lines()[0] + b"\n")
+    deep_line = b'{"doi": "10.1234/deep", "x": ' + DEEP + b"}"
+    path.write_bytes(
+        b'{"doi": "10.1234/inf", "year": 1e999}\n' + deep_line + b"\n" + good_lines()[0] + b"\n"
+    )
     inf = paperfuse.Identifier(scheme="doi", value="10.1234/inf")
-    deep = paperfuse.Identifier(scheme="doi", value="10.1038/nature12373")
+    deep = paperfuse.Identifier(scheme="doi", value="10.1234/deep")
+    good = paperfuse.Identifier(scheme="doi", value="10.1038/nature12373")
 
     async def run() -> Any:
         async with snapshot_resolver(path, tmp_path / "cache") as r:
             source = r._sources()["unpaywall-snapshot"].instance
-            await source.lookup([deep])  # indexes the file
-            source.context.store.table("records").put(deep.value, DEEP)
-            return await source.lookup([inf, deep])
+            return await source.lookup([inf, deep, good])
 
     results = asyncio.run(run())
     assert isinstance(results[inf], paperfuse.BadResponse)
     assert "the snapshot's line for this DOI cannot be read" in str(results[inf])
     assert isinstance(results[deep], paperfuse.BadResponse)
     assert "nested too deep" in str(results[deep])
+    assert isinstance(results[good], paperfuse.Work)
 
 
 # -- properties -----------------------------------------------------------------------------------

@@ -88,6 +88,11 @@ _LAZY = {
     "MAX_BODY_BYTES": "_http",
     "SourceClient": "_http",
     "SourceStore": "_store",
+    "SnapshotFile": "_snapshots",
+    "SnapshotIndex": "_snapshots",
+    "snapshot_database": "_snapshots",
+    "snapshot_files": "_snapshots",
+    "resolve_partition": "_partition",
     "hookimpl": "hookspecs",
     "normalize_title": "_text",
     "search_words": "_text",
@@ -106,9 +111,11 @@ if TYPE_CHECKING:
     from ._identifiers import IdentifierScheme, builtin_schemes, identify
     from ._merge import DEFAULT_RANKING, MergePolicy, default_ranking, merge
     from ._oa import DefaultOARanking, OARankingPolicy, rank_oa
+    from ._partition import resolve_partition
     from ._plugins import PluginHost, PluginInfo, PluginWarning
     from ._resolver import Resolver
     from ._ris import RISFormat
+    from ._snapshots import SnapshotFile, SnapshotIndex, snapshot_database, snapshot_files
     from ._store import SourceStore
     from ._text import normalize_title, search_words
     from ._xml import parse_xml, xml_parser
@@ -170,6 +177,8 @@ __all__ = [
     "RateLimited",
     "Relation",
     "Resolver",
+    "SnapshotFile",
+    "SnapshotIndex",
     "Source",
     "SourceClient",
     "SourceContext",
@@ -205,7 +214,10 @@ __all__ = [
     "render",
     "resolve",
     "resolve_many",
+    "resolve_partition",
     "search_words",
+    "snapshot_database",
+    "snapshot_files",
     "storable",
     "to_builtins",
     "work_from_zotero",

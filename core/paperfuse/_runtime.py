@@ -107,7 +107,8 @@ class SourceRuntime:
         )
         self.call_timeout = settings.call_timeout or config.call_timeout
         self.secrets = config.secrets
-        self.cache = context.cache
+        # A source answering from a local index (a snapshot) is not cached again.
+        self.cache = context.cache if cls.caches_answers else _no_cache(context.store)
         # Recent answers, so that an identifier repeated in a batch is asked once
         # when the cache cannot answer it; as many as inputs in flight, so that
         # memory stays flat.
@@ -486,3 +487,10 @@ def _documented_politeness(cls: type[Source], config: Any, settings: Any) -> Pol
 
 def _pick(value: Any, default: Any) -> Any:
     return default if value is None else value
+
+
+def _no_cache(store: Store) -> AnswerCache:
+    """An answer cache that neither reads nor writes (see :attr:`Source.caches_answers`)."""
+    from ._cache import AnswerCache
+
+    return AnswerCache(store, read=False, write=False)

@@ -173,6 +173,10 @@ class Source:
     #: source's values come first whatever its role: what the service documents
     #: best. Sources that claim the same field keep their role order among them.
     authoritative_for: ClassVar[tuple[str, ...]] = ()
+    #: Whether the source's answers are kept in the answer cache. ``False`` for a
+    #: source that answers from a local index (a data snapshot): storing its
+    #: answers again would only copy what the index already holds.
+    caches_answers: ClassVar[bool] = True
 
     def __init__(self, context: SourceContext) -> None:
         self.context = context

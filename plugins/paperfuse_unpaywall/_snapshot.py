@@ -2,9 +2,9 @@
 
 For more DOIs than the API's daily budget allows, Unpaywall publishes its
 whole database as a snapshot: one DOI object per line (JSON Lines), usually
-gzipped. This source indexes the file once into paperfuse's embedded store
-(again only when the file changes) and then answers lookups from there,
-without any network access.
+gzipped. This source indexes the files once into a DuckDB database in the cache
+folder (again only the files that change) and then answers look-ups from
+there in batches, without any network access.
 """
 
 from __future__ import annotations
@@ -16,13 +16,26 @@ import logging
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import msgspec
 
-from paperfuse import BadResponse, Identifier, LookupResult, Politeness, Source, SourceContext
+from paperfuse import (
+    BadResponse,
+    Identifier,
+    LookupResult,
+    Politeness,
+    SnapshotIndex,
+    Source,
+    SourceContext,
+    snapshot_database,
+    snapshot_files,
+)
 
 from ._mapping import doi_object_to_work
+
+if TYPE_CHECKING:
+    from paperfuse import Config
 
 __all__ = ["UnpaywallSnapshotSource", "snapshot_records"]
 
@@ -98,71 +111,116 @@ def _read_line(line: bytes, source: str) -> Any:
 
 
 class UnpaywallSnapshotSource(Source):
-    """DOIs answered from a local Unpaywall snapshot file (JSON Lines, gzipped or not).
+    """DOIs answered from a local Unpaywall snapshot (JSON Lines, gzipped or not).
 
-    Set the file with ``[sources.unpaywall-snapshot.options] path = "..."``.
-    The first lookup indexes it into the embedded store; later runs reuse the
-    index until the file changes (size or modification time).
+    Set the files with ``[sources.unpaywall-snapshot.options] path = "..."``:
+    one file, a folder of files (the data feed's change files), or a list.
+    They are indexed into a DuckDB database in the cache folder
+    (``snapshots/unpaywall-snapshot.duckdb``, see :class:`paperfuse.SnapshotIndex`),
+    by ``paperfuse snapshot index`` or else by the first look-up; later runs
+    index only the files that changed. Answers are not copied into the
+    answer cache: the index is the cache.
     """
 
     name = "unpaywall-snapshot"
     schemes = ("doi",)
-    batch_size = 1_000
+    #: DOIs per query of the index: one query answers a whole window of inputs.
+    batch_size = 2_000
     politeness = Politeness(min_interval=0.0, max_concurrency=1)
-    description = "a local Unpaywall data snapshot (JSON Lines), no network"
+    description = "a local Unpaywall data snapshot (JSON Lines) indexed on DuckDB, no network"
     #: Its place in the default merge ranking (docs/merge-policy.md).
     role = "open access index"
+    caches_answers = False
+    #: The typed columns kept beside each raw DOI object (for ``paperfuse snapshot info``
+    #: and for queries of the index in DuckDB); records are mapped from the raw object.
+    snapshot_columns: ClassVar[dict[str, str]] = {
+        "updated": "VARCHAR",
+        "is_oa": "BOOLEAN",
+        "oa_status": "VARCHAR",
+        "year": "INTEGER",
+        "genre": "VARCHAR",
+        "journal_issn_l": "VARCHAR",
+        "published_date": "VARCHAR",
+    }
 
     def __init__(self, context: SourceContext) -> None:
         super().__init__(context)
         self._indexed = asyncio.Lock()
         self._ready = False
+        self.index = self.snapshot_index(context.config)
+
+    @classmethod
+    def snapshot_index(cls, config: Config) -> SnapshotIndex:
+        """The DuckDB index of this source's snapshot, in ``config``'s cache folder."""
+        return SnapshotIndex(
+            snapshot_database(config.cache_dir, cls.name),
+            key="doi",
+            columns=cls.snapshot_columns,
+            updated="updated",
+        )
+
+    @property
+    def paths(self) -> list[Path]:
+        """The snapshot's files, as configured (a file, a folder, or a list of them)."""
+        value = self.context.settings.options.get("path")
+        given = [value] if isinstance(value, str) else value
+        if not isinstance(given, list) or not all(isinstance(v, str) and v for v in given):
+            return []
+        return snapshot_files(given)
 
     @property
     def path(self) -> Path | None:
-        value = self.context.settings.options.get("path")
-        return Path(value).expanduser() if isinstance(value, str) and value else None
+        """The first configured file (kept for callers of the one-file source)."""
+        paths = self.paths
+        return paths[0] if paths else None
 
     def unavailable_reason(self) -> str | None:
-        if self.path is None:
+        if not self.paths:
             return (
                 "no snapshot file: set path under [sources.unpaywall-snapshot.options]"
                 " in the configuration file"
             )
-        if not self.path.is_file():
-            return f"snapshot file not found: {self.path}"
+        missing = [p for p in self.paths if not p.is_file()]
+        if missing:
+            return f"snapshot file not found: {missing[0]}"
         return None
 
     async def lookup(self, identifiers: Sequence[Identifier]) -> Mapping[Identifier, LookupResult]:
         await self._index()
-        records = self.context.store.table("records")
+        lines = await asyncio.to_thread(self.index.lookup, [i.value for i in identifiers])
         found: dict[Identifier, LookupResult] = {}
         for identifier in identifiers:
-            line = records.get(identifier.value)
+            line = lines.get(identifier.value)
             try:
                 found[identifier] = (
-                    doi_object_to_work(_read_line(line, self.name), self.name) if line else None
+                    doi_object_to_work(_read_line(line.encode(), self.name), self.name)
+                    if line
+                    else None
                 )
             except BadResponse as e:
                 found[identifier] = e
         return found
 
     async def _index(self) -> None:
-        """Index the snapshot unless the store already holds this very file."""
+        """Index the files that are not indexed as they are now (none, once indexed)."""
         async with self._indexed:
             if self._ready:
                 return
-            path = self.path
-            assert path is not None  # unavailable_reason() keeps such a source from lookups
-            stat = path.stat()
-            stamp = f"{stat.st_size}:{stat.st_mtime_ns}".encode()
-            marker = self.context.store.table("index")
-            if marker.get(str(path.resolve())) != stamp:
-                records = self.context.store.table("records")
-                log.info("indexing the Unpaywall snapshot %s (once per file)", path)
-                records.clear()
-                count = await records.fill(snapshot_records(path))
-                marker.clear()
-                marker.put(str(path.resolve()), stamp)
-                log.info("indexed %s records of the Unpaywall snapshot", f"{count:,}")
+            paths = self.paths
+            known = {f.path for f in await asyncio.to_thread(self.index.files)}
+            stale = await asyncio.to_thread(self.index.stale, paths)
+            if stale or known - {str(p) for p in paths}:
+                log.info(
+                    "indexing the Unpaywall snapshot (%s of %s files; once per file)",
+                    len(stale),
+                    len(paths),
+                )
+                done = await asyncio.to_thread(self.index.index, paths)
+                log.info(
+                    "indexed %s records of the Unpaywall snapshot",
+                    f"{sum(f.records for f in done):,}",
+                )
             self._ready = True
+
+    async def aclose(self) -> None:
+        self.index.close()

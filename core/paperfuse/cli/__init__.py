@@ -19,6 +19,7 @@ _COMMANDS = {
     "identify": ("_identify", "identify", "Show which identifiers a text holds (no network)."),
     "plugins": ("_plugins", "plugins", "List plugins, what they register, and load failures."),
     "cache": ("_cache", "cache", "Show or clear the cache of answers."),
+    "snapshot": ("_snapshot", "snapshot", "Index data snapshots for look-ups without network."),
     "serve": ("_serve", "serve", "Answer paperfuse's HTTP API (needs the serve extra)."),
 }
 
