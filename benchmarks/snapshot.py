@@ -43,22 +43,14 @@ import sys
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "tests/fixtures/unpaywall/snapshot/ezunpaywall_snapshot_2150records.jsonl.gz"
-OTHERS = [
-    "arxiv",
-    "oab",
-    "crossref",
-    "datacite",
-    "idconv",
-    "pubmed",
-    "europepmc",
-    "openalex",
-    "web",
-]
+#: Every installed plugin but Unpaywall's: the snapshot answers alone.
+OTHERS = sorted({ep.name for ep in entry_points(group="paperfuse")} - {"unpaywall"})
 INDEX_TARGET = 40_000  # records a second
 LOOKUP_TARGET = 10_000_000  # DOIs an hour, end to end through the CLI
 

@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
@@ -34,17 +35,8 @@ from paperfuse import Config, SourceSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "tests/fixtures/unpaywall/snapshot/ezunpaywall_snapshot_2150records.jsonl.gz"
-OTHERS = [
-    "arxiv",
-    "oab",
-    "crossref",
-    "datacite",
-    "idconv",
-    "pubmed",
-    "europepmc",
-    "openalex",
-    "web",
-]
+#: Every installed plugin but Unpaywall's: the snapshot answers alone.
+OTHERS = sorted({ep.name for ep in entry_points(group="paperfuse")} - {"unpaywall"})
 SCHEMA = (
     "input string, status string, doi string, title string, year int,"
     " oa_status string, record string"

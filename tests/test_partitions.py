@@ -14,6 +14,7 @@ import json
 import os
 import subprocess
 import sys
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import msgspec
@@ -29,18 +30,9 @@ SAMPLE = (
     / "snapshot"
     / "ezunpaywall_snapshot_2150records.jsonl.gz"
 ).resolve()
-#: Every plugin but Unpaywall's (whose API source is skipped without an email).
-OTHERS = [
-    "arxiv",
-    "oab",
-    "crossref",
-    "datacite",
-    "idconv",
-    "pubmed",
-    "europepmc",
-    "openalex",
-    "web",
-]
+#: Every installed plugin but Unpaywall's (whose API source is skipped without an
+#: email): the snapshot answers alone.
+OTHERS = sorted({ep.name for ep in entry_points(group="paperfuse")} - {"unpaywall"})
 
 
 def inputs() -> list[str]:
@@ -70,11 +62,6 @@ def snapshot_config(folder: Path) -> Config:
     )
 
 
-def comparable(record: dict[str, object]) -> dict[str, object]:
-    """A record without what differs between two runs by design (nothing, today)."""
-    return record
-
-
 def cli_records(folder: Path, rows: list[str]) -> list[dict[str, object]]:
     """What ``paperfuse resolve`` prints for ``rows`` (JSON Lines), run as a user runs it."""
     (folder / "inputs.txt").write_text("\n".join(rows) + "\n")
@@ -88,7 +75,7 @@ def cli_records(folder: Path, rows: list[str]) -> list[dict[str, object]]:
         check=False,
     )
     assert result.returncode in (0, 1), result.stderr
-    return [comparable(json.loads(line)) for line in result.stdout.splitlines()]
+    return [json.loads(line) for line in result.stdout.splitlines()]
 
 
 def test_resolve_partition_keeps_input_order_and_one_resolver_per_process(
@@ -161,7 +148,7 @@ def test_dask_bag_on_two_worker_processes_gives_the_records_of_the_cli(
     works = paperfuse.dask.resolve_bag(bag, config).compute()
     workers = cluster.run(os.getpid)  # type: ignore[attr-defined]
     assert len(set(workers.values())) == 2
-    records = [comparable(json.loads(encode_json(w))) for w in works]
+    records = [json.loads(encode_json(w)) for w in works]
     assert [r["input"] for r in records] == rows  # input order, partition by partition
     assert records == cli_records(tmp_path, rows)
 
