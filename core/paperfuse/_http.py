@@ -82,6 +82,10 @@ _current_call: contextvars.ContextVar[_Call | None] = contextvars.ContextVar(
 )
 
 
+def _never() -> bool:
+    return False
+
+
 class Pacer:
     """Spaces the starts of requests to one source and bounds calls in flight.
 
@@ -119,13 +123,9 @@ class Pacer:
 
     async def acquire(self) -> _Call:
         """Wait for a place among the calls in flight and for a slot; see :meth:`release`."""
-        await self._calls.acquire()
-        try:
-            await self.wait()
-        except BaseException:
-            self._calls.release()
-            raise
-        return _Call(self)
+        call = await self.acquire_unless(_never)
+        assert call is not None  # nothing stops it
+        return call
 
     async def acquire_unless(self, stopped: Callable[[], bool]) -> _Call | None:
         """:meth:`acquire`, but None (and no slot taken) when ``stopped()`` is true once a
