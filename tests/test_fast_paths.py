@@ -18,6 +18,7 @@ from fixture_records import _READERS, FIXTURES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import paperfuse
 from paperfuse import (
     DefaultOARanking,
     Identification,
@@ -214,3 +215,25 @@ def test_a_plugin_scheme_is_still_asked_about_a_plain_arxiv_id() -> None:
 def test_writable_text_is_what_the_surrogate_replacement_gives(text: str) -> None:
     assert _writable(text) == _SURROGATE_RE.sub("\ufffd", text)
     _writable(text).encode("utf-8")  # always encodes
+
+
+def test_a_plain_arxiv_id_reads_the_same_with_the_installed_plugins_schemes() -> None:
+    """The fast path also serves a resolver's schemes (the built-in ones and the
+    plugins', which say nothing of a plain arXiv id)."""
+    schemes = list(paperfuse.PluginHost().schemes.values())
+    assert len(schemes) > len(builtin_schemes())  # the plugins' schemes are there
+    general = [type(scheme)() for scheme in schemes]
+    for text in ("1701.00001", "1701.00001v2", "0704.0001", "1713.00001", "1701.00001v0"):
+        assert identify(text, schemes) == identify(text, general)
+
+
+def test_a_plugin_scheme_that_refuses_a_plain_arxiv_id_is_heard() -> None:
+    class Refuses(DoiScheme):
+        name = "refuses"
+
+        def parse(self, text: str) -> Iterator[Identifier]:
+            raise InvalidIdentifier("refuses: not one of ours")
+
+    found = identify("1701.00001", [*builtin_schemes(), Refuses()])
+    assert found.identifiers == identify("1701.00001").identifiers
+    assert found.reason == "refuses: not one of ours"  # the general reading heard it

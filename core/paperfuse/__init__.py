@@ -8,9 +8,8 @@ Thank you to arXiv for use of its open access interoperability.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ._errors import (
     BadResponse,
@@ -24,6 +23,7 @@ from ._errors import (
     SourceUnavailable,
 )
 from ._formats import JSONFormat, OutputFormat
+from ._lazy import lazy_exports
 from ._records import (
     SAME_WORK_RELATIONS,
     Author,
@@ -123,18 +123,6 @@ if TYPE_CHECKING:
     from .hookspecs import hookimpl
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _LAZY:
-        raise AttributeError(f"module 'paperfuse' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
-
-
 __all__ = [
     "DEFAULT_RANKING",
     "MAX_BODY_BYTES",
@@ -204,6 +192,7 @@ __all__ = [
     "encode_json",
     "hookimpl",
     "identify",
+    "lazy_exports",
     "load_config",
     "merge",
     "normalize_title",
@@ -293,3 +282,8 @@ def render(
         writer.add(work)
     writer.close()
     return buffer.getvalue()
+
+
+__getattr__, __dir__ = lazy_exports(
+    __name__, {name: f".{module}" for name, module in _LAZY.items()}, __all__
+)

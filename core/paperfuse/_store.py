@@ -49,6 +49,9 @@ CREATE TABLE IF NOT EXISTS entries (
 _FILE_NAME = "paperfuse.sqlite3"
 #: Seconds a store operation waits for another process's lock before giving up on the file.
 LOCK_WAIT = 10.0
+#: Bytes of write-ahead log past which its pages are copied into the file (SQLite's own
+#: default is 1,000 pages), by a thread of the store's rather than by the commit.
+CHECKPOINT_BYTES = 1000 * 4096
 
 T = TypeVar("T")
 
@@ -119,6 +122,7 @@ class Store:
         self._connection: sqlite3.Connection | None = None
         self._lock = threading.Lock()
         self.in_memory = False
+        self._checkpointer: threading.Thread | None = None
 
     @property
     def connection(self) -> sqlite3.Connection:
@@ -132,7 +136,12 @@ class Store:
 
     def _open(self) -> sqlite3.Connection:
         try:
-            return connect(self.path)
+            connection = connect(self.path)
+            # A commit that passes SQLite's checkpoint size would copy the log into the
+            # file (and sync it) before the answers it commits are handed on: the
+            # store's own thread does it instead (see _checkpoint_soon).
+            connection.execute("PRAGMA wal_autocheckpoint=0")
+            return connection
         except (sqlite3.Error, OSError) as e:
             if not _is_corrupt(e):
                 return self._in_memory(e)
@@ -171,13 +180,31 @@ class Store:
         """
         with self._lock:
             try:
-                return _attempt(self._ready(), operation, write)
+                result = _attempt(self._ready(), operation, write)
             except (sqlite3.Error, OSError) as e:
                 if self.in_memory:
                     raise
                 self._close_connection()
                 self._connection = self._in_memory(e)
                 return _attempt(self._connection, operation, write)
+            if write and not self.in_memory:
+                self._checkpoint_soon()
+            return result
+
+    def _checkpoint_soon(self) -> None:
+        """Copy the write-ahead log into the file from a thread, once it passes
+        :data:`CHECKPOINT_BYTES` (one such thread at a time; :meth:`close` waits for it)."""
+        if self._checkpointer is not None and self._checkpointer.is_alive():
+            return
+        try:
+            size = Path(f"{self.path}-wal").stat().st_size
+        except OSError:
+            return
+        if size > CHECKPOINT_BYTES:
+            self._checkpointer = threading.Thread(
+                target=_checkpoint, args=(self.path,), name="paperfuse-store-checkpoint"
+            )
+            self._checkpointer.start()
 
     def _close_connection(self) -> None:
         if self._connection is not None:
@@ -327,6 +354,8 @@ class Store:
         )
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.join()
         with self._lock:
             self._close_connection()
 
@@ -348,6 +377,23 @@ def _attempt(
         raise
     connection.execute("COMMIT")
     return result
+
+
+def _checkpoint(path: Path) -> None:
+    """Copy what the write-ahead log holds into the store's file, as far as readers allow.
+
+    Over a connection of its own, so that the store's work goes on meanwhile. A
+    checkpoint that cannot run now is left to the next one, or to the close of
+    the last connection, which SQLite makes copy the whole log.
+    """
+    try:
+        connection = sqlite3.connect(path, timeout=LOCK_WAIT, isolation_level=None)
+        try:
+            connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        finally:
+            connection.close()
+    except sqlite3.Error as e:
+        log.debug("store checkpoint of %s left for later: %s", path, e)
 
 
 def _write(connection: sqlite3.Connection, rows: list[tuple[str, str, bytes]]) -> int:

@@ -14,12 +14,15 @@ Thank you to arXiv for use of its open access interoperability.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import paperfuse
 
-from ._atom import Feed, FeedError, parse_feed
 from ._query import search_query
 from ._source import ArxivSource
+
+if TYPE_CHECKING:
+    from ._atom import Feed, FeedError, parse_feed
 
 __all__ = ["ArxivSource", "Feed", "FeedError", "parse_feed", "search_query"]
 
@@ -27,3 +30,9 @@ __all__ = ["ArxivSource", "Feed", "FeedError", "parse_feed", "search_query"]
 @paperfuse.hookimpl
 def paperfuse_register_sources() -> Iterable[type[paperfuse.Source]]:
     return [ArxivSource]
+
+
+# Its mapping loads when first used: every run loads this plugin.
+__getattr__, __dir__ = paperfuse.lazy_exports(
+    __name__, {"Feed": "._atom", "FeedError": "._atom", "parse_feed": "._atom"}
+)

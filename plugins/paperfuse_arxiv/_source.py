@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from paperfuse import (
     BadResponse,
@@ -24,8 +24,10 @@ from paperfuse import (
     redact,
 )
 
-from ._atom import Feed, parse_feed
 from ._query import search_query
+
+if TYPE_CHECKING:
+    from ._atom import Feed
 
 __all__ = ["ArxivSource"]
 
@@ -187,6 +189,8 @@ class ArxivSource(Source):
         return works
 
     async def _fetch(self, params: dict[str, str], *, post: bool) -> Feed:
+        from ._atom import parse_feed
+
         client = self.context.client
         kwargs: dict[str, Any] = {"data": params} if post else {"params": params}
         response = await client.request(

@@ -15,12 +15,15 @@ plugin, and uses only paperfuse's public API.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import paperfuse
 
-from ._jats import abstract_text
-from ._mapping import RETRACTING_UPDATES, work_to_record
 from ._source import CrossrefSource
+
+if TYPE_CHECKING:
+    from ._jats import abstract_text
+    from ._mapping import RETRACTING_UPDATES, work_to_record
 
 __all__ = ["RETRACTING_UPDATES", "CrossrefSource", "abstract_text", "work_to_record"]
 
@@ -28,3 +31,10 @@ __all__ = ["RETRACTING_UPDATES", "CrossrefSource", "abstract_text", "work_to_rec
 @paperfuse.hookimpl
 def paperfuse_register_sources() -> Iterable[type[paperfuse.Source]]:
     return [CrossrefSource]
+
+
+# Its mapping loads when first used: every run loads this plugin.
+__getattr__, __dir__ = paperfuse.lazy_exports(
+    __name__,
+    {"abstract_text": "._jats", "RETRACTING_UPDATES": "._mapping", "work_to_record": "._mapping"},
+)

@@ -25,8 +25,6 @@ from paperfuse import (
     Work,
 )
 
-from ._mapping import work_to_record
-
 __all__ = ["CrossrefSource"]
 
 log = logging.getLogger("paperfuse")
@@ -202,6 +200,8 @@ class CrossrefSource(Source):
 
     async def _batch(self, dois: list[str]) -> dict[str, Work]:
         """The works of several DOIs from one ``/works?filter=doi:...`` request, by DOI."""
+        from ._mapping import work_to_record
+
         params = self._params(filter=",".join(f"doi:{d}" for d in dois), rows=str(len(dois)))
         response = await self._get(f"{self.context.base_url}/works", params)
         items = self._items(response)
@@ -209,6 +209,8 @@ class CrossrefSource(Source):
         return {w.ids.doi: w for w in works if w is not None and w.ids.doi}
 
     async def _single(self, doi: str) -> Work | None:
+        from ._mapping import work_to_record
+
         url = f"{self.context.base_url}/works/{quote(doi, safe='/')}"
         response = await self._get(url, self._params())
         if response.status_code == 404:
@@ -223,6 +225,8 @@ class CrossrefSource(Source):
     # -- search ----------------------------------------------------------------------------
 
     async def search(self, query: Query) -> Sequence[Work]:
+        from ._mapping import work_to_record
+
         text = query.search_text(MAX_QUERY_LENGTH)
         if not text:
             return ()

@@ -14,11 +14,14 @@ plugin, and uses only paperfuse's public API.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import paperfuse
 
-from ._mapping import attributes_to_work, clean_text, doi_record_to_work, relation_type
 from ._source import DataCiteSource
+
+if TYPE_CHECKING:
+    from ._mapping import attributes_to_work, clean_text, doi_record_to_work, relation_type
 
 __all__ = [
     "DataCiteSource",
@@ -32,3 +35,15 @@ __all__ = [
 @paperfuse.hookimpl
 def paperfuse_register_sources() -> Iterable[type[paperfuse.Source]]:
     return [DataCiteSource]
+
+
+# Its mapping loads when first used: every run loads this plugin.
+__getattr__, __dir__ = paperfuse.lazy_exports(
+    __name__,
+    {
+        "attributes_to_work": "._mapping",
+        "clean_text": "._mapping",
+        "doi_record_to_work": "._mapping",
+        "relation_type": "._mapping",
+    },
+)

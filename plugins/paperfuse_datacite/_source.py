@@ -19,8 +19,6 @@ from paperfuse import (
     redact,
 )
 
-from ._mapping import doi_record_to_work
-
 __all__ = ["DataCiteSource"]
 
 #: A DOI record with its base64 XML is tens of kB; a few MB is already absurd.
@@ -61,6 +59,8 @@ class DataCiteSource(Source):
         return results
 
     async def _lookup(self, doi: str) -> Work | None:
+        from ._mapping import doi_record_to_work
+
         agency = await self.context.registration_agency(doi)
         if agency is not None and agency != _AGENCY:
             return None  # another agency's DOI: DataCite does not hold it

@@ -16,11 +16,14 @@ plugin, and uses only paperfuse's public API.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import paperfuse
 
 from ._source import PubMedSource
-from ._xml import is_rate_limit_body, parse_articles
+
+if TYPE_CHECKING:
+    from ._xml import is_rate_limit_body, parse_articles
 
 __all__ = ["PubMedSource", "is_rate_limit_body", "parse_articles"]
 
@@ -28,3 +31,9 @@ __all__ = ["PubMedSource", "is_rate_limit_body", "parse_articles"]
 @paperfuse.hookimpl
 def paperfuse_register_sources() -> Iterable[type[paperfuse.Source]]:
     return [PubMedSource]
+
+
+# Its mapping loads when first used: every run loads this plugin.
+__getattr__, __dir__ = paperfuse.lazy_exports(
+    __name__, {"is_rate_limit_body": "._xml", "parse_articles": "._xml"}
+)

@@ -13,8 +13,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import stamina
-
 from paperfuse import (
     BadResponse,
     Config,
@@ -29,8 +27,6 @@ from paperfuse import (
     SourceUnavailable,
     Work,
 )
-
-from ._xml import is_rate_limit_body, parse_articles
 
 __all__ = ["PubMedSource"]
 
@@ -103,6 +99,8 @@ class PubMedSource(Source):
 
     async def _ask(self, path: str, params: dict[str, str], *, post: bool = False) -> Any:
         """A 200 answer of E-utilities; the rate-limit body retried after a pause."""
+        import stamina  # the retry machinery, loaded when PubMed is first asked
+
         url = f"{self.context.base_url}{path}"
         try:
             async for attempt in stamina.retry_context(
@@ -121,6 +119,8 @@ class PubMedSource(Source):
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _once(self, url: str, params: dict[str, str], *, post: bool) -> Any:
+        from ._xml import is_rate_limit_body
+
         client = self.context.client
         kwargs: dict[str, Any] = {"data": params} if post else {"params": params}
         response = await client.request(
@@ -162,6 +162,8 @@ class PubMedSource(Source):
         return {w.ids.pmid: w for w in works if w.ids.pmid}
 
     def _articles(self, response: Any) -> list[Work]:
+        from ._xml import parse_articles
+
         try:
             return parse_articles(response.content)
         except SourceError as e:

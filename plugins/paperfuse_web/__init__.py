@@ -17,13 +17,16 @@ plugin, and uses only paperfuse's public API.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import paperfuse
 
-from ._guard import refusal
-from ._page import read_page
-from ._record import to_work
 from ._source import WebSource
+
+if TYPE_CHECKING:
+    from ._guard import refusal
+    from ._page import read_page
+    from ._record import to_work
 
 __all__ = ["WebSource", "read_page", "refusal", "to_work"]
 
@@ -31,3 +34,9 @@ __all__ = ["WebSource", "read_page", "refusal", "to_work"]
 @paperfuse.hookimpl
 def paperfuse_register_sources() -> Iterable[type[paperfuse.Source]]:
     return [WebSource]
+
+
+# The page reader and the address guard load on first use: every run loads this plugin.
+__getattr__, __dir__ = paperfuse.lazy_exports(
+    __name__, {"read_page": "._page", "refusal": "._guard", "to_work": "._record"}
+)

@@ -5,11 +5,8 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 from collections.abc import Mapping, Sequence
-from http.cookiejar import CookieJar, DefaultCookiePolicy
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
-from urllib.robotparser import RobotFileParser
-
-import httpx
 
 import paperfuse
 from paperfuse import (
@@ -25,14 +22,17 @@ from paperfuse import (
     identify,
 )
 
-from ._guard import AddressRefused, GuardedBackend, GuardedTransport, odd_ipv4_form, refusal
-from ._page import read_page
-from ._record import to_work
+if TYPE_CHECKING:  # the HTTP stack, the guard and the page reader load on first use
+    from urllib.robotparser import RobotFileParser
 
-__all__ = ["HTML_TYPES", "WebSource"]
+    import httpx
+
+__all__ = ["HTML_ONLY", "HTML_TYPES", "WebSource"]
 
 #: The content types read as pages; anything else is refused before its body is read.
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+#: The request extension that tells the transport to refuse anything but HTML.
+HTML_ONLY = "paperfuse_web.html_only"
 #: Default options (``[sources.web.options]``).
 DEFAULT_HOST_INTERVAL = 1.0
 #: Longest ``host_interval`` taken (a larger or mistyped one gives the default).
@@ -46,25 +46,6 @@ _ALLOW_HINT = (
     "; paperfuse fetches no page on this machine or a private network"
     " (set allow_private_addresses = true under [sources.web.options] to allow it)"
 )
-#: The request extension that tells the transport to refuse anything but HTML.
-_HTML_ONLY = "paperfuse_web.html_only"
-
-
-class NotHTML(Exception):
-    """The answer is not an HTML page (its Content-Type), found before its body is read."""
-
-
-class _HTMLOnlyTransport(GuardedTransport):
-    """The guarded transport that also refuses non-HTML answers of page requests unread."""
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        response = await super().handle_async_request(request)
-        if request.extensions.get(_HTML_ONLY) and response.status_code == 200:
-            kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
-            if kind not in HTML_TYPES:
-                await response.aclose()
-                raise NotHTML(kind or "no Content-Type")
-        return response
 
 
 def _without_userinfo(url: str) -> str:
@@ -73,11 +54,6 @@ def _without_userinfo(url: str) -> str:
     if "@" not in parts.netloc:
         return url
     return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
-
-
-def _no_cookies() -> CookieJar:
-    """A cookie jar that keeps nothing: no page's cookie is ever sent back."""
-    return CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
 
 
 class WebSource(Source):
@@ -125,21 +101,13 @@ class WebSource(Source):
         """paperfuse's polite client (the source's pacer, retries, caps) over a guarded
         connection: made on first use, inside the resolver's event loop."""
         if self._fetcher is None:
+            from ._client import guarded_client
+
             polite = self.context.client
-            gateway_host = httpx.URL(self.gateway).host if self.gateway else None
-            backend = GuardedBackend(
-                allow_private=self.allow_private, allowed=[gateway_host] if gateway_host else []
-            )
-            transport = _HTMLOnlyTransport(
-                backend, host_interval=0.0 if self.gateway else self.host_interval
-            )
-            agent = f"paperfuse/{paperfuse.__version__} (Python scholarly metadata resolver)"
-            self._http = httpx.AsyncClient(
-                transport=transport,
-                headers={"User-Agent": agent},
-                cookies=_no_cookies(),
-                follow_redirects=False,
-                trust_env=False,
+            self._http = guarded_client(
+                gateway=self.gateway,
+                allow_private=self.allow_private,
+                host_interval=0.0 if self.gateway else self.host_interval,
             )
             self._fetcher = paperfuse.SourceClient(
                 name=self.name,
@@ -179,6 +147,11 @@ class WebSource(Source):
         if parts.username is not None or parts.password is not None:
             raise self._error("refused: a URL with a user name or password is not fetched", url)
         self._check_literal_host(parts.hostname or "", url)
+        import httpx
+
+        from ._client import NotHTML
+        from ._guard import AddressRefused
+
         try:
             target = httpx.URL(url)
         except httpx.InvalidURL as e:
@@ -204,6 +177,8 @@ class WebSource(Source):
     def _check_literal_host(self, host: str, url: str) -> None:
         """Refuse at once a host written as a non-public IP address (no look-up needed);
         names are checked where the connection is made, after they resolve."""
+        from ._guard import odd_ipv4_form, refusal
+
         if odd_ipv4_form(host):
             raise self._error(f"refused: {host} is an IPv4 address written in an unusual form", url)
         if self.allow_private:
@@ -221,7 +196,7 @@ class WebSource(Source):
         return await self.fetcher.get(
             url,
             headers={"Accept": accept},
-            extensions={_HTML_ONLY: html},
+            extensions={HTML_ONLY: html},
             max_body=max_body,
         )
 
@@ -231,6 +206,9 @@ class WebSource(Source):
         if not body.strip():
             raise self.fetcher.bad_response(response, "an empty page")
         charset = response.charset_encoding
+        from ._page import read_page
+        from ._record import to_work
+
         try:
             page = read_page(body, url, charset)
         except ValueError as e:
@@ -271,6 +249,8 @@ class WebSource(Source):
 
     async def _read_robots(self, origin: str) -> RobotFileParser | str:
         """The rules of ``origin``'s robots.txt, or why nothing may be fetched there."""
+        from urllib.robotparser import RobotFileParser
+
         rules = RobotFileParser()
         try:
             response = await self._get(

@@ -81,6 +81,15 @@ def _plain_arxiv(text: str) -> Identification | None:
     return Identification(text=text, kind="identifier", identifiers=(identifier,))
 
 
+def _unclaimed_by_others(text: str, schemes: Sequence[IdentifierScheme]) -> bool:
+    """Whether ``schemes`` are the built-in ones and others (a plugin's) that say
+    nothing at all of ``text``: then the built-in schemes' reading is the reading."""
+    others = [scheme for scheme in schemes if scheme not in _BUILTIN_SCHEMES]
+    if len(schemes) - len(others) != len(_BUILTIN_SCHEMES):
+        return False
+    return not others or _read(text, others) == _Reading((), (), ())
+
+
 def _split_plain(rest: str) -> tuple[str, str | None]:
     number, _, version = rest.partition("v")
     return number, version or None
@@ -285,9 +294,9 @@ def identify(text: str, schemes: Sequence[IdentifierScheme] | None = None) -> Id
     that were not UTF-8) is invalid, and its :attr:`Identification.text` has
     U+FFFD in their place, so that every result can be written out.
     """
-    if schemes is None or tuple(schemes) == _BUILTIN_SCHEMES:
-        fast = _plain_arxiv(text) if type(text) is str else None
-        if fast is not None:
+    if type(text) is str:
+        fast = _plain_arxiv(text)
+        if fast is not None and (schemes is None or _unclaimed_by_others(text, schemes)):
             return fast
     if not isinstance(text, str):
         return Identification(
