@@ -10,6 +10,7 @@ tests/fixtures (and variations of them), never by timing.
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 
 import msgspec
@@ -33,7 +34,13 @@ from paperfuse import (
 )
 from paperfuse._formats import _SURROGATE_RE, _writable
 from paperfuse._identifiers import ArxivScheme, DoiScheme, builtin_schemes
-from paperfuse._identifiers.base import FinderScheme
+from paperfuse._identifiers.base import (
+    _CLOSERS,
+    _QUOTES,
+    SENTENCE_END,
+    FinderScheme,
+    strip_unbalanced_end,
+)
 from paperfuse._merge import _fill, _merge_ranked
 from paperfuse._oa import pool_locations
 
@@ -237,3 +244,68 @@ def test_a_plugin_scheme_that_refuses_a_plain_arxiv_id_is_heard() -> None:
     found = identify("1701.00001", [*builtin_schemes(), Refuses()])
     assert found.identifiers == identify("1701.00001").identifiers
     assert found.reason == "refuses: not one of ours"  # the general reading heard it
+
+
+def _recorded_dois() -> list[str]:
+    """Every DOI of the recorded records, as written and in upper case."""
+    dois = sorted({work.ids.doi for _, work in PARTIALS if work.ids.doi})
+    return dois + [doi.upper() for doi in dois]
+
+
+_doi_like = st.from_regex(
+    r"\A10\.[0-9]{3,10}(\.[0-9]{1,3})?/[-._;()/:A-Za-z0-9<>\[\]{}'\"%#?&=+ ]{0,24}\Z"
+)
+
+
+def test_identifying_a_recorded_doi_gives_what_the_general_reading_gives() -> None:
+    dois = _recorded_dois()
+    assert len(dois) > 200
+    for doi in dois:
+        assert identify(doi) == _general_identify(doi), doi
+
+
+@settings(max_examples=1000)
+@given(st.one_of(_doi_like, st.sampled_from(["10.48550/arXiv.1701.00001", "10.1234/a."])))
+def test_identifying_a_doi_like_text_gives_what_the_general_reading_gives(text: str) -> None:
+    assert identify(text) == _general_identify(text)
+    assert identify(text, builtin_schemes()) == _general_identify(text)
+
+
+@settings(max_examples=1000)
+@given(st.one_of(_doi_like, st.sampled_from(_recorded_dois())))
+def test_normalising_a_doi_gives_what_the_general_path_gives(value: str) -> None:
+    scheme = DoiScheme()
+
+    def outcome(normalize: Callable[[str], str]) -> str:
+        try:
+            return normalize(value)
+        except InvalidIdentifier as e:
+            return f"invalid: {e}"
+
+    assert outcome(scheme.normalize) == outcome(lambda v: FinderScheme.normalize(scheme, v))
+
+
+@settings(max_examples=1000)
+@given(
+    st.text(
+        alphabet=st.sampled_from(list("()[]{}<>.,;'\"\u201c\u201d\u2018\u2019aZ9/-")), max_size=12
+    )
+)
+def test_stripping_an_unbalanced_end_is_unchanged_by_its_early_return(text: str) -> None:
+    assert strip_unbalanced_end(text) == _strip_unbalanced_end_general(text)
+
+
+def _strip_unbalanced_end_general(text: str) -> str:
+    """strip_unbalanced_end as it was written before its early return (a verbatim copy)."""
+    counts = Counter(text)
+    end = len(text)
+    while end:
+        last = text[end - 1]
+        unbalanced = (last in _CLOSERS and counts[last] > counts[_CLOSERS[last]]) or (
+            last in _QUOTES and counts[last] % 2 == 1
+        )
+        if last not in SENTENCE_END and not unbalanced:
+            break
+        counts[last] -= 1
+        end -= 1
+    return text[:end]

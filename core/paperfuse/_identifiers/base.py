@@ -102,6 +102,8 @@ def strip_unbalanced_end(text: str) -> str:
     belongs to the sentence; a closer that has its opener inside the DOI (as in
     ``10.1002/(SICI)...(199806)``) belongs to the DOI and stays.
     """
+    if not text or text[-1].isalnum():
+        return text  # the usual case: nothing at the end to weigh (no count of closers)
     counts = Counter(text)
     end = len(text)
     while end:

@@ -10,7 +10,7 @@ from .._records import Identifier
 from .base import FinderScheme, explicit_rest, has_whitespace, shown, strip_unbalanced_end
 from .web import PDF_SUFFIX_RE, host_is, web_address
 
-__all__ = ["DoiScheme", "find_doi"]
+__all__ = ["DoiScheme", "find_doi", "is_bare_doi"]
 
 _DOI_EXPLICIT_RE = re.compile(r"(?:doi\s*:|info:doi/)\s*", re.IGNORECASE)
 _DOI_SOFT_RE = re.compile(r"doi\s+(?=10\.)", re.IGNORECASE)
@@ -82,6 +82,12 @@ def _doi_in_page_url(parts: SplitResult) -> str | None:
     return None
 
 
+def is_bare_doi(text: str) -> bool:
+    """Whether ``text`` is written as a bare DOI (``10.`` ... ``/`` ..., one token, nothing
+    percent-encoded), which :func:`find_doi` reads as :func:`_checked_doi` alone does."""
+    return text.startswith("10.") and "/" in text and "%" not in text and not has_whitespace(text)
+
+
 def find_doi(text: str) -> Identifier | None:
     """The DOI that ``text`` as a whole stands for, if any.
 
@@ -133,6 +139,13 @@ class DoiScheme(FinderScheme):
     description = "DOIs (10.1038/nature12373, doi:..., doi.org and publisher URLs)"
     noun = "a DOI"
     _find = staticmethod(find_doi)
+
+    def normalize(self, value: str) -> str:
+        """The normalised DOI of ``value``; a bare DOI (what sources give nearly always)
+        is checked without a search of every written form, with the same answer."""
+        if is_bare_doi(value):
+            return _checked_doi(value)
+        return super().normalize(value)
 
     def url(self, identifier: Identifier) -> str | None:
         return "https://doi.org/" + quote(identifier.value, safe=_DOI_URL_SAFE)

@@ -15,8 +15,8 @@ from typing import NamedTuple
 from .._errors import InvalidIdentifier
 from .._records import Identification, Identifier
 from .arxiv import ArxivScheme, _new_arxiv_id
-from .base import IdentifierScheme, has_whitespace, shown, unwrap
-from .doi import DoiScheme
+from .base import IdentifierScheme, has_whitespace, shown, strip_unbalanced_end, unwrap
+from .doi import DoiScheme, _checked_doi, is_bare_doi
 from .pmcid import PmcidScheme
 from .pmid import PmidScheme
 from .query import as_query
@@ -79,6 +79,32 @@ def _plain_arxiv(text: str) -> Identification | None:
         return None  # the general reading says why
     identifier = Identifier(scheme="arxiv", value=value, version=version)
     return Identification(text=text, kind="identifier", identifiers=(identifier,))
+
+
+#: The prefix of arXiv's DOIs, which the arXiv scheme reads too.
+_ARXIV_DOI_PREFIX = "10.48550/"
+
+
+def _plain_doi(text: str) -> Identification | None:
+    """What :func:`identify` says of a bare DOI in printable ASCII under the built-in
+    schemes, without asking each scheme; None for anything else.
+
+    Only the DOI scheme reads such a text (not as a URL: no ``://``; not
+    arXiv's DOIs, which the arXiv scheme reads too), so the general reading
+    gives this one identifier and no reason (tests/test_fast_paths.py compares
+    the two).
+    """
+    if not (is_bare_doi(text) and text.isascii() and text.isprintable()):
+        return None
+    if "://" in text or text.startswith(_ARXIV_DOI_PREFIX) or text != strip_unbalanced_end(text):
+        return None
+    try:
+        value = _checked_doi(text)
+    except InvalidIdentifier:
+        return None  # the general reading says why
+    return Identification(
+        text=text, kind="identifier", identifiers=(Identifier(scheme="doi", value=value),)
+    )
 
 
 def _unclaimed_by_others(text: str, schemes: Sequence[IdentifierScheme]) -> bool:
@@ -295,7 +321,7 @@ def identify(text: str, schemes: Sequence[IdentifierScheme] | None = None) -> Id
     U+FFFD in their place, so that every result can be written out.
     """
     if type(text) is str:
-        fast = _plain_arxiv(text)
+        fast = _plain_arxiv(text) or _plain_doi(text)
         if fast is not None and (schemes is None or _unclaimed_by_others(text, schemes)):
             return fast
     if not isinstance(text, str):
