@@ -26,10 +26,11 @@ from click.testing import CliRunner
 import paperfuse
 import paperfuse_openalex
 from openalex_replay import PLOS, load, replay
-from paperfuse import Config, SnapshotIndex, snapshot_files
+from paperfuse import Config, snapshot_files
 from paperfuse.cli import main
 from paperfuse.testing import FakeUpstream, ResolverFactory, report
 from paperfuse_openalex import OpenAlexSnapshotSource, to_work
+from paperfuse_openalex._snapshot import OpenAlexSnapshotIndex
 
 FIXTURES = Path(__file__).parent / "fixtures" / "openalex"
 OLD_2025 = "commonmeta_2025_work_10.1371_journal.pone.0000030.json"
@@ -72,7 +73,7 @@ def write_snapshot(root: Path, works: list[dict[str, Any]] | None = None) -> Pat
     return folder
 
 
-def openalex_index(cache: Path) -> SnapshotIndex:
+def openalex_index(cache: Path) -> OpenAlexSnapshotIndex:
     return OpenAlexSnapshotSource.snapshot_index(Config(cache_dir=str(cache)))
 
 
@@ -159,27 +160,31 @@ def test_a_work_answers_as_the_api_source_answers_it(
 def test_an_interrupted_index_resumes_at_the_file_it_was_on(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Stopped while writing the third file's identifiers: nothing done is done again."""
+    import paperfuse_openalex._snapshot as module
+
     files = snapshot_files([write_snapshot(tmp_path)])
     index = openalex_index(tmp_path / "cache")
-    real = SnapshotIndex._insert_sql
+    real = module._aliases
+    third = json.loads(gzip.decompress(files[2].read_bytes()).splitlines()[0])["id"]
 
-    def interrupted(self: SnapshotIndex, lines: str) -> str:
-        if str(files[2]) in lines:  # as if Ctrl-C came while DuckDB read the third file
+    def interrupted(line: bytes) -> list[bytes]:
+        if third.encode() in line:  # as if Ctrl-C came while on the third file
             raise KeyboardInterrupt
-        return real(self, lines)
+        return real(line)
 
-    monkeypatch.setattr(SnapshotIndex, "_insert_sql", interrupted)
+    monkeypatch.setattr(module, "_aliases", interrupted)
     with pytest.raises(KeyboardInterrupt):
         index.index(files)
-    monkeypatch.setattr(SnapshotIndex, "_insert_sql", real)
-    indexed = [Path(f.path) for f in index.files()]
-    assert files[2] not in indexed
-    assert files[2] in index.stale(files)
-    again = [Path(f.path) for f in index.index(files)]
-    assert files[2] in again
-    assert not set(again) & set(indexed)  # the files done are not read again
+    monkeypatch.setattr(module, "_aliases", real)
+    assert [Path(f.path) for f in index.files()] == files  # the works: all indexed
+    written = {f: index.alias_file(f).stat().st_mtime_ns for f in files[:2]}
+    assert not index.alias_file(files[2]).exists()  # no half-written file is taken as done
+    assert index.stale(files) == files  # no identifiers are indexed yet
+    assert index.index(files) == []  # the works are not read again
+    assert {f: index.alias_file(f).stat().st_mtime_ns for f in files[:2]} == written
     assert index.stale(files) == []
-    assert len(index.lookup(["doi:10.7717/peerj.4375", "pmid:17183658"])) == 2
+    assert len(index.lookup(["doi:10.7717/peerj.4375", "pmid:17183658", "W97658052"])) == 3
     index.close()
 
 

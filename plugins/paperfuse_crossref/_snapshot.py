@@ -29,7 +29,7 @@ import logging
 import os
 import re
 import zlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -144,15 +144,17 @@ def looks_like_crossref_works(first_line: bytes) -> bool:
     return isinstance(work.DOI, str) and isinstance(work.indexed, dict)
 
 
-class CrossrefSnapshotIndex(SnapshotIndex):
+class CrossrefSnapshotIndex:
     """Crossref works by DOI, from the public data file's files (converted to lines first).
 
-    The methods take and give the data file's own paths: :meth:`files` names
-    the files as given, not their converted lines.
+    The same methods as :class:`paperfuse.SnapshotIndex`, on the data file's own
+    paths: :meth:`files` names the files as given, not their converted lines.
+    The lines are indexed by a :class:`paperfuse.SnapshotIndex` (``lines_index``).
     """
 
     def __init__(self, database: Path, columns: Mapping[str, str]) -> None:
-        super().__init__(database, key="doi", columns=columns, updated="indexed")
+        self.lines_index = SnapshotIndex(database, key="doi", columns=columns, updated="indexed")
+        self.database = database
         self.lines_folder = database.with_name(database.stem + "-lines")
 
     def lines_file(self, path: Path) -> Path:
@@ -176,8 +178,8 @@ class CrossrefSnapshotIndex(SnapshotIndex):
                     skipped += 1
                 else:
                     out.write(line + b"\n")
-        os.replace(partial, target)
         (target.parent / (target.name + ".source")).write_text(str(path), encoding="utf-8")
+        os.replace(partial, target)
         if skipped:
             log.warning(
                 "%s works of the snapshot %s could not be read and were skipped", skipped, path
@@ -185,9 +187,9 @@ class CrossrefSnapshotIndex(SnapshotIndex):
         return target
 
     def stale(self, files: Sequence[Path]) -> list[Path]:
+        """Which of ``files`` are not indexed as they are now (new, changed, or cut short)."""
         written = {p: self.lines_file(p) for p in files}
-        ready = [w for w in written.values() if w.exists()]
-        behind = set(super().stale(ready))
+        behind = set(self.lines_index.stale([w for w in written.values() if w.exists()]))
         return [p for p, w in written.items() if not w.exists() or w in behind]
 
     def index(
@@ -197,30 +199,42 @@ class CrossrefSnapshotIndex(SnapshotIndex):
         progress: Callable[[Path, int], None] | None = None,
         forget_others: bool = True,
     ) -> list[SnapshotFile]:
+        """Convert and index each of ``files`` not indexed as it is now; the files indexed."""
         for path in files:
             if not path.is_file():
                 raise FileNotFoundError(f"snapshot file not found: {path}")
-        originals: dict[Path, Path] = {}
+        written: dict[Path, Path] = {}
         done: list[SnapshotFile] = []
         for start in range(0, len(files), _CHUNK):
             chunk = {self._convert(p): p for p in files[start : start + _CHUNK]}
-            originals.update(chunk)
+            written.update(chunk)
 
             def advance(path: Path, records: int, chunk: dict[Path, Path] = chunk) -> None:
                 if progress is not None:
                     progress(chunk[path], records)
 
-            done += super().index(list(chunk), progress=advance, forget_others=False)
+            done += self.lines_index.index(list(chunk), progress=advance, forget_others=False)
         if forget_others:
-            super().index(list(originals), forget_others=True)  # forgets files not named
+            self.lines_index.index(list(written), forget_others=True)  # forgets files not named
             for old in self.lines_folder.glob("*.jsonl.gz"):
-                if old not in originals:
+                if old not in written:
                     old.unlink(missing_ok=True)
                     (old.parent / (old.name + ".source")).unlink(missing_ok=True)
         return [self._as_given(f) for f in done]
 
+    def lookup(self, keys: Iterable[str]) -> dict[str, str]:
+        """The stored line (``{"doi", "indexed", "work"}``) of each DOI of ``keys`` held."""
+        return self.lines_index.lookup(keys)
+
     def files(self) -> list[SnapshotFile]:
-        return sorted((self._as_given(f) for f in super().files()), key=lambda f: f.path)
+        """The data file's files indexed, by path."""
+        return sorted((self._as_given(f) for f in self.lines_index.files()), key=lambda f: f.path)
+
+    def counts(self, column: str) -> dict[str, int]:
+        return self.lines_index.counts(column)
+
+    def close(self) -> None:
+        self.lines_index.close()
 
     @staticmethod
     def _as_given(entry: SnapshotFile) -> SnapshotFile:

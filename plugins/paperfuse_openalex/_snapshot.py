@@ -164,17 +164,20 @@ def looks_like_openalex_works(first_line: bytes) -> bool:
     return isinstance(work.id, str) and work.id.startswith(_OPENALEX + "W")
 
 
-class OpenAlexSnapshotIndex(SnapshotIndex):
+class OpenAlexSnapshotIndex:
     """The works of an OpenAlex snapshot by OpenAlex id, and their other ids beside.
 
+    The same methods as :class:`paperfuse.SnapshotIndex`, over two of them:
+    ``works`` (by OpenAlex id) and ``aliases`` (the other identifiers).
     :meth:`lookup` takes keys ``scheme:value`` (``doi:10.1/x``, ``pmid:123``,
-    ``pmcid:PMC123``, ``mag:123``) or OpenAlex ids (``W123`` or the URL)
-    and answers each with its work object's JSON text, the newest
+    ``pmcid:PMC123``, ``mag:123``) or OpenAlex ids (``W123`` or the URL) and
+    answers each with its work object's JSON text, the newest
     ``updated_date`` winning.
     """
 
     def __init__(self, database: Path, columns: Mapping[str, str]) -> None:
-        super().__init__(database, key="id", columns=columns, updated="updated_date")
+        self.database = database
+        self.works = SnapshotIndex(database, key="id", columns=columns, updated="updated_date")
         self.aliases = SnapshotIndex(
             database.with_name(database.stem + "-ids.duckdb"),
             key="key",
@@ -204,11 +207,11 @@ class OpenAlexSnapshotIndex(SnapshotIndex):
         return target
 
     def stale(self, files: Sequence[Path]) -> list[Path]:
-        main = set(super().stale(files))
-        written = [(p, self.alias_file(p)) for p in files if p not in main]
-        missing = {p for p, a in written if not a.exists()}
-        behind = set(self.aliases.stale([a for p, a in written if p not in missing]))
-        return [p for p in files if p in main or p in missing or self.alias_file(p) in behind]
+        """Which of ``files`` are not indexed as they are now, works or identifiers."""
+        works = set(self.works.stale(files))
+        written = {p: self.alias_file(p) for p in files}
+        behind = set(self.aliases.stale([a for a in written.values() if a.exists()]))
+        return [p for p, a in written.items() if p in works or not a.exists() or a in behind]
 
     def index(
         self,
@@ -217,7 +220,8 @@ class OpenAlexSnapshotIndex(SnapshotIndex):
         progress: Callable[[Path, int], None] | None = None,
         forget_others: bool = True,
     ) -> list[SnapshotFile]:
-        done = super().index(files, progress=progress, forget_others=forget_others)
+        """Index the works of ``files`` not indexed as they are now, then their identifiers."""
+        done = self.works.index(files, progress=progress, forget_others=forget_others)
         written = [self._write_aliases(p) for p in files]
         self.aliases.index(written, forget_others=forget_others)
         if forget_others:
@@ -228,29 +232,37 @@ class OpenAlexSnapshotIndex(SnapshotIndex):
         return done
 
     def lookup(self, keys: Iterable[str]) -> dict[str, str]:
-        asked = list(keys)
+        """The work object (JSON text) of each of ``keys`` held, by any of its identifiers."""
         by_work: dict[str, list[str]] = {}
         by_alias: dict[str, list[str]] = {}
-        for key in asked:
+        for key in keys:
             scheme, _, value = key.partition(":")
             if scheme in _PREFIXES and value:
                 by_alias.setdefault(alias_key(scheme, value), []).append(key)
             else:
-                by_work.setdefault(work_key(value if scheme == "openalex" else key), []).append(key)
+                work = work_key(value if scheme == "openalex" else key)
+                by_work.setdefault(work.lower(), []).append(key)
         for alias, line in self.aliases.lookup(list(by_alias)).items():
             try:
                 work_id = msgspec.json.decode(line)["id"]
             except (msgspec.DecodeError, KeyError, TypeError):
                 continue
-            by_work.setdefault(work_key(work_id), []).extend(by_alias[alias])
+            by_work.setdefault(work_key(work_id).lower(), []).extend(by_alias[alias])
         found: dict[str, str] = {}
-        for work_id, raw in super().lookup(list(by_work)).items():
+        for work_id, raw in self.works.lookup(list(by_work)).items():
             for given in by_work[work_id]:
                 found[given] = raw
         return found
 
+    def files(self) -> list[SnapshotFile]:
+        """The partition files indexed, by path."""
+        return self.works.files()
+
+    def counts(self, column: str) -> dict[str, int]:
+        return self.works.counts(column)
+
     def close(self) -> None:
-        super().close()
+        self.works.close()
         self.aliases.close()
 
 
