@@ -290,3 +290,21 @@ def test_the_cli_tells_the_flavour_and_a_library_resolves_from_dumps_alone(
     assert answered[:2] == [{"crossref-snapshot"}] * 2
     assert answered[2] == {"openalex-snapshot"}  # a DOI only OpenAlex's snapshot holds
     assert records[1]["volume"] == "500"
+
+
+def test_without_a_path_the_source_says_how_or_answers_from_the_index_made_before(
+    tmp_path: Path, paperfuse_resolver: ResolverFactory
+) -> None:
+    doi = "10.1038/nature12373"
+    off = {"crossref": {"enabled": False}}
+    with paperfuse_resolver(paperfuse_crossref, settings=off, cache_dir=tmp_path / "c") as r:
+        skipped = report(r.resolve(doi), "crossref-snapshot")
+    assert skipped.status == "skipped"
+    assert "[sources.crossref-snapshot.options]" in (skipped.error or "")
+    index = crossref_index(tmp_path / "c")
+    index.index(write_data_file(tmp_path / "data", recorded_works()))
+    index.close()
+    with paperfuse_resolver(paperfuse_crossref, settings=off, cache_dir=tmp_path / "c") as r:
+        work = r.resolve(doi)
+    assert work.status == "resolved"
+    assert (work.venue, work.volume, work.pages) == ("Nature", "500", "54-58")

@@ -30,7 +30,7 @@ from paperfuse import Config, snapshot_files
 from paperfuse.cli import main
 from paperfuse.testing import FakeUpstream, ResolverFactory, report
 from paperfuse_openalex import OpenAlexSnapshotSource, to_work
-from paperfuse_openalex._snapshot import OpenAlexSnapshotIndex
+from paperfuse_openalex._snapshot import OpenAlexSnapshotIndex, alias_key
 
 FIXTURES = Path(__file__).parent / "fixtures" / "openalex"
 OLD_2025 = "commonmeta_2025_work_10.1371_journal.pone.0000030.json"
@@ -274,3 +274,59 @@ def test_the_cli_tells_the_flavour_indexes_it_and_resolves_with_no_api(tmp_path:
         assert {s["name"] for s in record["sources"] if s["status"] == "ok"} == {
             "openalex-snapshot"
         }
+
+
+def test_without_a_path_the_source_says_how_or_answers_from_the_index_made_before(
+    tmp_path: Path, paperfuse_resolver: ResolverFactory
+) -> None:
+    doi = "10.7717/peerj.4375"
+    off = {"openalex": {"enabled": False}}
+    with paperfuse_resolver(paperfuse_openalex, settings=off, cache_dir=tmp_path / "c") as r:
+        skipped = report(r.resolve(doi), "openalex-snapshot")
+    assert skipped.status == "skipped"
+    assert "[sources.openalex-snapshot.options]" in (skipped.error or "")
+    index = openalex_index(tmp_path / "c")
+    index.index(snapshot_files([write_snapshot(tmp_path / "dump")]))
+    index.close()
+    with paperfuse_resolver(paperfuse_openalex, settings=off, cache_dir=tmp_path / "c") as r:
+        work = r.resolve(doi)
+    assert work.status == "resolved"
+    assert report(work, "openalex-snapshot").status == "ok"
+
+
+def test_a_stored_work_that_cannot_be_read_is_an_error_for_its_identifier_alone(
+    tmp_path: Path, paperfuse_resolver: ResolverFactory
+) -> None:
+    """A synthetic line nested deeper than a JSON reader goes (built here), and a recorded work."""
+    deep = b'{"id": "https://openalex.org/W1000000001", "x": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+    path = tmp_path / "works" / "updated_date=2022-05-27" / "part_000.gz"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(gzip.compress(deep + b"\n" + json.dumps(load(OLD_2022)).encode() + b"\n"))
+    settings = {
+        "openalex": {"enabled": False},
+        "openalex-snapshot": {"options": {"path": str(tmp_path / "works")}},
+    }
+    with paperfuse_resolver(paperfuse_openalex, settings=settings, cache_dir=tmp_path / "c") as r:
+        bad, good = r.resolve_many(["openalex:W1000000001", "W2741809807"])
+    assert report(bad, "openalex-snapshot").status == "error"
+    assert "cannot be read" in (report(bad, "openalex-snapshot").error or "")
+    assert good.status == "resolved"
+
+
+@pytest.mark.parametrize(
+    ("scheme", "value", "key"),
+    [
+        ("doi", "https://doi.org/10.7717/PeerJ.4375", "doi:10.7717/peerj.4375"),
+        ("doi", "10.7717/peerj.4375", "doi:10.7717/peerj.4375"),
+        ("pmid", "https://pubmed.ncbi.nlm.nih.gov/29456894", "pmid:29456894"),
+        ("pmid", "29456894", "pmid:29456894"),
+        ("pmcid", "https://www.ncbi.nlm.nih.gov/pmc/articles/5815332", "pmcid:pmc5815332"),
+        ("pmcid", "https://pmc.ncbi.nlm.nih.gov/articles/PMC5815332/", "pmcid:pmc5815332"),
+        ("pmcid", "PMC5815332", "pmcid:pmc5815332"),
+        ("mag", "2741809807", "mag:2741809807"),
+    ],
+)
+def test_identifiers_are_keyed_as_openalex_writes_them_and_as_they_are_asked(
+    scheme: str, value: str, key: str
+) -> None:
+    assert alias_key(scheme, value) == key

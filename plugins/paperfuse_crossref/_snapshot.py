@@ -107,30 +107,33 @@ def _line(raw: bytes) -> bytes | None:
 
 
 def work_objects(path: Path) -> Iterator[bytes]:
-    """The work objects of one file, as JSON: its ``items``, or its lines (JSON Lines)."""
-    with _open(path) as stream:
-        head = stream.peek(256)[:256] if hasattr(stream, "peek") else b""
-        if _ITEMS_FILE.match(head):
-            try:
-                yield from (bytes(r) for r in _items_decoder.decode(stream.read()).items)
-            except (msgspec.DecodeError, RecursionError) as e:
-                log.warning("the snapshot %s is not a readable items file (%s)", path, e)
-            except (EOFError, OSError, zlib.error) as e:
-                log.warning("the snapshot %s breaks off (%s): none of its works indexed", path, e)
-            return
-        number = 0
-        try:
+    """The work objects of one file, as JSON: its ``items``, or its lines (JSON Lines).
+
+    A file that cannot be read (not JSON, a gzip cut short) keeps the works read
+    before, with a warning that says so.
+    """
+    number = 0
+    try:
+        with _open(path) as stream:
+            if _ITEMS_FILE.match(stream.peek(256)[:256]):  # type: ignore[attr-defined]
+                try:
+                    items = _items_decoder.decode(stream.read()).items
+                except (msgspec.DecodeError, RecursionError) as e:
+                    log.warning("the snapshot %s is not a readable items file (%s)", path, e)
+                    return
+                yield from (bytes(r) for r in items)
+                return
             for raw in stream:
                 number += 1
                 if raw.strip():
                     yield raw
-        except (EOFError, OSError, zlib.error) as e:
-            log.warning(
-                "the snapshot %s breaks off after line %s (%s): the lines after it are not indexed",
-                path,
-                f"{number:,}",
-                e,
-            )
+    except (EOFError, OSError, zlib.error) as e:
+        log.warning(
+            "the snapshot %s breaks off after line %s (%s): the works after it are not indexed",
+            path,
+            f"{number:,}",
+            e,
+        )
 
 
 def looks_like_crossref_works(first_line: bytes) -> bool:
@@ -302,9 +305,11 @@ class CrossrefSnapshotSource(Source):
 
     def unavailable_reason(self) -> str | None:
         if not self.paths:
+            if self.index.files():
+                return None  # indexed by ``paperfuse snapshot index``: answered as indexed
             return (
                 "no snapshot file: set path under [sources.crossref-snapshot.options]"
-                " in the configuration file"
+                " in the configuration file, or run paperfuse snapshot index PATH..."
             )
         missing = [p for p in self.paths if not p.is_file()]
         if missing:
@@ -343,6 +348,9 @@ class CrossrefSnapshotSource(Source):
             if self._ready:
                 return
             paths = self.paths
+            if not paths:  # no files named: the index answers as it was indexed
+                self._ready = True
+                return
             known = {f.path for f in await asyncio.to_thread(self.index.files)}
             stale = await asyncio.to_thread(self.index.stale, paths)
             if stale or known - {str(p) for p in paths}:

@@ -32,6 +32,7 @@ import hashlib
 import io
 import logging
 import os
+import re
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -61,20 +62,11 @@ __all__ = ["OpenAlexSnapshotIndex", "OpenAlexSnapshotSource", "looks_like_openal
 
 log = logging.getLogger("paperfuse")
 
-#: The prefixes OpenAlex writes before its identifiers, stripped for the look-up keys.
-_PREFIXES = {
-    "doi": ("https://doi.org/", "http://doi.org/", "doi:"),
-    "pmid": ("https://pubmed.ncbi.nlm.nih.gov/",),
-    "pmcid": ("https://www.ncbi.nlm.nih.gov/pmc/articles/",),
-    "mag": (),
-}
+#: The identifier schemes found through the identifier index (the OpenAlex id is the key).
+_SCHEMES = ("doi", "pmid", "pmcid", "mag")
+#: What OpenAlex writes before a DOI (``https://doi.org/10...``), stripped for the key.
+_DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:)")
 _OPENALEX = "https://openalex.org/"
-
-
-class _Ids(msgspec.Struct):
-    pmid: Any = None
-    pmcid: Any = None
-    mag: Any = None
 
 
 class _Work(msgspec.Struct):
@@ -87,15 +79,19 @@ class _Work(msgspec.Struct):
 
 
 _work_decoder = msgspec.json.Decoder(_Work)
-_ids_decoder = msgspec.json.Decoder(_Ids)
 
 
 def alias_key(scheme: str, value: str) -> str:
-    """The look-up key of one identifier: ``doi:10.1/x``, ``pmid:123``, ``pmcid:pmc123``."""
+    """The look-up key of one identifier: ``doi:10.1/x``, ``pmid:123``, ``pmcid:pmc123``.
+
+    OpenAlex writes PMIDs and PMCIDs as URLs (``https://pubmed.ncbi.nlm.nih.gov/123``,
+    ``https://www.ncbi.nlm.nih.gov/pmc/articles/5815332``, the number without
+    ``PMC``): their last path segment is the identifier.
+    """
     text = value.strip().lower()
-    for prefix in _PREFIXES.get(scheme, ()):
-        text = text.removeprefix(prefix)
-    text = text.strip("/")
+    if scheme == "doi":
+        return f"doi:{_DOI_PREFIX.sub('', text)}"
+    text = text.rstrip("/").rsplit("/", 1)[-1]
     if scheme == "pmcid":
         text = "pmc" + text.removeprefix("pmc")
     return f"{scheme}:{text}"
@@ -119,7 +115,7 @@ def _aliases(line: bytes) -> list[bytes]:
     if isinstance(work.doi, str) and work.doi.strip():
         found[alias_key("doi", work.doi)] = None
     if isinstance(work.ids, dict):
-        for scheme in ("doi", "pmid", "pmcid", "mag"):
+        for scheme in _SCHEMES:
             value = work.ids.get(scheme)
             if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value):
                 found[alias_key(scheme, str(value))] = None
@@ -237,7 +233,7 @@ class OpenAlexSnapshotIndex:
         by_alias: dict[str, list[str]] = {}
         for key in keys:
             scheme, _, value = key.partition(":")
-            if scheme in _PREFIXES and value:
+            if scheme in _SCHEMES and value:
                 by_alias.setdefault(alias_key(scheme, value), []).append(key)
             else:
                 work = work_key(value if scheme == "openalex" else key)
@@ -337,9 +333,11 @@ class OpenAlexSnapshotSource(Source):
 
     def unavailable_reason(self) -> str | None:
         if not self.paths:
+            if self.index.files():
+                return None  # indexed by ``paperfuse snapshot index``: answered as indexed
             return (
                 "no snapshot file: set path under [sources.openalex-snapshot.options]"
-                " in the configuration file"
+                " in the configuration file, or run paperfuse snapshot index PATH..."
             )
         missing = [p for p in self.paths if not p.is_file()]
         if missing:
@@ -367,6 +365,9 @@ class OpenAlexSnapshotSource(Source):
             if self._ready:
                 return
             paths = self.paths
+            if not paths:  # no files named: the index answers as it was indexed
+                self._ready = True
+                return
             known = {f.path for f in await asyncio.to_thread(self.index.files)}
             stale = await asyncio.to_thread(self.index.stale, paths)
             if stale or known - {str(p) for p in paths}:
