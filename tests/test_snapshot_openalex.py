@@ -14,6 +14,7 @@ from __future__ import annotations
 import gzip
 import json
 import logging
+import sys
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -306,8 +307,15 @@ def test_a_stored_work_that_cannot_be_read_is_an_error_for_its_identifier_alone(
         "openalex": {"enabled": False},
         "openalex-snapshot": {"options": {"path": str(tmp_path / "works")}},
     }
-    with paperfuse_resolver(paperfuse_openalex, settings=settings, cache_dir=tmp_path / "c") as r:
-        bad, good = r.resolve_many(["openalex:W1000000001", "W2741809807"])
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(1000)  # Python's default: a test before may have raised it
+    try:
+        with paperfuse_resolver(
+            paperfuse_openalex, settings=settings, cache_dir=tmp_path / "c"
+        ) as r:
+            bad, good = r.resolve_many(["openalex:W1000000001", "W2741809807"])
+    finally:
+        sys.setrecursionlimit(limit)
     assert report(bad, "openalex-snapshot").status == "error"
     assert "cannot be read" in (report(bad, "openalex-snapshot").error or "")
     assert good.status == "resolved"
