@@ -366,10 +366,12 @@ def test_every_hook_signature_is_readable_by_type_checkers() -> None:
 
 BUILT_IN_ORDER = (
     "crossref",
+    "crossref-snapshot",
     "datacite",
     "pubmed",
     "europepmc",
     "openalex",
+    "openalex-snapshot",
     "unpaywall",
     "unpaywall-snapshot",
     "oab",
@@ -390,8 +392,9 @@ def test_the_built_in_sources_declarations_give_the_documented_ranking() -> None
             "pubmed",
             "europepmc",
             "crossref",
+            "crossref-snapshot",
             "datacite",
-            *BUILT_IN_ORDER[4:],
+            *BUILT_IN_ORDER[BUILT_IN_ORDER.index("openalex") :],
         )
     assert paperfuse.MergePolicy().ranking == ranking
 
@@ -408,7 +411,13 @@ def test_a_plugin_source_takes_its_place_by_its_role() -> None:
         name = "aaa-no-role"
 
     ranking = paperfuse.default_ranking([*sources.values(), MedraSource, NoRole])
-    assert ranking["default"][:4] == ("crossref", "datacite", "medra", "pubmed")
+    assert ranking["default"][:5] == (
+        "crossref",
+        "crossref-snapshot",
+        "datacite",
+        "medra",
+        "pubmed",
+    )
     no_role = [cls.name for cls in (*sources.values(), NoRole) if cls.role is None]
     assert ranking["default"][-len(no_role) :] == tuple(sorted(no_role))  # after every declared one
     assert "aaa-no-role" in no_role
@@ -511,7 +520,8 @@ def test_a_third_party_plugin_loaded_after_the_built_ins_takes_their_names() -> 
         "format json of plugin paperfuse",
     ]
     assert builtin.shadowed == ["source crossref by plugin crossref-plus"]
-    assert builtin.sources == []  # listed as shadowed, not as registered
+    # listed as shadowed, not as registered; its data-file source keeps its own name
+    assert builtin.sources == ["crossref-snapshot"]
     assert "format json by plugin crossref-plus" in core.shadowed
     assert "json" not in core.formats
     assert "bibtex" in core.formats

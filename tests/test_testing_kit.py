@@ -125,7 +125,7 @@ def test_isolation_loads_only_the_named_plugins(
     isolation = isolate(monkeypatch, tmp_path)
     assert set(paperfuse.PluginHost().sources) == set()
     isolation.use_plugins(paperfuse_crossref, EchoPlugin())
-    assert set(paperfuse.PluginHost().sources) == {"crossref", "echo"}
+    assert set(paperfuse.PluginHost().sources) == {"crossref", "crossref-snapshot", "echo"}
     assert os.environ["PAPERFUSE_CROSSREF_URL"] == CLOSED_URL
     assert os.environ["PAPERFUSE_ECHO_URL"] == CLOSED_URL
     isolation.use_plugins(entry_points=["arxiv"])
@@ -149,7 +149,7 @@ def test_the_installed_sources_are_known_whatever_the_test_allowed_when_first_as
         source for sources in _isolation.installed_sources().values() for source in sources
     }
     paperfuse_isolated.use_plugins(entry_points=["crossref", "datacite"])
-    assert paperfuse_isolated.loaded_sources() == ["crossref", "datacite"]
+    assert paperfuse_isolated.loaded_sources() == ["crossref", "crossref-snapshot", "datacite"]
     assert os.environ["PAPERFUSE_DATACITE_URL"] == CLOSED_URL
 
 

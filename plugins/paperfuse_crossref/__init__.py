@@ -7,6 +7,8 @@ issue, pages, dates, licences, funders, relations between versions (a preprint
 and its publication) and updates (corrections, retractions). A contact email
 (``PAPERFUSE_EMAIL``) puts paperfuse in Crossref's polite pool; an optional
 Metadata Plus token (``PAPERFUSE_CROSSREF_API_KEY``) is sent as Crossref asks.
+``crossref-snapshot`` answers DOIs from a local copy of Crossref's annual
+public data file instead (no network; docs/scale.md).
 
 Registered through the ``paperfuse`` entry-point group like any third-party
 plugin, and uses only paperfuse's public API.
@@ -19,18 +21,25 @@ from typing import TYPE_CHECKING
 
 import paperfuse
 
+from ._snapshot import CrossrefSnapshotSource
 from ._source import CrossrefSource
 
 if TYPE_CHECKING:
     from ._jats import abstract_text
     from ._mapping import RETRACTING_UPDATES, work_to_record
 
-__all__ = ["RETRACTING_UPDATES", "CrossrefSource", "abstract_text", "work_to_record"]
+__all__ = [
+    "RETRACTING_UPDATES",
+    "CrossrefSnapshotSource",
+    "CrossrefSource",
+    "abstract_text",
+    "work_to_record",
+]
 
 
 @paperfuse.hookimpl
 def paperfuse_register_sources() -> Iterable[type[paperfuse.Source]]:
-    return [CrossrefSource]
+    return [CrossrefSource, CrossrefSnapshotSource]
 
 
 # Its mapping loads when first used: every run loads this plugin.

@@ -8,6 +8,9 @@ the retraction flag. OpenAlex requires an API key (``PAPERFUSE_OPENALEX_API_KEY`
 without one the source is skipped with a message that says how to get one. Its
 calls are planned by what they cost (see ``_cost.py`` and docs/sources.md).
 
+``openalex-snapshot`` answers the same identifiers from a local copy of
+OpenAlex's works snapshot instead (no network, no API key; docs/scale.md).
+
 The ``openalex`` scheme reads OpenAlex work ids (``W2741809807``,
 ``openalex:W...``, openalex.org and api.openalex.org URLs) and the ``mag``
 scheme ``mag:NNN`` Microsoft Academic Graph ids, which only OpenAlex resolves.
@@ -25,6 +28,7 @@ import paperfuse
 from ._cost import LIST_PRICE, SEARCH_PRICE, SINGLE_PRICE, Ledger
 from ._mapping import abstract_from_inverted_index, to_work
 from ._scheme import MagScheme, OpenAlexScheme
+from ._snapshot import OpenAlexSnapshotSource
 from ._source import OpenAlexSource
 
 __all__ = [
@@ -34,6 +38,7 @@ __all__ = [
     "Ledger",
     "MagScheme",
     "OpenAlexScheme",
+    "OpenAlexSnapshotSource",
     "OpenAlexSource",
     "abstract_from_inverted_index",
     "to_work",
@@ -42,7 +47,7 @@ __all__ = [
 
 @paperfuse.hookimpl
 def paperfuse_register_sources() -> Iterable[type[paperfuse.Source]]:
-    return [OpenAlexSource]
+    return [OpenAlexSource, OpenAlexSnapshotSource]
 
 
 @paperfuse.hookimpl
