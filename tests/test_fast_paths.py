@@ -309,3 +309,48 @@ def _strip_unbalanced_end_general(text: str) -> str:
         counts[last] -= 1
         end -= 1
     return text[:end]
+
+
+def _recorded_location_texts() -> list[str]:
+    """Every OA location URL of the recorded records, and the arXiv ids of their OAI ids."""
+    texts: set[str] = set()
+    for _, work in PARTIALS:
+        for location in work.oa_locations:
+            urls = (location.url, location.url_for_pdf, location.url_for_landing_page)
+            texts.update(u for u in urls if u)
+            if location.pmh_id and location.pmh_id.lower().startswith("oai:arxiv.org:"):
+                texts.add("arXiv:" + location.pmh_id.split(":", 2)[2])
+    return sorted(texts)
+
+
+_revealing_urls = st.from_regex(
+    r"\Ahttps?://(www\.)?(arxiv\.org/(abs|pdf)/[0-9]{4}\.[0-9]{4,5}(v[0-9])?(\.pdf)?"
+    r"|europepmc\.org/(articles|abstract/MED|article/PMC)/(PMC)?[0-9]{1,8}"
+    r"|(www\.)?ncbi\.nlm\.nih\.gov/(pmc/articles/PMC[0-9]{1,8}|pubmed/[0-9]{1,8})/?)"
+    r"[/?#a-z0-9=.]{0,8}\Z"
+)
+
+
+def _revealed_by(text: str, schemes: Sequence[object] | None) -> list[Identifier]:
+    from paperfuse_unpaywall._mapping import REVEALED_SCHEMES
+
+    found = identify(text, schemes) if schemes is not None else identify(text)  # type: ignore[arg-type]
+    return [i for i in found.identifiers if i.scheme in REVEALED_SCHEMES]
+
+
+def test_unpaywall_reads_recorded_locations_with_three_schemes_as_with_all() -> None:
+    from paperfuse_unpaywall._mapping import _REVEALING
+
+    texts = _recorded_location_texts()
+    assert len(texts) > 200
+    assert any(_revealed_by(t, None) for t in texts)  # some name an arXiv id, PMCID or PMID
+    for text in texts:
+        assert _revealed_by(text, _REVEALING) == _revealed_by(text, None), text
+
+
+@settings(max_examples=500)
+@given(_revealing_urls)
+def test_unpaywall_reads_revealing_urls_with_three_schemes_as_with_all(text: str) -> None:
+    from paperfuse_unpaywall._mapping import _REVEALING
+
+    assert _revealed_by(text, _REVEALING) == _revealed_by(text, None)

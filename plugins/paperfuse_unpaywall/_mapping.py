@@ -14,7 +14,17 @@ from typing import Any
 
 import msgspec
 
-from paperfuse import Author, Identifier, Ids, OALocation, Work, identify, plausible_year, storable
+from paperfuse import (
+    Author,
+    Identifier,
+    Ids,
+    OALocation,
+    Work,
+    builtin_schemes,
+    identify,
+    plausible_year,
+    storable,
+)
 
 __all__ = ["doi_object_to_work", "search_result_to_work"]
 
@@ -23,6 +33,11 @@ _DEPRECATED = "deprecated"
 _OA_STATUSES = ("gold", "hybrid", "bronze", "green", "closed")
 #: Hosts whose URLs name an arXiv id, a PMCID or a PMID; others are not parsed.
 _REVEALING_HOSTS = ("arxiv.org", "ncbi.nlm.nih.gov", "europepmc.org")
+#: The identifier schemes read from those URLs: the identifiers these find in a URL are
+#: those that every built-in scheme together finds of these kinds (the others, the URL
+#: scheme above all, only parse it again).
+REVEALED_SCHEMES = ("arxiv", "pmcid", "pmid")
+_REVEALING = tuple(s for s in builtin_schemes() if s.name in REVEALED_SCHEMES)
 #: Fields kept under ``extra["unpaywall"]`` (facts with no key of their own in the
 #: record), each with the type it must have to be kept.
 _EXTRA_FIELDS: dict[str, type] = {
@@ -143,8 +158,8 @@ def _revealed(locations: tuple[OALocation, ...]) -> dict[str, Identifier]:
         if location.pmh_id and location.pmh_id.lower().startswith("oai:arxiv.org:"):
             texts.add("arXiv:" + location.pmh_id.split(":", 2)[2])
     for text in sorted(texts):
-        for identifier in identify(text).identifiers:
-            if identifier.scheme in ("arxiv", "pmcid", "pmid"):
+        for identifier in identify(text, _REVEALING).identifiers:
+            if identifier.scheme in REVEALED_SCHEMES:
                 found.setdefault(identifier.scheme, identifier)
     return found
 
