@@ -97,6 +97,13 @@ class Resolution:
         self.merge_policy = merge_policy
         self.oa_ranking = _HookRanking(host, oa_ranking)
         self.sources = sources
+        # A skipped source's report is the same for every input (its reason is made
+        # with its runtime): made once, not once per input.
+        self._skipped = {
+            name: _fixed_report(name, "skipped", runtime.skip_reason)
+            for name, runtime in sources.items()
+            if runtime.skip_reason is not None
+        }
 
     async def resolve(self, text: str) -> Work:
         """The work for one input; a failure of paperfuse's own is the input's error."""
@@ -318,7 +325,11 @@ class Resolution:
     def _finish(self, item: _Item, found: Identification) -> Work:
         """The item's work: its partials merged, its input's ids kept, its OA ranked;
         or, with none, the reason; with every source's report either way."""
-        reports = tuple(self._report(item, runtime, found) for runtime in self.sources.values())
+        skipped = self._skipped
+        reports = tuple(
+            skipped.get(name) or self._report(item, runtime, found)
+            for name, runtime in self.sources.items()
+        )
         if not item.partials:
             status = item.status or "not_found"
             error = item.error

@@ -113,7 +113,13 @@ def _unclaimed_by_others(text: str, schemes: Sequence[IdentifierScheme]) -> bool
     others = [scheme for scheme in schemes if scheme not in _BUILTIN_SCHEMES]
     if len(schemes) - len(others) != len(_BUILTIN_SCHEMES):
         return False
-    return not others or _read(text, others) == _Reading((), (), ())
+    for scheme in others:
+        try:
+            if next(iter(scheme.parse(text)), None) is not None:
+                return False
+        except Exception:  # refused or failed: the general reading says so
+            return False
+    return True
 
 
 def _split_plain(rest: str) -> tuple[str, str | None]:
