@@ -64,8 +64,16 @@ UNPAYWALL_404 = (
     '{{"HTTP_status_code": 404, "error": true, "message": "\'{doi}\' isn\'t in Unpaywall."}}'
 )
 OAB_GONE = '{"error": "The Open Access Button API has been permanently shut down.", "status": 410}'
-OTHER_SOURCES = ("crossref", "datacite", "europepmc", "idconv", "pubmed", "unpaywall-snapshot")
+#: The sources of the library-import benchmark; every other installed one is disabled.
+SOURCES = ("arxiv", "unpaywall", "oab")
 EMAIL = "bench@example.org"
+
+
+def _other_sources() -> list[str]:
+    """Every installed source but the benchmark's three."""
+    import paperfuse
+
+    return sorted(set(paperfuse.PluginHost().sources) - set(SOURCES))
 
 
 def arxiv_ids(n: int) -> list[str]:
@@ -210,7 +218,7 @@ def main() -> None:
         ids = work / "ids.txt"
         ids.write_text("\n".join(arxiv_ids(max(sizes))) + "\n")
         config = work / "config.toml"
-        config.write_text("".join(f'[sources."{s}"]\nenabled = false\n' for s in OTHER_SOURCES))
+        config.write_text("".join(f'[sources."{s}"]\nenabled = false\n' for s in _other_sources()))
         env = {
             k: v
             for k, v in os.environ.items()

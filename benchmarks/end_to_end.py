@@ -40,7 +40,6 @@ from typing import Any
 
 ENTRIES = 2000
 HERE = Path(__file__).resolve().parent
-OTHER_SOURCES = ("crossref", "datacite", "europepmc", "idconv", "oab", "pubmed", "unpaywall")
 
 ARXIV_SCRIPT = """
 import sys
@@ -158,6 +157,13 @@ def serve(feed_path: str) -> None:
     server.serve_forever()
 
 
+def other_sources() -> list[str]:
+    """Every installed source but arXiv's (the peers ask arXiv alone)."""
+    import paperfuse
+
+    return sorted(set(paperfuse.PluginHost().sources) - {"arxiv"})
+
+
 def main() -> None:
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 11
     try:
@@ -172,7 +178,7 @@ def main() -> None:
         (work / "feed.xml").write_bytes(feed)
         ids = [f"17{n // 1000 + 1:02d}.{n % 1000 + 1:05d}" for n in range(ENTRIES)]
         (work / "ids.txt").write_text("\n".join(ids) + "\n")
-        config = "".join(f"[sources.{name}]\nenabled = false\n" for name in OTHER_SOURCES)
+        config = "".join(f'[sources."{name}"]\nenabled = false\n' for name in other_sources())
         (work / "config.toml").write_text(config)
         server = subprocess.Popen(
             [python, __file__, "--serve", str(work / "feed.xml")], stdout=subprocess.PIPE, text=True

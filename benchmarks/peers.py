@@ -62,18 +62,6 @@ DOIS = 500
 PMIDS = 2_000
 PUBMED_BATCH = 200
 CROSSREF_BATCH = 40
-ALL_SOURCES = (
-    "arxiv",
-    "crossref",
-    "datacite",
-    "europepmc",
-    "idconv",
-    "oab",
-    "openalex",
-    "pubmed",
-    "unpaywall",
-    "web",
-)
 
 
 def dois() -> list[str]:
@@ -281,7 +269,10 @@ def _paperfuse(
     paperfuse: str, work: Path, only: str, inputs: str, url: str, extra: dict[str, str]
 ) -> Any:
     """paperfuse's CLI with one source enabled, asking the local server."""
-    config = "".join(f"[sources.{name}]\nenabled = false\n" for name in ALL_SOURCES if name != only)
+    import paperfuse
+
+    others = sorted(set(paperfuse.PluginHost().sources) - {only})
+    config = "".join(f'[sources."{name}"]\nenabled = false\n' for name in others)
     config += f"[sources.{only}]\nmin_interval = {extra.pop('min_interval')}\n"
     (work / f"{only}.toml").write_text(config)
     runs = iter(range(10**6))
