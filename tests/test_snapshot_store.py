@@ -1,12 +1,14 @@
-"""How a snapshot index stores its records: raw objects compressed, older layouts indexed again.
+"""How a snapshot index stores its records: raw objects compressed in a store of their own.
 
 The records are the recorded Unpaywall snapshot sample of tests/fixtures/unpaywall/snapshot/.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
+import sqlite3
 from pathlib import Path
 
 import duckdb
@@ -29,10 +31,11 @@ def test_raw_objects_are_stored_compressed_and_answered_as_they_were(tmp_path: P
     lines = gzip.decompress(SAMPLE.read_bytes()).splitlines()
     text = sum(len(line) for line in lines)
     index.close()
-    with duckdb.connect(str(index.database), read_only=True) as db:
-        stored = db.execute("SELECT sum(octet_length(raw)) FROM records").fetchone()[0]
+    with contextlib.closing(sqlite3.connect(index.raw_store)) as raw:
+        stored = raw.execute("SELECT sum(length(body)), count(*) FROM raw").fetchone()
     # zstd with a dictionary trained on the records: several times smaller than the text.
-    assert stored < text / 3
+    assert stored[0] < text / 3
+    assert stored[1] == len(lines)
     dois = [json.loads(line)["doi"] for line in lines]
     found = index.lookup(dois)
     assert [json.loads(found[d]) for d in dois] == [json.loads(line) for line in lines]
@@ -65,4 +68,25 @@ def test_an_index_of_the_older_layout_is_indexed_again(tmp_path: Path) -> None:
     doi = json.loads(first)["doi"]
     assert json.loads(index.lookup([doi])[doi]) == json.loads(first)
     assert index.stale([SAMPLE]) == []
+    index.close()
+
+
+def test_raw_objects_of_files_forgotten_or_interrupted_are_removed(tmp_path: Path) -> None:
+    """The raw store keeps the objects of the files indexed, and no others."""
+    lines = gzip.decompress(SAMPLE.read_bytes()).splitlines()
+    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    first.write_bytes(b"\n".join(lines[:1000]) + b"\n")
+    second.write_bytes(b"\n".join(lines[1000:]) + b"\n")
+    index = UnpaywallSnapshotSource.snapshot_index(Config(cache_dir=str(tmp_path / "cache")))
+    index.index([first, second])
+    index.close()
+    # As if an index was stopped after the raw store committed, before DuckDB did.
+    with contextlib.closing(sqlite3.connect(index.raw_store)) as raw:
+        raw.execute("INSERT INTO raw VALUES (1000000, x'00')")
+        raw.commit()
+    index.index([second])  # the first file is forgotten
+    with contextlib.closing(sqlite3.connect(index.raw_store)) as raw:
+        assert raw.execute("SELECT count(*) FROM raw").fetchone()[0] == len(lines) - 1000
+    doi = json.loads(lines[-1])["doi"]
+    assert json.loads(index.lookup([doi])[doi]) == json.loads(lines[-1])
     index.close()

@@ -43,6 +43,7 @@ import io
 import logging
 import os
 import queue
+import sqlite3
 import threading
 import time
 import zlib
@@ -79,6 +80,8 @@ _DICTIONARY_BYTES = 112_640
 _LEVEL = 1
 #: The layout of the database; an index of another layout is indexed again.
 _LAYOUT = 2
+#: Raw objects asked of the raw store in one query (SQLite's variables a statement).
+_IDS_A_QUERY = 500
 #: Suffixes of snapshot files in a folder.
 _SUFFIXES = (".jsonl", ".jsonl.gz", ".json.gz", ".ndjson", ".ndjson.gz", ".gz")
 
@@ -149,7 +152,13 @@ class SnapshotIndex:
         self.columns = dict(columns or {})
         self.updated = updated
         self._reader: Any = None
+        self._raw_reader: sqlite3.Connection | None = None
         self._decompressor: Any = None
+
+    @property
+    def raw_store(self) -> Path:
+        """The SQLite file of the raw objects, beside the database: ``<database>.raw``."""
+        return self.database.with_name(self.database.name + ".raw")
 
     # -- indexing ---------------------------------------------------------------------
 
@@ -204,6 +213,7 @@ class SnapshotIndex:
                 if known.get(str(path)) != (stat.st_size, stat.st_mtime_ns)
             ]
             done = self._index_files(connection, stale, progress)
+            self._collect(connection)
         order = {str(p): n for n, p in enumerate(files)}
         return sorted(done, key=lambda f: order[f.path])
 
@@ -228,6 +238,7 @@ class SnapshotIndex:
         cursors = [connection.cursor() for _ in range(workers)]
         free = list(cursors)
         dictionary = self._dictionary(connection, stale[0][0])
+        self._collect(connection)  # raw objects an interrupted index left behind
 
         def one(path: Path, stat: os.stat_result) -> SnapshotFile:
             cursor = free.pop()
@@ -263,26 +274,50 @@ class SnapshotIndex:
     def _index_file(
         self, connection: Any, path: Path, stat: os.stat_result, dictionary: bytes
     ) -> SnapshotFile:
-        """Index one file in one transaction: its old records out, its records in, its stamp."""
+        """Index one file in one transaction: its old records out, its records in, its stamp.
+
+        Its raw objects go into the raw store first, under new ids, in a
+        transaction of their own that commits before DuckDB's: an
+        interruption between the two leaves raw objects no record points
+        to, which the next index removes (:meth:`_collect`), never a record
+        without its raw object.
+        """
         started = time.perf_counter()
         log.info("indexing the snapshot file %s", path)
+        raw = self._raw_writer()
         connection.execute("BEGIN TRANSACTION")
         try:
+            first = self._next_id(connection, raw)
             self._forget(connection, str(path))
-            complete = self._insert_file(connection, path, dictionary)
+            complete, last = self._insert_file(connection, raw, path, dictionary, first)
             records, skipped = connection.execute(
                 "SELECT count(key), count(*) - count(key) FROM records WHERE file = ?", [str(path)]
             ).fetchone()
             seconds = time.perf_counter() - started
             connection.execute(
-                "INSERT INTO files VALUES (?, ?, ?, ?, ?, ?)",
-                [str(path), stat.st_size, stat.st_mtime_ns, records, seconds, complete],
+                "INSERT INTO files (path, size, mtime_ns, records, seconds, complete, first_id,"
+                " last_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    str(path),
+                    stat.st_size,
+                    stat.st_mtime_ns,
+                    records,
+                    seconds,
+                    complete,
+                    first,
+                    last,
+                ],
             )
+            raw.commit()
             connection.execute("COMMIT")
         except BaseException:
             with contextlib.suppress(Exception):
                 connection.execute("ROLLBACK")
+            with contextlib.suppress(Exception):
+                raw.rollback()
             raise
+        finally:
+            raw.close()
         log.info("indexed %s records of %s in %.1f s", f"{records:,}", path, seconds)
         if skipped:
             log.warning(
@@ -297,11 +332,15 @@ class SnapshotIndex:
             complete=complete,
         )
 
-    def _insert_file(self, connection: Any, path: Path, dictionary: bytes) -> bool:
-        """Insert the lines of ``path``, batch by batch; False when the file breaks off.
+    def _insert_file(
+        self, connection: Any, raw: sqlite3.Connection, path: Path, dictionary: bytes, first: int
+    ) -> tuple[bool, int]:
+        """Insert the lines of ``path`` batch by batch, ids from ``first``.
 
-        A thread reads and compresses the next batches while DuckDB parses
-        and inserts this one (both let go of the GIL: gzip, zstd, DuckDB).
+        Whether the file was read to its end (False when it breaks off), and
+        the last id given. A thread reads and compresses the next batches
+        while DuckDB parses and inserts this one (gzip, zstd, DuckDB and
+        SQLite let go of the GIL).
         """
         import zstandard
 
@@ -318,12 +357,59 @@ class SnapshotIndex:
                     return
                 yield lines, [compress(line) for line in lines]
 
-        insert = self._insert_sql("(SELECT unnest($2::BLOB[]) AS line, unnest($3::BLOB[]) AS z)")
+        insert = self._insert_sql(
+            "(SELECT unnest($2::BLOB[]) AS line, unnest(range($3, $3 + len($2))) AS id)"
+        )
+        next_id = first
         for batch in _ahead(batches(), _AHEAD):
             if batch is None:
-                return False
-            connection.execute(insert, [str(path), *batch])
-        return True
+                return False, next_id - 1
+            lines, compressed = batch
+            raw.executemany(
+                "INSERT INTO raw VALUES (?, ?)",
+                zip(range(next_id, next_id + len(lines)), compressed, strict=True),
+            )
+            connection.execute(insert, [str(path), lines, next_id])
+            next_id += len(lines)
+        return True, next_id - 1
+
+    @staticmethod
+    def _next_id(connection: Any, raw: sqlite3.Connection) -> int:
+        """The first id free in both stores."""
+        stored = raw.execute("SELECT max(id) FROM raw").fetchone()[0] or 0
+        known = connection.execute("SELECT max(last_id) FROM files").fetchone()[0] or 0
+        return max(stored, known) + 1
+
+    def _collect(self, connection: Any) -> None:
+        """Remove the raw objects that no indexed file's id range holds.
+
+        Those of files forgotten or indexed again, and those an interrupted
+        index stored before its DuckDB transaction could commit.
+        """
+        if not self.raw_store.exists():
+            return
+        ranges = connection.execute(
+            "SELECT first_id, last_id FROM files WHERE last_id >= first_id ORDER BY first_id"
+        ).fetchall()
+        raw = self._raw_writer()
+        try:
+            start = 1
+            for first, last in ranges:
+                if first > start:
+                    raw.execute("DELETE FROM raw WHERE id >= ? AND id < ?", [start, first])
+                start = max(start, last + 1)
+            raw.execute("DELETE FROM raw WHERE id >= ?", [start])
+            raw.commit()
+        finally:
+            raw.close()
+
+    def _raw_writer(self) -> sqlite3.Connection:
+        """A connection that writes the raw store (made if missing), in a transaction."""
+        raw = sqlite3.connect(self.raw_store, isolation_level="DEFERRED", timeout=LOCK_WAIT)
+        raw.execute("PRAGMA synchronous = NORMAL")
+        raw.execute("CREATE TABLE IF NOT EXISTS raw (id INTEGER PRIMARY KEY, body BLOB NOT NULL)")
+        raw.commit()
+        return raw
 
     @staticmethod
     def _forget(connection: Any, path: str) -> None:
@@ -331,11 +417,11 @@ class SnapshotIndex:
         connection.execute("DELETE FROM files WHERE path = ?", [path])
 
     def _insert_sql(self, lines: str) -> str:
-        """Insert the lines of ``lines`` (a relation of ``line`` bytes and ``z``, them compressed).
+        """Insert the lines of ``lines`` (a relation of ``line`` bytes and their raw store ``id``).
 
         A line that is not a UTF-8 JSON object with a non-empty string key is
-        kept as a row with no key and no raw object, so that the skipped
-        lines can be counted in the same pass; look-ups never match it.
+        kept as a row with no key, so that the skipped lines can be counted
+        in the same pass; look-ups never match it.
         """
         fields = ", ".join(f"'{f}'" for f in [self.key, *self.columns])
         typed = "".join(
@@ -348,10 +434,10 @@ class SnapshotIndex:
         # Only an object has fields, so a key that is a JSON string means an object.
         return (
             "INSERT INTO records SELECT CASE WHEN ok THEN lower(trim(j[1] ->> '$')) END, $1"
-            f"{typed}, CASE WHEN ok THEN z END FROM ("
-            " SELECT z, j, coalesce(json_type(j[1]) = 'VARCHAR'"
+            f"{typed}, id FROM ("
+            " SELECT id, j, coalesce(json_type(j[1]) = 'VARCHAR'"
             "  AND length(trim(j[1] ->> '$')) > 0, false) AS ok"
-            f" FROM (SELECT z, TRY(json_extract(TRY(decode(line)), [{fields}])) AS j"
+            f" FROM (SELECT id, TRY(json_extract(TRY(decode(line)), [{fields}])) AS j"
             f"  FROM {lines}))"
         )
 
@@ -399,23 +485,33 @@ class SnapshotIndex:
         if not wanted or not self.database.exists():
             return {}
         latest = (
-            f"arg_max(r.raw, coalesce(CAST(r.{_quote(self.updated)} AS VARCHAR), ''))"
+            f"arg_max(r.id, coalesce(CAST(r.{_quote(self.updated)} AS VARCHAR), ''))"
             if self.updated and self.updated in self.columns
-            else "any_value(r.raw)"
+            else "any_value(r.id)"
         )
         connection = self._connection()
-        answers = connection.execute(
-            f"SELECT r.key, {latest} FROM records AS r"
+        rows = connection.execute(
+            f"SELECT {latest}, r.key FROM records AS r"
             " JOIN (SELECT unnest($1::VARCHAR[]) AS key) AS w ON r.key = w.key"
             " GROUP BY r.key",
             [list(wanted)],
         ).fetchall()
+        if not rows:
+            return {}
+        keys_of = dict(rows)
+        assert self._raw_reader is not None
         decompress = self._decompressor.decompress
         found: dict[str, str] = {}
-        for key, raw in answers:
-            text = decompress(raw).decode()
-            for given in wanted[key]:
-                found[given] = text
+        ids = sorted(keys_of)
+        for n in range(0, len(ids), _IDS_A_QUERY):
+            part = ids[n : n + _IDS_A_QUERY]
+            bodies = self._raw_reader.execute(
+                f"SELECT id, body FROM raw WHERE id IN ({','.join('?' * len(part))})", part
+            )
+            for id_, body in bodies:
+                text = decompress(body).decode()
+                for given in wanted[keys_of[id_]]:
+                    found[given] = text
         return found
 
     def _connection(self) -> Any:
@@ -435,6 +531,11 @@ class SnapshotIndex:
             dictionary = bytes(row[0]) if row is not None else b""
             self._decompressor = zstandard.ZstdDecompressor(
                 dict_data=zstandard.ZstdCompressionDict(dictionary) if dictionary else None
+            )
+            self._raw_reader = (
+                sqlite3.connect(f"file:{self.raw_store}?mode=ro", uri=True, check_same_thread=False)
+                if self.raw_store.exists()
+                else sqlite3.connect(":memory:", check_same_thread=False)
             )
             self._reader = reader
         return self._reader
@@ -484,6 +585,9 @@ class SnapshotIndex:
             self._reader.close()
             self._reader = None
             self._decompressor = None
+        if self._raw_reader is not None:
+            self._raw_reader.close()
+            self._raw_reader = None
 
     # -- the database -----------------------------------------------------------------
 
@@ -552,14 +656,16 @@ class SnapshotIndex:
             connection.execute("DROP TABLE IF EXISTS records")
             connection.execute("DROP TABLE IF EXISTS files")
             connection.execute("DELETE FROM meta")
+            self.raw_store.unlink(missing_ok=True)
             connection.execute("INSERT INTO meta VALUES ('layout', ?)", [str(_LAYOUT).encode()])
         typed = "".join(f", {_quote(n)} {kind}" for n, kind in self.columns.items())
         connection.execute(
             "CREATE TABLE IF NOT EXISTS files (path VARCHAR PRIMARY KEY, size BIGINT,"
-            " mtime_ns BIGINT, records BIGINT, seconds DOUBLE, complete BOOLEAN)"
+            " mtime_ns BIGINT, records BIGINT, seconds DOUBLE, complete BOOLEAN,"
+            " first_id BIGINT, last_id BIGINT)"
         )
         connection.execute(
-            f"CREATE TABLE IF NOT EXISTS records (key VARCHAR, file VARCHAR{typed}, raw BLOB)"
+            f"CREATE TABLE IF NOT EXISTS records (key VARCHAR, file VARCHAR{typed}, id BIGINT)"
         )
 
 
