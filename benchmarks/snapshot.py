@@ -10,11 +10,13 @@ process of its own (peak memory is that process's ru_maxrss):
 
 1. **Index**: the old path (each line's DOI read with msgspec, lines stored
    in the embedded SQLite store, ``SourceStore.fill``) and the DuckDB path
-   (``paperfuse snapshot index``, the CLI: one pass over each file, raw
-   objects zstd-compressed). Rate, CPU seconds, store size, peak memory.
+   (``paperfuse snapshot index``, the CLI: one pass over each file; keys and
+   typed columns in DuckDB, raw objects zstd-compressed in an SQLite file
+   beside it). Rate, CPU seconds, store size (both files), peak memory.
 2. **Storage look-ups**: ``--lookups`` DOIs of the snapshot, shuffled, asked
    of each store alone: one SQLite get per DOI; DuckDB 2,000 at a time
-   (``SnapshotIndex.lookup``: the join, and the raw objects decompressed).
+   (``SnapshotIndex.lookup``: the join on DuckDB's key column, then the raw
+   objects read by id from SQLite and decompressed).
 3. **End to end**: the same DOIs resolved into merged records and encoded as
    JSON, by the library (``Resolver.resolve_many``; the old path through the
    old source, re-created here, with its answer cache on as it was) and, for

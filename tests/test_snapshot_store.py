@@ -8,10 +8,14 @@ from __future__ import annotations
 import contextlib
 import gzip
 import json
+import logging
 import sqlite3
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from paperfuse import Config
 from paperfuse_unpaywall import UnpaywallSnapshotSource
@@ -23,6 +27,17 @@ SAMPLE = (
     / "snapshot"
     / "ezunpaywall_snapshot_2150records.jsonl.gz"
 ).resolve()
+
+
+@pytest.fixture(autouse=True)
+def _logger_as_it_was() -> Iterator[None]:
+    """The CLI, run in this process, sets paperfuse's logger up for stderr: undo it after."""
+    logger = logging.getLogger("paperfuse")
+    level, handlers, show = logger.level, list(logger.handlers), warnings.showwarning
+    yield
+    logger.setLevel(level)
+    logger.handlers[:] = handlers
+    warnings.showwarning = show
 
 
 def test_raw_objects_are_stored_compressed_and_answered_as_they_were(tmp_path: Path) -> None:
@@ -90,3 +105,17 @@ def test_raw_objects_of_files_forgotten_or_interrupted_are_removed(tmp_path: Pat
     doi = json.loads(lines[-1])["doi"]
     assert json.loads(index.lookup([doi])[doi]) == json.loads(lines[-1])
     index.close()
+
+
+def test_snapshot_info_counts_the_raw_store_in_the_index_size(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from paperfuse.cli import main
+
+    env = {"PAPERFUSE_CACHE_DIR": str(tmp_path)}
+    runner = CliRunner()
+    assert runner.invoke(main, ["snapshot", "index", "-q", str(SAMPLE)], env=env).exit_code == 0
+    details = json.loads(runner.invoke(main, ["snapshot", "info", "--json"], env=env).stdout)
+    raw = Path(details["raw_store"])
+    assert raw.name == "unpaywall-snapshot.duckdb.raw"
+    assert details["bytes"] == Path(details["path"]).stat().st_size + raw.stat().st_size

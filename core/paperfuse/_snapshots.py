@@ -9,10 +9,12 @@ object, from which the record is mapped at look-up.
 
 - **Fast**: the files are read in one pass (gzip through ISA-L when the
   ``isal`` package is there), in batches of lines that DuckDB parses for the
-  typed columns while the next batch is read. The raw object is stored
-  compressed (zstd, with a dictionary trained on the index's first lines):
-  DuckDB writes big strings slowly, small blobs quickly, and look-ups read
-  fewer bytes (docs/benchmarks.md).
+  key and typed columns while the next batch is read. The raw objects go,
+  compressed (zstd, with a dictionary trained on the index's first lines),
+  into an SQLite file beside the database (:attr:`SnapshotIndex.raw_store`),
+  keyed by an id that DuckDB's row holds: DuckDB writes kilobyte strings
+  slowly and reads a 256 kB block to fetch one, where SQLite appends them
+  in order and reads one 4 kB page (docs/benchmarks.md).
 - **Per file, and resumable**: each file is indexed in one transaction that
   ends by recording its size and modification time. A file so recorded is
   never read again; an interrupted index (a kill, a full disk) rolls back
@@ -134,9 +136,9 @@ class SnapshotIndex:
     the top-level field of the same name (a value that does not fit the
     type is NULL). ``key`` is the field that records are looked up by,
     stored lower case and trimmed; ``updated`` the field whose greatest value
-    wins when files hold the same key twice. The raw object is stored in the
-    ``raw`` column compressed with zstd and the dictionary of the ``meta``
-    table; :meth:`lookup` gives it back as text.
+    wins when files hold the same key twice. The raw object is stored in
+    :attr:`raw_store`, compressed with zstd and the dictionary of the
+    ``meta`` table; :meth:`lookup` gives it back as text.
     """
 
     def __init__(
