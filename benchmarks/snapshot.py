@@ -10,9 +10,13 @@ process of its own (peak memory is that process's ru_maxrss):
 
 1. **Index**: the old path (each line's DOI read with msgspec, lines stored
    in the embedded SQLite store, ``SourceStore.fill``) and the DuckDB path
-   (``paperfuse snapshot index``, the CLI). Rate, store size, peak memory.
+   (``paperfuse snapshot index``, the CLI: one pass over each file; keys and
+   typed columns in DuckDB, raw objects zstd-compressed in an SQLite file
+   beside it). Rate, CPU seconds, store size (both files), peak memory.
 2. **Storage look-ups**: ``--lookups`` DOIs of the snapshot, shuffled, asked
-   of each store alone: one SQLite get per DOI; DuckDB 2,000 at a time.
+   of each store alone: one SQLite get per DOI; DuckDB 2,000 at a time
+   (``SnapshotIndex.lookup``: the join on DuckDB's key column, then the raw
+   objects read by id from SQLite and decompressed).
 3. **End to end**: the same DOIs resolved into merged records and encoded as
    JSON, by the library (``Resolver.resolve_many``; the old path through the
    old source, re-created here, with its answer cache on as it was) and, for
@@ -21,6 +25,10 @@ process of its own (peak memory is that process's ru_maxrss):
 
 Each measurement runs ``--repeat`` times, the two engines alternated, and
 the median is reported (the machine may be shared).
+
+``--scale-keys N`` then times the same look-up join against a key column of
+N synthetic keys (no raw objects), to show how look-ups grow with the index
+(the join reads the whole key column once per batch).
 
     .venv/bin/python benchmarks/snapshot.py                          # 1,000,000 records
     .venv/bin/python benchmarks/snapshot.py --records 100000 --lookups 20000
@@ -230,21 +238,25 @@ def run_child(task: str, args: list[str]) -> None:
             result = library("duckdb", cache, paths, dois)
         else:
             raise SystemExit(f"unknown task {task}")
-    result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    result["peak_mb"] = usage.ru_maxrss / 1024
+    result["cpu"] = usage.ru_utime + usage.ru_stime
     print(json.dumps(result))
 
 
 def timed_command(command: list[str], env: Mapping[str, str]) -> dict[str, Any]:
     """Run a CLI command; its wall time and the peak memory of its process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     result = subprocess.run(command, capture_output=True, text=True, env=dict(env), check=False)
     seconds = time.perf_counter() - started
     if result.returncode not in (0, 1):
         raise SystemExit(f"{command[:3]} failed:\n{result.stderr[-3000:]}")
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     # ru_maxrss of children is the largest of any child so far: report it only when it grew.
-    return {"seconds": seconds, "peak_mb": peak / 1024 if peak > before else None}
+    peak = after.ru_maxrss / 1024 if after.ru_maxrss > before.ru_maxrss else None
+    return {"seconds": seconds, "cpu": cpu, "peak_mb": peak}
 
 
 def size_mb(folder: Path) -> float:
@@ -261,6 +273,7 @@ def main() -> None:
     parser.add_argument("--lookups", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--keep", type=Path, help="Generate into this folder and keep it.")
+    parser.add_argument("--scale-keys", type=int, nargs="*", default=[], metavar="N")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -365,6 +378,39 @@ def report(folder: Path, args: argparse.Namespace) -> None:
         print(f"  look-ups, round {n + 1} done", flush=True)
 
     print_table(args, index, sizes, lookups, raw)
+    for keys in args.scale_keys:
+        print(scale_keys(folder, keys, dois[:10_000]), flush=True)
+
+
+def scale_keys(folder: Path, keys: int, asked: Sequence[str]) -> str:
+    """The look-up join of ``SnapshotIndex.lookup`` against ``keys`` synthetic keys."""
+    import duckdb
+
+    path = folder / "keys.duckdb"
+    path.unlink(missing_ok=True)
+    with duckdb.connect(str(path), config={"memory_limit": "256MB"}) as db:
+        db.execute(
+            "CREATE TABLE records AS SELECT '10.' || (1000 + i % 9000) || '/' || md5(i::VARCHAR)"
+            " AS key, md5(i::VARCHAR)::BLOB AS raw FROM range(?) AS t(i)",
+            [keys],
+        )
+        db.execute("INSERT INTO records SELECT unnest(?::VARCHAR[]), ''::BLOB", [list(asked)])
+    times = []
+    with duckdb.connect(str(path), read_only=True, config={"memory_limit": "256MB"}) as db:
+        for _ in range(3):
+            started = time.perf_counter()
+            for n in range(0, len(asked), 2_000):
+                db.execute(
+                    "SELECT r.key, any_value(r.raw) FROM records AS r JOIN"
+                    " (SELECT unnest($1::VARCHAR[]) AS key) AS w ON r.key = w.key GROUP BY r.key",
+                    [list(asked[n : n + 2_000])],
+                ).fetchall()
+            times.append((time.perf_counter() - started) / len(asked))
+    path.unlink()
+    return (
+        f"look-up join against {keys:,} keys: {statistics.median(times) * 1e3:.3f} ms a DOI"
+        " (2,000 a batch, median of 3)"
+    )
 
 
 def _forget_answers(cache: Path) -> None:
@@ -399,6 +445,10 @@ def print_table(
     print(
         f"| store size | {sizes['sqlite']:,.0f} MB ({sizes['sqlite'] * 1e6 / raw:.2f}x the JSON)"
         f" | {sizes['duckdb']:,.0f} MB ({sizes['duckdb'] * 1e6 / raw:.2f}x) | |"
+    )
+    print(
+        f"| CPU time, indexing | {median(index['sqlite'], 'cpu'):,.0f} s"
+        f" | {median(index['duckdb'], 'cpu'):,.0f} s | |"
     )
     print(
         f"| peak memory, indexing | {median(index['sqlite'], 'peak_mb'):,.0f} MB"

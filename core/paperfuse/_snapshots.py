@@ -2,31 +2,39 @@
 
 A data snapshot (Unpaywall's, say: ~160 million JSON objects, one a line,
 gzipped) is too big for the answer cache's row-per-key SQLite table. A
-:class:`SnapshotIndex` reads the files with DuckDB (its CSV reader takes one
-line as one text value, gzip or not, on all cores) into one DuckDB database
-in the cache folder: a few typed columns per record, which a source names
-(an Unpaywall record's ``is_oa``, ``oa_status``, ``year``...), beside the raw
+:class:`SnapshotIndex` reads the files once into one DuckDB database in the
+cache folder: a few typed columns per record, which a source names (an
+Unpaywall record's ``is_oa``, ``oa_status``, ``year``...), beside the raw
 object, from which the record is mapped at look-up.
 
+- **Fast**: the files are read in one pass (gzip through ISA-L when the
+  ``isal`` package is there), in batches of lines that DuckDB parses for the
+  key and typed columns while the next batch is read. The raw objects go,
+  compressed (zstd, with a dictionary trained on the index's first lines),
+  into an SQLite file beside the database (:attr:`SnapshotIndex.raw_store`),
+  keyed by an id that DuckDB's row holds: DuckDB writes kilobyte strings
+  slowly and reads a 256 kB block to fetch one, where SQLite appends them
+  in order and reads one 4 kB page (docs/benchmarks.md).
 - **Per file, and resumable**: each file is indexed in one transaction that
   ends by recording its size and modification time. A file so recorded is
   never read again; an interrupted index (a kill, a full disk) rolls back
   the file it was on and starts again from that file. A file that changed
   (size or modification time) is indexed again; a file no longer named is
   forgotten.
-- **Flat memory**: DuckDB streams the files and spills to disk past
-  :data:`MEMORY_LIMIT`.
+- **Flat memory**: a few batches of lines at a time in Python (a few tens of
+  MB), and DuckDB spills to disk past :data:`MEMORY_LIMIT`.
 - **Hostile lines** (not UTF-8, not JSON, not an object, a key that is not a
-  string, nested too deep) are skipped. A file DuckDB cannot read to its end
-  (a gzip cut short) is read again line by line in Python, which keeps the
-  lines before the break and says where it broke.
+  string, nested too deep) are skipped and counted. A file that breaks off
+  (a gzip cut short) keeps the lines before the break and says where it broke.
 - **Look-ups in batches**: :meth:`SnapshotIndex.lookup` answers hundreds of
-  keys in one query. A key held by several files (a snapshot and its
-  change files) answers with its most recently ``updated`` record.
+  keys in one query (a join on the key column). A key held by several files
+  (a snapshot and its change files) answers with its most recently
+  ``updated`` record.
 
 The database is opened read-only while nothing needs indexing, so that
 several processes (the workers of a Dask cluster) can share it; indexing
-takes the write lock, which waits for other writers.
+takes the write lock, which waits for other writers. An index written by an
+older paperfuse (raw objects as text) is indexed again, whole.
 """
 
 from __future__ import annotations
@@ -36,6 +44,9 @@ import gzip
 import io
 import logging
 import os
+import queue
+import sqlite3
+import threading
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -49,15 +60,30 @@ __all__ = ["MEMORY_LIMIT", "SnapshotFile", "SnapshotIndex", "snapshot_database",
 log = logging.getLogger("paperfuse")
 
 #: Most memory DuckDB may use while indexing or looking up; beyond it, it spills to disk.
-MEMORY_LIMIT = "1GB"
+#: With the batches of lines in Python, an index runs in about 400 MB (docs/benchmarks.md).
+MEMORY_LIMIT = "256MB"
 #: Seconds to wait for another process that holds the index's write lock.
 LOCK_WAIT = 600.0
 #: Most files indexed side by side (at most one per core). One: on 2 cores DuckDB's
 #: insert already takes the second core, and two files at once were no faster
 #: (docs/benchmarks.md); raise it on machines with more cores.
 FILES_AT_ONCE = 1
-#: Lines per batch on the line-by-line path (a file DuckDB cannot read to its end).
-_BATCH_LINES = 20_000
+#: Bytes of text read per batch of lines (a batch is parsed by DuckDB while the next is read).
+_BATCH_BYTES = 8 << 20
+#: Batches read ahead of DuckDB's insert (each holds its lines and their compressed copies).
+_AHEAD = 2
+#: Lines and bytes of the first file that train the zstd dictionary of the raw objects.
+_TRAIN_LINES = 4_000
+_TRAIN_BYTES = 32 << 20
+#: Size of that dictionary (zstd's default).
+_DICTIONARY_BYTES = 112_640
+#: zstd's level for the raw objects: with the dictionary, 1 keeps ~6.8x on recorded records
+#: (3: ~7.3x) and compresses ~1.4x faster; compression is the reading thread's biggest cost.
+_LEVEL = 1
+#: The layout of the database; an index of another layout is indexed again.
+_LAYOUT = 2
+#: Raw objects asked of the raw store in one query (SQLite's variables a statement).
+_IDS_A_QUERY = 500
 #: Suffixes of snapshot files in a folder.
 _SUFFIXES = (".jsonl", ".jsonl.gz", ".json.gz", ".ndjson", ".ndjson.gz", ".gz")
 
@@ -110,7 +136,9 @@ class SnapshotIndex:
     the top-level field of the same name (a value that does not fit the
     type is NULL). ``key`` is the field that records are looked up by,
     stored lower case and trimmed; ``updated`` the field whose greatest value
-    wins when files hold the same key twice.
+    wins when files hold the same key twice. The raw object is stored in
+    :attr:`raw_store`, compressed with zstd and the dictionary of the
+    ``meta`` table; :meth:`lookup` gives it back as text.
     """
 
     def __init__(
@@ -126,6 +154,13 @@ class SnapshotIndex:
         self.columns = dict(columns or {})
         self.updated = updated
         self._reader: Any = None
+        self._raw_reader: sqlite3.Connection | None = None
+        self._decompressor: Any = None
+
+    @property
+    def raw_store(self) -> Path:
+        """The SQLite file of the raw objects, beside the database: ``<database>.raw``."""
+        return self.database.with_name(self.database.name + ".raw")
 
     # -- indexing ---------------------------------------------------------------------
 
@@ -133,6 +168,8 @@ class SnapshotIndex:
         """Which of ``files`` are not indexed as they are now (new, changed, or cut short)."""
         if not self.database.exists():
             return list(files)
+        if self._layout() != _LAYOUT:
+            return list(files)  # an older layout: indexed again, whole
         known = {f.path: f for f in self.files()}
         stale = []
         for path in files:
@@ -178,6 +215,7 @@ class SnapshotIndex:
                 if known.get(str(path)) != (stat.st_size, stat.st_mtime_ns)
             ]
             done = self._index_files(connection, stale, progress)
+            self._collect(connection)
         order = {str(p): n for n, p in enumerate(files)}
         return sorted(done, key=lambda f: order[f.path])
 
@@ -201,11 +239,13 @@ class SnapshotIndex:
         workers = max(1, min(len(stale), os.cpu_count() or 1, FILES_AT_ONCE))
         cursors = [connection.cursor() for _ in range(workers)]
         free = list(cursors)
+        dictionary = self._dictionary(connection, stale[0][0])
+        self._collect(connection)  # raw objects an interrupted index left behind
 
         def one(path: Path, stat: os.stat_result) -> SnapshotFile:
             cursor = free.pop()
             try:
-                return self._index_file(cursor, path, stat)
+                return self._index_file(cursor, path, stat, dictionary)
             finally:
                 free.append(cursor)
 
@@ -233,37 +273,53 @@ class SnapshotIndex:
                 cursor.close()
         return done
 
-    def _index_file(self, connection: Any, path: Path, stat: os.stat_result) -> SnapshotFile:
-        """Index one file in one transaction: its old records out, its records in, its stamp."""
-        import duckdb
+    def _index_file(
+        self, connection: Any, path: Path, stat: os.stat_result, dictionary: bytes
+    ) -> SnapshotFile:
+        """Index one file in one transaction: its old records out, its records in, its stamp.
 
+        Its raw objects go into the raw store first, under new ids, in a
+        transaction of their own that commits before DuckDB's: an
+        interruption between the two leaves raw objects no record points
+        to, which the next index removes (:meth:`_collect`), never a record
+        without its raw object.
+        """
         started = time.perf_counter()
         log.info("indexing the snapshot file %s", path)
-        complete = True
+        raw = self._raw_writer()
         connection.execute("BEGIN TRANSACTION")
         try:
+            first = self._next_id(connection, raw)
             self._forget(connection, str(path))
-            try:
-                connection.execute(self._insert_sql(self._read_lines_sql(path)), [str(path)])
-            except (duckdb.IOException, duckdb.InvalidInputException, duckdb.ConversionException):
-                # DuckDB gives up on a whole file that breaks off; read it line by line.
-                connection.execute("ROLLBACK")
-                connection.execute("BEGIN TRANSACTION")
-                self._forget(connection, str(path))
-                complete = self._insert_lines(connection, path)
+            complete, last = self._insert_file(connection, raw, path, dictionary, first)
             records, skipped = connection.execute(
                 "SELECT count(key), count(*) - count(key) FROM records WHERE file = ?", [str(path)]
             ).fetchone()
             seconds = time.perf_counter() - started
             connection.execute(
-                "INSERT INTO files VALUES (?, ?, ?, ?, ?, ?)",
-                [str(path), stat.st_size, stat.st_mtime_ns, records, seconds, complete],
+                "INSERT INTO files (path, size, mtime_ns, records, seconds, complete, first_id,"
+                " last_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    str(path),
+                    stat.st_size,
+                    stat.st_mtime_ns,
+                    records,
+                    seconds,
+                    complete,
+                    first,
+                    last,
+                ],
             )
+            raw.commit()
             connection.execute("COMMIT")
         except BaseException:
             with contextlib.suppress(Exception):
                 connection.execute("ROLLBACK")
+            with contextlib.suppress(Exception):
+                raw.rollback()
             raise
+        finally:
+            raw.close()
         log.info("indexed %s records of %s in %.1f s", f"{records:,}", path, seconds)
         if skipped:
             log.warning(
@@ -278,28 +334,96 @@ class SnapshotIndex:
             complete=complete,
         )
 
+    def _insert_file(
+        self, connection: Any, raw: sqlite3.Connection, path: Path, dictionary: bytes, first: int
+    ) -> tuple[bool, int]:
+        """Insert the lines of ``path`` batch by batch, ids from ``first``.
+
+        Whether the file was read to its end (False when it breaks off), and
+        the last id given. A thread reads and compresses the next batches
+        while DuckDB parses and inserts this one (gzip, zstd, DuckDB and
+        SQLite let go of the GIL).
+        """
+        import zstandard
+
+        compressor = zstandard.ZstdCompressor(
+            level=_LEVEL,
+            dict_data=zstandard.ZstdCompressionDict(dictionary) if dictionary else None,
+        )
+
+        def batches() -> Iterator[tuple[list[bytes], list[bytes]] | None]:
+            compress = compressor.compress
+            for lines in _line_batches(path):
+                if lines is None:
+                    yield None
+                    return
+                yield lines, [compress(line) for line in lines]
+
+        insert = self._insert_sql(
+            "(SELECT unnest($2::BLOB[]) AS line, unnest(range($3, $3 + len($2))) AS id)"
+        )
+        next_id = first
+        for batch in _ahead(batches(), _AHEAD):
+            if batch is None:
+                return False, next_id - 1
+            lines, compressed = batch
+            raw.executemany(
+                "INSERT INTO raw VALUES (?, ?)",
+                zip(range(next_id, next_id + len(lines)), compressed, strict=True),
+            )
+            connection.execute(insert, [str(path), lines, next_id])
+            next_id += len(lines)
+        return True, next_id - 1
+
+    @staticmethod
+    def _next_id(connection: Any, raw: sqlite3.Connection) -> int:
+        """The first id free in both stores."""
+        stored = raw.execute("SELECT max(id) FROM raw").fetchone()[0] or 0
+        known = connection.execute("SELECT max(last_id) FROM files").fetchone()[0] or 0
+        return max(stored, known) + 1
+
+    def _collect(self, connection: Any) -> None:
+        """Remove the raw objects that no indexed file's id range holds.
+
+        Those of files forgotten or indexed again, and those an interrupted
+        index stored before its DuckDB transaction could commit.
+        """
+        if not self.raw_store.exists():
+            return
+        ranges = connection.execute(
+            "SELECT first_id, last_id FROM files WHERE last_id >= first_id ORDER BY first_id"
+        ).fetchall()
+        raw = self._raw_writer()
+        try:
+            start = 1
+            for first, last in ranges:
+                if first > start:
+                    raw.execute("DELETE FROM raw WHERE id >= ? AND id < ?", [start, first])
+                start = max(start, last + 1)
+            raw.execute("DELETE FROM raw WHERE id >= ?", [start])
+            raw.commit()
+        finally:
+            raw.close()
+
+    def _raw_writer(self) -> sqlite3.Connection:
+        """A connection that writes the raw store (made if missing), in a transaction."""
+        raw = sqlite3.connect(self.raw_store, isolation_level="DEFERRED", timeout=LOCK_WAIT)
+        raw.execute("PRAGMA synchronous = NORMAL")
+        raw.execute("CREATE TABLE IF NOT EXISTS raw (id INTEGER PRIMARY KEY, body BLOB NOT NULL)")
+        raw.commit()
+        return raw
+
     @staticmethod
     def _forget(connection: Any, path: str) -> None:
         connection.execute("DELETE FROM records WHERE file = ?", [path])
         connection.execute("DELETE FROM files WHERE path = ?", [path])
 
-    @staticmethod
-    def _read_lines_sql(path: Path) -> str:
-        """DuckDB's CSV reader taking each line whole as ``line`` (no quoting, no separator)."""
-        literal = str(path).replace("'", "''")
-        return (
-            f"read_csv('{literal}', columns = {{'line': 'VARCHAR'}}, header = false,"
-            " delim = '\\x01', quote = '', escape = '', auto_detect = false,"
-            " ignore_errors = true, max_line_size = 16777216, buffer_size = 33554432,"
-            " parallel = true)"
-        )
-
     def _insert_sql(self, lines: str) -> str:
-        """Insert the lines of ``lines`` (a relation with a ``line`` column) as records.
+        """Insert the lines of ``lines`` (a relation of ``line`` bytes and their raw store ``id``).
 
-        A line that is not a JSON object with a non-empty string key is kept
-        as a row with no key and no raw object, so that the skipped lines can
-        be counted in the same pass; look-ups never match it.
+        A line that is not a UTF-8 JSON object with a non-empty string key is
+        kept as a row with no key, so that the skipped lines can be counted
+        in the same pass; look-ups never match it.
         """
         fields = ", ".join(f"'{f}'" for f in [self.key, *self.columns])
         typed = "".join(
@@ -308,34 +432,44 @@ class SnapshotIndex:
             else f", TRY_CAST(j[{i + 2}] ->> '$' AS {kind})"
             for i, kind in enumerate(self.columns.values())
         )
-        # One parse of each line (TRY: NULL for a line that is not JSON). Only an
-        # object has fields, so a key that is a JSON string means an object; the
-        # line itself is never copied (no trim of it: lines are kilobytes).
+        # One parse of each line (TRY: NULL for a line that is not UTF-8 or not JSON).
+        # Only an object has fields, so a key that is a JSON string means an object.
         return (
             "INSERT INTO records SELECT CASE WHEN ok THEN lower(trim(j[1] ->> '$')) END, $1"
-            f"{typed}, CASE WHEN ok THEN line END FROM ("
-            " SELECT line, j, coalesce(json_type(j[1]) = 'VARCHAR'"
+            f"{typed}, id FROM ("
+            " SELECT id, j, coalesce(json_type(j[1]) = 'VARCHAR'"
             "  AND length(trim(j[1] ->> '$')) > 0, false) AS ok"
-            f" FROM (SELECT line, TRY(json_extract(line, [{fields}])) AS j"
-            f"  FROM {lines} WHERE line IS NOT NULL AND line <> ''))"
+            f" FROM (SELECT id, TRY(json_extract(TRY(decode(line)), [{fields}])) AS j"
+            f"  FROM {lines}))"
         )
 
-    def _insert_lines(self, connection: Any, path: Path) -> bool:
-        """Insert ``path`` line by line (valid UTF-8 lines only); False when it breaks off."""
-        insert = self._insert_sql("(SELECT unnest($2::VARCHAR[]) AS line)")
-        complete = True
-        batch: list[str] = []
-        for line in _text_lines(path):
-            if line is None:
-                complete = False
+    def _dictionary(self, connection: Any, first: Path) -> bytes:
+        """The index's zstd dictionary of raw objects: trained on ``first``'s lines if none yet.
+
+        Trained once, in the transaction of no file: it is kept for good, as
+        every stored object needs it. Empty (no dictionary) when the lines are
+        too few or too alike to train one.
+        """
+        import zstandard
+
+        row = connection.execute("SELECT value FROM meta WHERE name = 'dictionary'").fetchone()
+        if row is not None:
+            return bytes(row[0])
+        samples: list[bytes] = []
+        size = 0
+        for lines in _line_batches(first):
+            if lines is None:
                 break
-            batch.append(line)
-            if len(batch) >= _BATCH_LINES:
-                connection.execute(insert, [str(path), batch])
-                batch = []
-        if batch:
-            connection.execute(insert, [str(path), batch])
-        return complete
+            samples.extend(lines[: _TRAIN_LINES - len(samples)])
+            size += sum(len(line) for line in lines)
+            if len(samples) >= _TRAIN_LINES or size >= _TRAIN_BYTES:
+                break
+        try:
+            dictionary = zstandard.train_dictionary(_DICTIONARY_BYTES, samples).as_bytes()
+        except zstandard.ZstdError:
+            dictionary = b""  # too few lines to learn from: plain zstd
+        connection.execute("INSERT INTO meta VALUES ('dictionary', ?)", [dictionary])
+        return dictionary
 
     # -- look-ups ---------------------------------------------------------------------
 
@@ -343,7 +477,9 @@ class SnapshotIndex:
         """The raw record (JSON text) of each of ``keys`` that the snapshot holds.
 
         Keys are compared lower case and trimmed; the answer is keyed by the
-        keys as given. One query for the whole batch.
+        keys as given. One query for the whole batch: the keys, as a
+        relation, joined with the key column (only the rows found read their
+        raw object).
         """
         wanted: dict[str, list[str]] = {}
         for key in keys:
@@ -351,41 +487,74 @@ class SnapshotIndex:
         if not wanted or not self.database.exists():
             return {}
         latest = (
-            f"arg_max(raw, coalesce(CAST({_quote(self.updated)} AS VARCHAR), ''))"
+            f"arg_max(r.id, coalesce(CAST(r.{_quote(self.updated)} AS VARCHAR), ''))"
             if self.updated and self.updated in self.columns
-            else "any_value(raw)"
+            else "any_value(r.id)"
         )
         connection = self._connection()
-        # Two steps: the rows of the keys, reading the key column alone; then their
-        # raw objects, reading only the vectors that hold those rows.
         rows = connection.execute(
-            "SELECT rowid FROM records WHERE key IN (SELECT unnest($1::VARCHAR[]))",
+            f"SELECT {latest}, r.key FROM records AS r"
+            " JOIN (SELECT unnest($1::VARCHAR[]) AS key) AS w ON r.key = w.key"
+            " GROUP BY r.key",
             [list(wanted)],
         ).fetchall()
         if not rows:
             return {}
-        answers = connection.execute(
-            f"SELECT key, {latest} FROM records WHERE rowid IN (SELECT unnest($1::BIGINT[]))"
-            " GROUP BY key",
-            [[r[0] for r in rows]],
-        )
+        keys_of = dict(rows)
+        assert self._raw_reader is not None
+        decompress = self._decompressor.decompress
         found: dict[str, str] = {}
-        for key, raw in answers.fetchall():
-            for given in wanted[key]:
-                found[given] = raw
+        ids = sorted(keys_of)
+        for n in range(0, len(ids), _IDS_A_QUERY):
+            part = ids[n : n + _IDS_A_QUERY]
+            bodies = self._raw_reader.execute(
+                f"SELECT id, body FROM raw WHERE id IN ({','.join('?' * len(part))})", part
+            )
+            for id_, body in bodies:
+                text = decompress(body).decode()
+                for given in wanted[keys_of[id_]]:
+                    found[given] = text
         return found
 
     def _connection(self) -> Any:
-        """The read-only connection of look-ups (opened on first use)."""
+        """The read-only connection of look-ups (opened on first use), and its decompressor."""
         if self._reader is None:
             import duckdb
+            import zstandard
 
-            self._reader = _retry_on_lock(
+            reader = _retry_on_lock(
                 lambda: duckdb.connect(
                     str(self.database), read_only=True, config={"memory_limit": MEMORY_LIMIT}
                 )
             )
+            row = None
+            with contextlib.suppress(duckdb.Error):  # an index of an older layout has no meta
+                row = reader.execute("SELECT value FROM meta WHERE name = 'dictionary'").fetchone()
+            dictionary = bytes(row[0]) if row is not None else b""
+            self._decompressor = zstandard.ZstdDecompressor(
+                dict_data=zstandard.ZstdCompressionDict(dictionary) if dictionary else None
+            )
+            self._raw_reader = (
+                sqlite3.connect(f"file:{self.raw_store}?mode=ro", uri=True, check_same_thread=False)
+                if self.raw_store.exists()
+                else sqlite3.connect(":memory:", check_same_thread=False)
+            )
+            self._reader = reader
         return self._reader
+
+    def _layout(self) -> int | None:
+        """The layout of the database on disk (None before the layouts had numbers)."""
+        import duckdb
+
+        try:
+            row = (
+                self._connection()
+                .execute("SELECT value FROM meta WHERE name = 'layout'")
+                .fetchone()
+            )
+        except duckdb.Error:
+            return None
+        return int(bytes(row[0]).decode()) if row is not None else None
 
     # -- what it holds ----------------------------------------------------------------
 
@@ -417,6 +586,10 @@ class SnapshotIndex:
         if self._reader is not None:
             self._reader.close()
             self._reader = None
+            self._decompressor = None
+        if self._raw_reader is not None:
+            self._raw_reader.close()
+            self._raw_reader = None
 
     # -- the database -----------------------------------------------------------------
 
@@ -435,6 +608,9 @@ class SnapshotIndex:
         except duckdb.Error:
             return False  # being written: wait on
         try:
+            layout = connection.execute("SELECT value FROM meta WHERE name = 'layout'").fetchone()
+            if layout is None or int(bytes(layout[0]).decode()) != _LAYOUT:
+                return False
             known = {
                 row[0]: (row[1], row[2])
                 for row in connection.execute("SELECT path, size, mtime_ns FROM files").fetchall()
@@ -465,19 +641,34 @@ class SnapshotIndex:
             yield None
             return
         try:
-            typed = "".join(f", {_quote(n)} {kind}" for n, kind in self.columns.items())
-            connection.execute(
-                "CREATE TABLE IF NOT EXISTS files (path VARCHAR PRIMARY KEY, size BIGINT,"
-                " mtime_ns BIGINT, records BIGINT, seconds DOUBLE, complete BOOLEAN)"
-            )
-            connection.execute(
-                "CREATE TABLE IF NOT EXISTS records"
-                f" (key VARCHAR, file VARCHAR{typed}, raw VARCHAR)"
-            )
+            self._create(connection)
             yield connection
             connection.execute("CHECKPOINT")
         finally:
             connection.close()
+
+    def _create(self, connection: Any) -> None:
+        """The tables, made anew when the database has another layout (an older paperfuse's)."""
+        connection.execute("CREATE TABLE IF NOT EXISTS meta (name VARCHAR PRIMARY KEY, value BLOB)")
+        row = connection.execute("SELECT value FROM meta WHERE name = 'layout'").fetchone()
+        if row is None or int(bytes(row[0]).decode()) != _LAYOUT:
+            tables = {r[0] for r in connection.execute("SHOW TABLES").fetchall()}
+            if "records" in tables:
+                log.info("the snapshot index %s has an older layout: indexing again", self.database)
+            connection.execute("DROP TABLE IF EXISTS records")
+            connection.execute("DROP TABLE IF EXISTS files")
+            connection.execute("DELETE FROM meta")
+            self.raw_store.unlink(missing_ok=True)
+            connection.execute("INSERT INTO meta VALUES ('layout', ?)", [str(_LAYOUT).encode()])
+        typed = "".join(f", {_quote(n)} {kind}" for n, kind in self.columns.items())
+        connection.execute(
+            "CREATE TABLE IF NOT EXISTS files (path VARCHAR PRIMARY KEY, size BIGINT,"
+            " mtime_ns BIGINT, records BIGINT, seconds DOUBLE, complete BOOLEAN,"
+            " first_id BIGINT, last_id BIGINT)"
+        )
+        connection.execute(
+            f"CREATE TABLE IF NOT EXISTS records (key VARCHAR, file VARCHAR{typed}, id BIGINT)"
+        )
 
 
 def _quote(name: str) -> str:
@@ -507,27 +698,126 @@ def _retry_on_lock(
 
 
 def _open(path: Path) -> io.BufferedIOBase:
+    """``path`` for reading, gunzipped if it is a gzip (through ISA-L when ``isal`` is there)."""
     with path.open("rb") as probe:
         gzipped = probe.read(2) == b"\x1f\x8b"
-    return gzip.open(path, "rb") if gzipped else path.open("rb")  # type: ignore[return-value]
+    if not gzipped:
+        return path.open("rb")  # type: ignore[return-value]
+    try:
+        from isal import igzip  # 2-3x faster than zlib at gunzipping
+    except ImportError:
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return igzip.open(path, "rb")  # type: ignore[return-value]
 
 
-def _text_lines(path: Path) -> Iterator[str | None]:
-    """The UTF-8 lines of ``path`` (others skipped); ``None`` last if the file breaks off."""
-    number = 0
-    with _open(path) as lines:
-        try:
-            for raw in lines:
-                number += 1
-                try:
-                    yield raw.decode("utf-8").strip()
-                except UnicodeDecodeError:
+def _read_errors() -> tuple[type[BaseException], ...]:
+    """What reading a broken gzip raises (zlib's errors, or ISA-L's)."""
+    errors: tuple[type[BaseException], ...] = (EOFError, OSError, zlib.error)
+    with contextlib.suppress(ImportError):
+        from isal import isal_zlib
+
+        errors += (isal_zlib.error,)
+    return errors
+
+
+def _line_batches(path: Path) -> Iterator[list[bytes] | None]:
+    """The non-blank lines of ``path`` in batches of about :data:`_BATCH_BYTES`.
+
+    ``None`` comes last if the file breaks off (a gzip cut short, a read
+    error), after the whole lines before the break; the warning says where.
+    """
+    number = 0  # lines yielded (blank ones too)
+    rest = b""
+    try:
+        with _open(path) as data:
+            while True:
+                block = data.read(_BATCH_BYTES)
+                if not block:
+                    break
+                block = rest + block
+                cut = block.rfind(b"\n") + 1
+                if cut == 0:  # one line longer than a batch: read on
+                    rest = block
                     continue
-        except (EOFError, OSError, zlib.error) as e:
+                rest = block[cut:]
+                lines = block[:cut].split(b"\n")
+                lines.pop()  # the empty piece after the last newline
+                number += len(lines)
+                batch = [line for line in lines if line and not line.isspace()]
+                if batch:
+                    yield batch
+    except _read_errors():
+        # A big read that breaks keeps nothing of its block: read that block again
+        # line by line, which keeps each whole line before the break.
+        yield from _lines_until_break(path, number)
+        return
+    if rest and not rest.isspace():
+        yield [rest]
+
+
+def _lines_until_break(path: Path, skip: int) -> Iterator[list[bytes] | None]:
+    """The non-blank lines of a file that breaks off, after its first ``skip`` lines; then None."""
+    number = 0
+    batch: list[bytes] = []
+    with _open(path) as data:
+        try:
+            for line in data:
+                number += 1
+                if number > skip and line.endswith(b"\n") and not line.isspace():
+                    batch.append(line[:-1])
+        except _read_errors() as e:
             log.warning(
                 "the snapshot %s breaks off after line %s (%s): the lines after it are not indexed",
                 path,
                 f"{number:,}",
                 e,
             )
-            yield None
+    if batch:
+        yield batch
+    yield None
+
+
+def _ahead(items: Iterator[Any], depth: int) -> Iterator[Any]:
+    """``items``, made by a thread of their own up to ``depth`` ahead of the consumer.
+
+    The thread stops when the consumer does (an error, an interruption): it
+    is waited for before this generator ends.
+    """
+    slots: queue.Queue[tuple[str, Any]] = queue.Queue(depth)
+    stop = threading.Event()
+
+    def put(item: tuple[str, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                slots.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def make() -> None:
+        try:
+            for item in items:
+                if not put(("item", item)):
+                    return
+            put(("end", None))
+        except BaseException as e:  # handed to the consumer, raised there
+            put(("error", e))
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()  # the file it reads, closed now rather than when collected
+
+    thread = threading.Thread(target=make, name="paperfuse-snapshot-read", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, item = slots.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()

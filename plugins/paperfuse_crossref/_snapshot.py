@@ -158,6 +158,11 @@ class CrossrefSnapshotIndex:
         self.database = database
         self.lines_folder = database.with_name(database.stem + "-lines")
 
+    @property
+    def raw_store(self) -> Path:
+        """The raw objects' file beside the database (see :class:`paperfuse.SnapshotIndex`)."""
+        return self.lines_index.raw_store
+
     def lines_file(self, path: Path) -> Path:
         """Where the lines of ``path`` are written: named by its path, size and time."""
         stat = path.stat()

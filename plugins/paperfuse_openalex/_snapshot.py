@@ -182,6 +182,11 @@ class OpenAlexSnapshotIndex:
         )
         self.alias_folder = database.with_name(database.stem + "-ids")
 
+    @property
+    def raw_store(self) -> Path:
+        """The raw objects' file beside the database (see :class:`paperfuse.SnapshotIndex`)."""
+        return self.works.raw_store
+
     def alias_file(self, path: Path) -> Path:
         """Where the identifier lines of ``path`` are written: named by its path, size, time."""
         stat = path.stat()

@@ -116,7 +116,8 @@ class UnpaywallSnapshotSource(Source):
     Set the files with ``[sources.unpaywall-snapshot.options] path = "..."``:
     one file, a folder of files (the data feed's change files), or a list.
     They are indexed into a DuckDB database in the cache folder
-    (``snapshots/unpaywall-snapshot.duckdb``, see :class:`paperfuse.SnapshotIndex`),
+    (``snapshots/unpaywall-snapshot.duckdb``, with the raw objects compressed in
+    an SQLite file beside it; see :class:`paperfuse.SnapshotIndex`),
     by ``paperfuse snapshot index`` or else by the first look-up; later runs
     index only the files that changed. Answers are not copied into the
     answer cache: the index is the cache.

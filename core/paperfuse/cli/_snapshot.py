@@ -153,7 +153,8 @@ def _info(cache_dir: str | None, source: str, as_json: bool) -> None:
     snapshot_index = _index(cache_dir, source)
     files = snapshot_index.files()
     path = snapshot_index.database
-    size = path.stat().st_size if path.exists() else 0
+    # The DuckDB database (keys, typed columns) and the raw objects' store beside it.
+    size = sum(p.stat().st_size for p in (path, snapshot_index.raw_store) if p.exists())
     by_status = snapshot_index.counts("oa_status")
     snapshot_index.close()
     if as_json:
@@ -162,6 +163,7 @@ def _info(cache_dir: str | None, source: str, as_json: bool) -> None:
         details = {
             "source": source,
             "path": str(path),
+            "raw_store": str(snapshot_index.raw_store),
             "bytes": size,
             "records": sum(f.records for f in files),
             "files": files,
@@ -169,7 +171,7 @@ def _info(cache_dir: str | None, source: str, as_json: bool) -> None:
         }
         click.echo(encode_json(details).decode())
         return
-    click.echo(f"{source}: {path} ({size / 1e6:.1f} MB)")
+    click.echo(f"{source}: {path} and {snapshot_index.raw_store.name} ({size / 1e6:.1f} MB)")
     if not files:
         click.echo("  no files indexed: paperfuse snapshot index PATH...")
     for f in files:
