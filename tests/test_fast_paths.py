@@ -311,16 +311,31 @@ def _strip_unbalanced_end_general(text: str) -> str:
     return text[:end]
 
 
-def _recorded_location_texts() -> list[str]:
-    """Every OA location URL of the recorded records, and the arXiv ids of their OAI ids."""
+def _revealed_by_every_scheme(locations: Sequence[OALocation]) -> dict[str, Identifier]:
+    """Unpaywall's reading of its locations' identifiers as it was written first (a
+    verbatim copy): every built-in scheme asked about every URL of a revealing host."""
+    hosts = ("arxiv.org", "ncbi.nlm.nih.gov", "europepmc.org")
+    found: dict[str, Identifier] = {}
     texts: set[str] = set()
-    for _, work in PARTIALS:
-        for location in work.oa_locations:
-            urls = (location.url, location.url_for_pdf, location.url_for_landing_page)
-            texts.update(u for u in urls if u)
-            if location.pmh_id and location.pmh_id.lower().startswith("oai:arxiv.org:"):
-                texts.add("arXiv:" + location.pmh_id.split(":", 2)[2])
-    return sorted(texts)
+    for location in locations:
+        urls = (location.url, location.url_for_pdf, location.url_for_landing_page)
+        texts.update(u for u in urls if u and any(host in u for host in hosts))
+        if location.pmh_id and location.pmh_id.lower().startswith("oai:arxiv.org:"):
+            texts.add("arXiv:" + location.pmh_id.split(":", 2)[2])
+    for text in sorted(texts):
+        for identifier in identify(text).identifiers:
+            if identifier.scheme in ("arxiv", "pmcid", "pmid"):
+                found.setdefault(identifier.scheme, identifier)
+    return found
+
+
+def test_unpaywall_reads_recorded_locations_as_every_scheme_would() -> None:
+    from paperfuse_unpaywall._mapping import _revealed
+
+    works = [w for _, w in PARTIALS if w.oa_locations]
+    assert sum(1 for w in works if _revealed_by_every_scheme(w.oa_locations)) > 20
+    for work in works:
+        assert _revealed(work.oa_locations) == _revealed_by_every_scheme(work.oa_locations)
 
 
 _revealing_urls = st.from_regex(
@@ -331,26 +346,14 @@ _revealing_urls = st.from_regex(
 )
 
 
-def _revealed_by(text: str, schemes: Sequence[object] | None) -> list[Identifier]:
-    from paperfuse_unpaywall._mapping import REVEALED_SCHEMES
-
-    found = identify(text, schemes) if schemes is not None else identify(text)  # type: ignore[arg-type]
-    return [i for i in found.identifiers if i.scheme in REVEALED_SCHEMES]
-
-
-def test_unpaywall_reads_recorded_locations_with_three_schemes_as_with_all() -> None:
-    from paperfuse_unpaywall._mapping import _REVEALING
-
-    texts = _recorded_location_texts()
-    assert len(texts) > 200
-    assert any(_revealed_by(t, None) for t in texts)  # some name an arXiv id, PMCID or PMID
-    for text in texts:
-        assert _revealed_by(text, _REVEALING) == _revealed_by(text, None), text
-
-
 @settings(max_examples=500)
-@given(_revealing_urls)
-def test_unpaywall_reads_revealing_urls_with_three_schemes_as_with_all(text: str) -> None:
-    from paperfuse_unpaywall._mapping import _REVEALING
+@given(st.lists(st.tuples(_revealing_urls, st.sampled_from(["url", "pdf", "page"])), max_size=3))
+def test_unpaywall_reads_revealing_urls_as_every_scheme_would(urls: list[tuple[str, str]]) -> None:
+    from paperfuse_unpaywall._mapping import _revealed
 
-    assert _revealed_by(text, _REVEALING) == _revealed_by(text, None)
+    fields = {"url": "url", "pdf": "url_for_pdf", "page": "url_for_landing_page"}
+    locations = [
+        OALocation(**{"url": "https://example.org/copy", fields[kind]: url})  # type: ignore[arg-type]
+        for url, kind in urls
+    ]
+    assert _revealed(tuple(locations)) == _revealed_by_every_scheme(locations)

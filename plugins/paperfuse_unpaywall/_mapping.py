@@ -31,13 +31,18 @@ __all__ = ["doi_object_to_work", "search_result_to_work"]
 #: Values Unpaywall puts in fields it no longer fills.
 _DEPRECATED = "deprecated"
 _OA_STATUSES = ("gold", "hybrid", "bronze", "green", "closed")
-#: Hosts whose URLs name an arXiv id, a PMCID or a PMID; others are not parsed.
-_REVEALING_HOSTS = ("arxiv.org", "ncbi.nlm.nih.gov", "europepmc.org")
-#: The identifier schemes read from those URLs: the identifiers these find in a URL are
-#: those that every built-in scheme together finds of these kinds (the others, the URL
-#: scheme above all, only parse it again).
+#: The kinds of identifiers a location's URL may name.
 REVEALED_SCHEMES = ("arxiv", "pmcid", "pmid")
-_REVEALING = tuple(s for s in builtin_schemes() if s.name in REVEALED_SCHEMES)
+#: Hosts whose URLs name an arXiv id, a PMCID or a PMID, and the schemes that read those
+#: URLs: what they find there is what every built-in scheme together finds of these
+#: kinds (the others, the URL scheme above all, would only parse each URL again).
+#: Other hosts' URLs are not parsed.
+REVEALING_HOSTS = {
+    "arxiv.org": ("arxiv",),
+    "ncbi.nlm.nih.gov": ("pmcid", "pmid"),
+    "europepmc.org": ("pmcid", "pmid"),
+}
+_SCHEMES = {s.name: s for s in builtin_schemes() if s.name in REVEALED_SCHEMES}
 #: Fields kept under ``extra["unpaywall"]`` (facts with no key of their own in the
 #: record), each with the type it must have to be kept.
 _EXTRA_FIELDS: dict[str, type] = {
@@ -151,14 +156,18 @@ def _location(data: Any, source: str) -> OALocation | None:
 def _revealed(locations: tuple[OALocation, ...]) -> dict[str, Identifier]:
     """Identifiers of the work that its locations name: arXiv, PMC, PubMed."""
     found: dict[str, Identifier] = {}
-    texts: set[str] = set()
+    texts: dict[str, set[str]] = {}
     for location in locations:
-        urls = (location.url, location.url_for_pdf, location.url_for_landing_page)
-        texts.update(u for u in urls if u and any(host in u for host in _REVEALING_HOSTS))
+        for url in (location.url, location.url_for_pdf, location.url_for_landing_page):
+            if url:
+                for host, names in REVEALING_HOSTS.items():
+                    if host in url:
+                        texts.setdefault(url, set()).update(names)
         if location.pmh_id and location.pmh_id.lower().startswith("oai:arxiv.org:"):
-            texts.add("arXiv:" + location.pmh_id.split(":", 2)[2])
+            texts.setdefault("arXiv:" + location.pmh_id.split(":", 2)[2], set()).add("arxiv")
     for text in sorted(texts):
-        for identifier in identify(text, _REVEALING).identifiers:
+        schemes = [_SCHEMES[name] for name in REVEALED_SCHEMES if name in texts[text]]
+        for identifier in identify(text, schemes).identifiers:
             if identifier.scheme in REVEALED_SCHEMES:
                 found.setdefault(identifier.scheme, identifier)
     return found
