@@ -64,3 +64,25 @@ def test_an_unpaced_source_reads_no_further_than_the_window() -> None:
         next(stream)
         assert len(read) <= 11
         assert len(list(stream)) == 59
+
+
+def test_a_one_at_a_time_source_asks_before_the_whole_window_is_read() -> None:
+    """Unpaywall's first request leaves after the first inputs are read, not after 2,000."""
+    read: list[int] = []
+    read_at_first_call: list[int] = []
+
+    def answer(identifiers: object) -> dict[object, None]:
+        read_at_first_call.append(len(read))
+        return dict.fromkeys(identifiers)  # type: ignore[call-overload]
+
+    source = fake_source("single", ["doi"], batch_size=1, answer=answer)
+
+    def inputs() -> Iterator[str]:
+        for i in range(1000):
+            read.append(i)
+            yield f"10.1234/{i}"
+
+    with make_resolver(source, config=Config(window=1000, use_cache=False)) as resolver:
+        works = list(resolver.resolve_many(inputs()))
+    assert len(works) == 1000
+    assert read_at_first_call[0] < 500, read_at_first_call[0]

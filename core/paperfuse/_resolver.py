@@ -332,6 +332,10 @@ class _CallableRanking:
         return tuple(self.function(work, locations))
 
 
+#: Inputs read between two turns of the event loop (see :meth:`_Pipeline.next`).
+_READ_TURN = 64
+
+
 class _Pipeline:
     """Inputs resolved concurrently, their works handed out in input order.
 
@@ -370,9 +374,18 @@ class _Pipeline:
         return bool(self.queue) and self.queue[0].done()
 
     async def next(self) -> Work:
-        """The next work in input order; StopAsyncIteration after the last."""
+        """The next work in input order; StopAsyncIteration after the last.
+
+        While reading, the inputs read so far start resolving every
+        :data:`_READ_TURN` inputs: a source that asks one identifier at a time
+        (Unpaywall) sends its first request after the first inputs are read,
+        not after the whole window is, and a batching source still gathers
+        every input read before its batch is cut (it waits for the pending
+        identifiers to stop growing).
+        """
         queue = self.queue
         limit = self.window + self.ahead
+        read = 0
         while True:
             if queue and (queue[0].done() or len(queue) >= limit or self.exhausted):
                 return await queue.popleft()
@@ -384,6 +397,9 @@ class _Pipeline:
                 self.exhausted = True
                 continue
             queue.append(asyncio.create_task(self.resolution.resolve(text)))
+            read += 1
+            if read % _READ_TURN == 0:
+                await asyncio.sleep(0)
 
     def cancel(self) -> None:
         """Cancel the inputs still in flight (the consumer stopped early)."""
