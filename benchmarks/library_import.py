@@ -269,7 +269,8 @@ def plan(inputs: list[str], server_argv: list[str], arxiv_only: bool = False) ->
     jobs: the least makespan for identical jobs); an identifier is known at
     the earliest answer that reveals it. Iterated until nothing moves. The
     bound is the last answer of any source; each source's minimum requests
-    is its number of batches. Filter-length limits on list sizes (Crossref,
+    is its number of batches (for Crossref, and a request of its own for each
+    DOI a list did not return, as paperfuse asks it). Filter-length limits on list sizes (Crossref,
     OpenAlex) are not modelled: the bound can only be lower for it.
     """
     import paperfuse
@@ -348,10 +349,18 @@ def plan(inputs: list[str], server_argv: list[str], arxiv_only: bool = False) ->
                 if name == "arxiv":
                     found = sum(world.arxiv_found(a.split(":", 1)[1]) for a in chunk)
                     duration += args.arxiv_latency_per_entry * found
-                jobs.append((max(releases[a] for a in chunk), 0, str(n), duration))
+                release = max(releases[a] for a in chunk)
+                jobs.append((release, 0, str(n), duration))
+                if name == "crossref" and len(chunk) > 1:
+                    # A DOI a list does not return is asked alone (an alias, or not there).
+                    jobs += [
+                        (release + duration, 1, f"{n}/{a}", duration)
+                        for a in chunk
+                        if not world.doi_found(a[4:])
+                    ]
             ends = _schedule(jobs, service[name].client_concurrency, service[name].client_interval)
             answered[name] = {a: ends[str(n)] for n, chunk in enumerate(chunks) for a in chunk}
-            minimum[name] = len(chunks)
+            minimum[name] = len(jobs)
             done[name] = max(ends.values(), default=0.0)
         # What the answers reveal, and when.
         moved = False

@@ -1,4 +1,4 @@
-"""A simulated upstream for benchmarks: arXiv, Unpaywall and Open Access Button on one port.
+"""A simulated upstream for benchmarks: every source paperfuse ships, on one port.
 
 Every answer is built from the recorded responses in tests/fixtures/ (their
 shapes are never invented), with identifiers rewritten so that each asked
@@ -26,16 +26,53 @@ identifier gets a record of its own:
   "permanently shut down" (the service's real state since November 2025);
   with ``--oab-alive``, the recorded ``/find`` answer instead.
 
+The sources that landed after the seeds answer under a path of their own
+(paperfuse's ``PAPERFUSE_<SOURCE>_URL`` set to ``<url>/<source>``), from their
+recorded answers in tests/fixtures/ (see :class:`LaterSources` for what is
+left out of them):
+
+- Crossref ``/crossref/works?filter=doi:A,doi:B`` (a list: the recorded
+  journal articles of a recorded 20-item list, DOIs rewritten) and
+  ``/crossref/works/{doi}`` (one work; 404 "Resource not found." as plain
+  text); every answer carries ``x-rate-limit-limit: 10`` and
+  ``x-rate-limit-interval: 1s``, the polite pool's figures.
+- DataCite ``/datacite/dois/{doi}``: the recorded Zenodo record for a DOI
+  under 10.5281 (this world's DataCite prefix), 404 for any other.
+- doi.org ``/doi/ra/{prefix}``: the recorded answer, "DataCite" for 10.5281
+  and "Crossref" for every other prefix.
+- PMC's ID converter ``/idconv/tools/idconv/api/v1/articles/?ids=...&idtype=``:
+  the recorded record of each asked id of a work in PMC, nothing for others.
+- Europe PMC ``/europepmc/webservices/rest/search`` (and ``searchPOST``): the
+  OR-ed query's PMIDs, PMCIDs and DOIs, each work in PMC as a recorded core
+  result, in one page.
+- OpenAlex ``/openalex/works?filter=doi:A|B`` (also ``pmid:``, ``pmcid:``) and
+  ``/openalex/works/{scheme:value}``: the recorded 2025 work (with PMID and
+  PMCID) for a work in PMC, the recorded 2026 list item for another DOI.
+- PubMed ``/pubmed/entrez/eutils/efetch.fcgi`` (GET or POST ``id=1,2,...``):
+  the recorded article (without its reference list) for each PMID.
+
 The world is consistent: the DOI of an arXiv entry leads (through Unpaywall)
 back to that arXiv id, and an arXiv id that Unpaywall revealed for a DOI
-carries that DOI. :class:`World` holds these rules, so that a benchmark can
-predict what a batch must ask and compute the minimum number of requests.
+carries that DOI. Half the other Crossref DOIs (``--pmc-fraction``) are of
+works in PubMed and PMC, with a PMID and a PMCID derived from the DOI, which
+Unpaywall's PMC locations, the ID converter, Europe PMC, OpenAlex and PubMed
+all give alike; a PMCID or PMID input names a work whose DOI derives from it.
+:class:`World` holds these rules, so that a benchmark can predict what a
+batch must ask and compute the minimum number of requests.
 
 Latency is per service (arXiv: a base plus a little per entry served).
 
-Rate limits are enforced, defaults being the documented politeness: arXiv one
-request every 3 s and one at a time; Unpaywall at most 4 requests in flight;
-Open Access Button one request per second, one at a time. A request that
+Rate limits are enforced, defaults being each service's documented limits
+(:data:`SERVICES`, with their sources: docs/sources.md and /work/shared/design.md):
+arXiv one request every 3 s, one at a time; Unpaywall 4 in flight (it
+publishes only a daily budget); Open Access Button one a second, one at a
+time; Crossref's polite pool 10 a second, 3 at a time; DataCite 1,000 per 5
+minutes (one every 0.3 s) for a client that identifies itself; NCBI (PubMed,
+the ID converter) 3 a second without an API key; OpenAlex 100 a second.
+Where a service publishes no figure (Europe PMC, doi.org, and a concurrency
+for DataCite, NCBI, OpenAlex), paperfuse's own default is enforced. ``--latency``
+sets every service's latency at once (default: arXiv 0.3 s, others 0.05 s).
+A request that
 arrives less than ``interval - tolerance`` after the previous request to the
 same service (refused or not: every arrival counts), or while ``concurrency``
 requests to it are in flight, is answered 429 with ``Retry-After`` and
