@@ -1,32 +1,32 @@
 """Library import at the rate-limit bound: paperfuse against a simulated upstream.
 
-Starts the simulated upstream (benchmarks/upstream.py: arXiv, Unpaywall and
-Open Access Button on one local port, built from the recorded responses,
-with latency and enforced rate limits), then resolves three workloads with
-the public API (``paperfuse.Resolver(paperfuse.load_config())`` and
-``resolve_many``, results streamed and only counted):
+Starts the simulated upstream (benchmarks/upstream.py: every source paperfuse
+ships on one local port, built from the recorded responses, each service at
+its documented rate limits), then resolves three workloads with the public
+API (``paperfuse.Resolver(paperfuse.load_config())`` and ``resolve_many``,
+results streamed and only counted):
 
 (a) distinct new-style arXiv ids (10,000);
 (b) distinct DOIs (2,000);
 (c) a mixed list (2,000): arXiv ids (some versioned, some as URLs), DOIs
-    (some as doi.org URLs), PMCIDs, duplicates and a few malformed lines.
+    (some as doi.org URLs), PMCIDs, PMIDs, DataCite DOIs, duplicates and a
+    few malformed lines.
 
-Each workload runs twice in a fresh Python process: first with an empty cache
-folder, then again with the same folder. Every run uses the documented
-politeness (the client's defaults: arXiv one request every 3 s, Unpaywall 4
-at a time, OAB one a second), and the upstream enforces the same figures.
-Reported per source: requests (counted by the upstream, and by the resolver
-when it has ``Resolver.stats()``) against the minimum the batch allows,
-violations of the rate limits, and when the source's last answer came against
-the earliest it could have; per run: wall time against the bound the limits
-and latencies imply, milliseconds per record and peak memory (ru_maxrss of
-the run's own process). Then the ``arxiv`` package (4.x) on workload (a)
-against the same server, next to paperfuse with only its arXiv source; then
-peak memory for 2,000 and 100,000 arXiv ids at a fast pace.
+Every workload runs at each upstream latency of ``--latency`` (default 0,
+150 and 400 ms), in a fresh Python process with an empty cache folder,
+``--repeat`` times, alternating the order; ``--warm`` adds a second run on
+the same cache. Every run uses the client's default politeness; the upstream
+enforces the documented limits. Reported per source: requests (counted by
+the upstream, and by ``Resolver.stats()``) against the minimum, violations,
+and when its last answer came against the earliest it could have; per run:
+wall time against the bound the limits and latencies imply (see :func:`plan`),
+and one row per workload per latency with the median overhead. ``--compare``
+adds the ``arxiv`` package on workload (a), ``--memory`` peak memory for
+2,000 to 100,000 arXiv ids at a fast pace.
 
     .venv/bin/pip install -q -e '.[bench]'
-    .venv/bin/python benchmarks/library_import.py           # the full run
-    .venv/bin/python benchmarks/library_import.py --quick   # smaller workloads
+    .venv/bin/python benchmarks/library_import.py                     # the full run
+    .venv/bin/python benchmarks/library_import.py --quick --repeat 2  # smaller workloads
 
 It exits non-zero only when something crashes; a missed target is reported,
 not raised.
