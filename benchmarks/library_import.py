@@ -1,32 +1,32 @@
 """Library import at the rate-limit bound: paperfuse against a simulated upstream.
 
-Starts the simulated upstream (benchmarks/upstream.py: arXiv, Unpaywall and
-Open Access Button on one local port, built from the recorded responses,
-with latency and enforced rate limits), then resolves three workloads with
-the public API (``paperfuse.Resolver(paperfuse.load_config())`` and
-``resolve_many``, results streamed and only counted):
+Starts the simulated upstream (benchmarks/upstream.py: every source paperfuse
+ships on one local port, built from the recorded responses, each service at
+its documented rate limits), then resolves three workloads with the public
+API (``paperfuse.Resolver(paperfuse.load_config())`` and ``resolve_many``,
+results streamed and only counted):
 
 (a) distinct new-style arXiv ids (10,000);
 (b) distinct DOIs (2,000);
 (c) a mixed list (2,000): arXiv ids (some versioned, some as URLs), DOIs
-    (some as doi.org URLs), PMCIDs, duplicates and a few malformed lines.
+    (some as doi.org URLs), PMCIDs, PMIDs, DataCite DOIs, duplicates and a
+    few malformed lines.
 
-Each workload runs twice in a fresh Python process: first with an empty cache
-folder, then again with the same folder. Every run uses the documented
-politeness (the client's defaults: arXiv one request every 3 s, Unpaywall 4
-at a time, OAB one a second), and the upstream enforces the same figures.
-Reported per source: requests (counted by the upstream, and by the resolver
-when it has ``Resolver.stats()``) against the minimum the batch allows,
-violations of the rate limits, and when the source's last answer came against
-the earliest it could have; per run: wall time against the bound the limits
-and latencies imply, milliseconds per record and peak memory (ru_maxrss of
-the run's own process). Then the ``arxiv`` package (4.x) on workload (a)
-against the same server, next to paperfuse with only its arXiv source; then
-peak memory for 2,000 and 100,000 arXiv ids at a fast pace.
+Every workload runs at each upstream latency of ``--latency`` (default 0,
+150 and 400 ms), in a fresh Python process with an empty cache folder,
+``--repeat`` times, alternating the order; ``--warm`` adds a second run on
+the same cache. Every run uses the client's default politeness; the upstream
+enforces the documented limits. Reported per source: requests (counted by
+the upstream, and by ``Resolver.stats()``) against the minimum, violations,
+and when its last answer came against the earliest it could have; per run:
+wall time against the bound the limits and latencies imply (see :func:`plan`),
+and one row per workload per latency with the median overhead. ``--compare``
+adds the ``arxiv`` package on workload (a), ``--memory`` peak memory for
+2,000 to 100,000 arXiv ids at a fast pace.
 
     .venv/bin/pip install -q -e '.[bench]'
-    .venv/bin/python benchmarks/library_import.py           # the full run
-    .venv/bin/python benchmarks/library_import.py --quick   # smaller workloads
+    .venv/bin/python benchmarks/library_import.py                     # the full run
+    .venv/bin/python benchmarks/library_import.py --quick --repeat 2  # smaller workloads
 
 It exits non-zero only when something crashes; a missed target is reported,
 not raised.
@@ -41,6 +41,7 @@ import math
 import os
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -57,7 +58,7 @@ sys.path.insert(0, str(HERE))
 import upstream  # noqa: E402
 
 BATCH = 2_000  # arXiv ids per request (the API's and paperfuse's batch size)
-SOURCES = ("arxiv", "unpaywall", "oab")
+SOURCES = tuple(upstream.SERVICES)
 EMAIL = "benchmark@example.org"
 
 #: How the upstream answers in the main runs: documented politeness, some misses.
@@ -114,8 +115,8 @@ MALFORMED = (
 def mixed(n: int) -> list[str]:
     """A mixed list of ``n`` lines: ids of every kind, duplicates, malformed lines."""
     rng = random.Random(6)
-    n_arxiv, n_doi, n_pmc = n * 40 // 100, n * 35 // 100, n * 12 // 100
-    n_bad = n * 3 // 100
+    n_arxiv, n_doi, n_pmc = n * 40 // 100, n * 30 // 100, n * 10 // 100
+    n_pmid, n_datacite, n_bad = n * 10 // 100, n * 2 // 100, n * 3 // 100
     lines: list[str] = []
     for i, arxiv_id in enumerate(arxiv_ids(n_arxiv, first_month=24)):  # 2301 on
         style = i % 10
@@ -130,6 +131,9 @@ def mixed(n: int) -> list[str]:
     for i, doi in enumerate(dois(n_doi, journal="pfm")):
         lines.append(f"https://doi.org/{doi}" if i % 5 == 0 else doi)
     lines += [f"PMC{3_000_000 + 7 * i}" for i in range(n_pmc)]
+    lines += [f"PMID:{35_000_000 + 11 * i}" if i % 2 else f"pmid {35_000_000 + 11 * i}"
+              for i in range(n_pmid)]  # fmt: skip
+    lines += [f"10.5281/zenodo.{9_000_000 + 3 * i}" for i in range(n_datacite)]
     lines += [MALFORMED[i % len(MALFORMED)] for i in range(n_bad)]
     rng.shuffle(lines)
     duplicates = [rng.choice(lines) for _ in range(n - len(lines))]
@@ -161,9 +165,9 @@ class Plan:
 
 
 def _schedule(
-    jobs: list[tuple[float, int, str]], servers: int, interval: float, latency: float
+    jobs: list[tuple[float, int, str, float]], servers: int, interval: float
 ) -> dict[str, float]:
-    """Non-delay list scheduling of identical jobs ``(release, priority, key)``; their ends.
+    """Non-delay list scheduling of jobs ``(release, priority, key, duration)``; their ends.
 
     With identical jobs every non-delay schedule starts jobs at the same
     times, so the makespan is the least possible; ``priority`` (lower first)
@@ -172,7 +176,7 @@ def _schedule(
     jobs = sorted(jobs)
     free = [0.0] * (servers or max(1, len(jobs)))
     heapq.heapify(free)
-    ready: list[tuple[int, float, str]] = []
+    ready: list[tuple[int, float, str, float]] = []
     ends: dict[str, float] = {}
     last_start = -math.inf
     i = 0
@@ -181,125 +185,210 @@ def _schedule(
         if not ready:
             t = max(t, jobs[i][0])
         while i < len(jobs) and jobs[i][0] <= t:
-            release, priority, key = jobs[i]
-            heapq.heappush(ready, (priority, release, key))
+            release, priority, key, duration = jobs[i]
+            heapq.heappush(ready, (priority, release, key, duration))
             i += 1
-        _, _, key = heapq.heappop(ready)
+        _, _, key, duration = heapq.heappop(ready)
         heapq.heappop(free)
         last_start = t
-        ends[key] = t + latency
-        heapq.heappush(free, t + latency)
+        ends[key] = t + duration
+        heapq.heappush(free, t + duration)
     return ends
+
+
+#: Per source: the schemes it accepts, in its order of preference.
+ACCEPTS = {
+    "arxiv": ("arxiv",),
+    "unpaywall": ("doi",),
+    "oab": ("doi", "pmcid", "pmid"),
+    "crossref": ("doi",),
+    "datacite": ("doi",),
+    "idconv": ("pmcid", "pmid", "doi"),
+    "europepmc": ("pmid", "pmcid", "doi"),
+    "openalex": ("doi", "pmid", "pmcid"),
+    "pubmed": ("pmid",),
+}
+
+
+def _work_ids(world: upstream.World, scheme: str, value: str) -> dict[str, str]:
+    """Every id of the work an input id names, in this world."""
+    ids: dict[str, str] = {scheme: value}
+    if scheme == "arxiv":
+        if world.arxiv_found(value) and (doi := world.arxiv_doi(value)):
+            ids["doi"] = doi
+        return ids
+    if scheme == "doi":
+        doi = value
+    elif scheme == "pmid":
+        doi = world.pmid_doi(value)
+    else:
+        doi = world.pmc_doi(value[3:])
+    ids["doi"] = doi
+    if scheme != "doi" or world.doi_found(doi):
+        if (arxiv := world.doi_arxiv(doi)) is not None:
+            ids["arxiv"] = arxiv
+        if (pmc := world.doi_ids(doi)) is not None:
+            ids["pmid"], ids["pmcid"] = pmc[0], "PMC" + pmc[1]
+    return ids
+
+
+def _answers(world: upstream.World, source: str, ids: dict[str, str], asked: str) -> list[str]:
+    """The schemes of the work's ids that ``source``'s answer for its ``asked`` id reveals;
+    None when it does not find the work (an empty list when it finds nothing new)."""
+    in_pmc = "pmcid" in ids
+    found_doi = "doi" in ids and world.doi_found(ids["doi"])
+    if source == "arxiv":
+        return ["doi"] if world.arxiv_found(ids["arxiv"]) else None
+    if source == "unpaywall":
+        return ["arxiv", "pmcid"] if found_doi else None
+    if source in ("idconv", "europepmc", "pubmed"):
+        return ["doi", "pmid", "pmcid"] if in_pmc else None
+    if source == "openalex":
+        return ["doi", "pmid", "pmcid"] if (found_doi or in_pmc) else None
+    return [] if found_doi else None
 
 
 def plan(inputs: list[str], server_argv: list[str], arxiv_only: bool = False) -> Plan:
     """The minimum requests and the time bound of resolving ``inputs`` against the upstream.
 
     What must be asked follows the resolver's rules and the world's (see
-    :class:`upstream.World`): every input's own identifiers; the DOI of each
-    arXiv entry found (to Unpaywall); the arXiv id of the arXiv copy that
-    Unpaywall lists for a DOI input (to arXiv, "round 2": arXiv has not
-    found that item yet; for an arXiv input the copy is the input itself);
-    Open Access Button once (it answers 410 and is not asked again). The
-    entries of round 2 carry the DOI that revealed them: there is no round 3.
+    :class:`upstream.World`): each source is asked once per work, for the
+    first identifier of the work it accepts that is known (an input's own, or
+    one an earlier answer revealed: arXiv gives the DOI, Unpaywall an arXiv
+    copy and a PMCID, the ID converter, Europe PMC, OpenAlex and PubMed the
+    DOI, PMID and PMCID of a work in PMC), once per distinct identifier;
+    Crossref and DataCite only for DOIs of their agency (Crossref after
+    doi.org's ``/ra/`` answer for the prefix), Open Access Button once (it
+    answers 410 and is not asked again).
 
-    Minimum requests: arXiv ceil(ids / 2,000) over every distinct id of the
-    run (a client may hold round-1 ids back until round 2 is known; asked
-    round by round it is one more request here and there, see the notes);
-    Unpaywall one per distinct DOI; Open Access Button 1.
-
-    Time bound: the largest of these, each of which no schedule can beat:
-    arXiv's round 1 in batches of 2,000 one interval apart, the last one
-    answered one latency later; Unpaywall's DOIs, each released when the
-    arXiv answer that reveals it can be in at the earliest, run
-    ``concurrency`` at a time, one latency each (non-delay list scheduling
-    of identical jobs: the least makespan); round 2 at arXiv, one latency
-    after the Unpaywall answer revealing its last id, those DOIs served
-    first; Open Access Button one latency after it has something to ask.
+    Time bound: per source, its identifiers in the order they can be known
+    at the earliest, in batches of its batch size (a batch is released when
+    its last identifier is), scheduled with the source's interval and
+    concurrency (paperfuse's defaults, never faster than the documented
+    limits) and the latency of each answer (non-delay list scheduling of
+    jobs: the least makespan for identical jobs); an identifier is known at
+    the earliest answer that reveals it. Iterated until nothing moves. The
+    bound is the last answer of any source; each source's minimum requests
+    is its number of batches (for Crossref, and a request of its own for each
+    DOI a list did not return, as paperfuse asks it). Filter-length limits on list sizes (Crossref,
+    OpenAlex) are not modelled: the bound can only be lower for it.
     """
     import paperfuse
+    from paperfuse._agency import KNOWN_AGENCIES
 
     args = upstream.parser().parse_args(server_argv)
     world = upstream.world_from_args(server_argv)
+    names = ["arxiv"] if arxiv_only else upstream.services(args)
+    names = [n for n in names if n in ACCEPTS]
     result = Plan()
 
-    def arxiv_latency(entries: int) -> float:
-        return args.arxiv_latency + args.arxiv_latency_per_entry * entries
-
-    arxiv_round1: dict[tuple[str, int | None], None] = {}
-    input_dois: dict[str, None] = {}
-    oab_inputs = False
+    items: dict[tuple[str, str], dict[str, str]] = {}
     for text in inputs:
         for identifier in paperfuse.identify(text).identifiers:
-            if identifier.scheme == "arxiv":
-                arxiv_round1[(identifier.value, identifier.version)] = None
-            elif identifier.scheme == "doi":
-                input_dois[identifier.value] = None
-            if identifier.scheme in ("doi", "pmcid", "pmid", "url"):
-                oab_inputs = True
-
-    # Round 1 at arXiv: batches of 2,000 in input order, one interval apart.
-    ids = list(arxiv_round1)
-    arxiv_done = 0.0
-    released: dict[str, float] = dict.fromkeys(input_dois, 0.0)  # DOI -> known at the earliest
-    start = 0.0
-    for k in range(0, len(ids), BATCH):
-        if k:
-            start = max(start + args.arxiv_interval, arxiv_done)
-        found = [base for base, _ in ids[k : k + BATCH] if world.arxiv_found(base)]
-        arxiv_done = start + arxiv_latency(len(found))
-        for base in found:
-            doi = world.arxiv_doi(base)
-            if doi is not None and doi not in released:
-                released[doi] = arxiv_done
-    round1_requests = math.ceil(len(ids) / BATCH)
-    if arxiv_only:
-        result.minimum = {"arxiv": round1_requests, "unpaywall": 0, "oab": 0}
-        result.done = {"arxiv": arxiv_done, "unpaywall": 0.0, "oab": 0.0}
-        result.bound = arxiv_done
-        return result
-
-    # Unpaywall: one request per distinct DOI, ``concurrency`` at a time; the DOIs
-    # that send an item to arXiv first (the earliest round 2 could start).
-    round2: dict[str, str] = {}  # arXiv id -> the DOI that revealed it
-    jobs = []
-    for doi, release in released.items():
-        reveals = None
-        if doi in input_dois and world.doi_found(doi):
-            reveals = world.doi_arxiv(doi)
-            if reveals is not None and (reveals, None) not in arxiv_round1:
-                round2[reveals] = doi
-        jobs.append((release, 0 if reveals else 1, doi))
-    doi_ends = _schedule(
-        jobs, args.unpaywall_concurrency, args.unpaywall_interval, args.unpaywall_latency
-    )
-    if round2:
-        last = max(doi_ends[d] for d in round2.values())
-        tail = len(round2) - BATCH * ((len(round2) - 1) // BATCH)
-        arxiv_done = max(arxiv_done, last + arxiv_latency(tail))
-
-    oab_release = None
-    if oab_inputs:
-        oab_release = 0.0
-    elif released:
-        oab_release = min(released.values())
-    total_ids = len(ids) + len(round2)
-    result.minimum = {
-        "arxiv": math.ceil(total_ids / BATCH),
-        "unpaywall": len(released),
-        "oab": 0 if oab_release is None else 1,
-    }
-    result.done = {
-        "arxiv": arxiv_done,
-        "unpaywall": max(doi_ends.values(), default=0.0),
-        "oab": 0.0 if oab_release is None else oab_release + args.oab_latency,
-    }
-    result.bound = max(result.done.values())
-    per_round = round1_requests + math.ceil(len(round2) / BATCH)
+            if identifier.scheme in ("arxiv", "doi", "pmid", "pmcid"):
+                key = (identifier.scheme, identifier.value)
+                if key not in items:
+                    items[key] = _work_ids(world, *key)
+                break
+    known: dict[tuple[str, str], dict[str, float]] = {k: {k[0]: 0.0} for k in items}
+    service = upstream.SERVICES
+    done: dict[str, float] = {}
+    minimum: dict[str, int] = {}
+    for _ in range(8):
+        # Which identifier each source is asked, and when at the earliest.
+        asks: dict[str, dict[str, float]] = {n: {} for n in names}
+        asked_of: dict[tuple[tuple[str, str], str], tuple[str, str]] = {}
+        prefixes: dict[str, float] = {}
+        for key, times in known.items():
+            ids = items[key]
+            for name in names:
+                options = [
+                    (t, ACCEPTS[name].index(s), s) for s, t in times.items() if s in ACCEPTS[name]
+                ]
+                if not options:
+                    continue
+                t, _, scheme = min(options)
+                value = ids[scheme]
+                if name in ("crossref", "datacite"):
+                    datacite = world.is_datacite(value)
+                    if datacite != (name == "datacite"):
+                        continue
+                    prefix = value.split("/", 1)[0]
+                    if name == "crossref" and prefix not in KNOWN_AGENCIES:
+                        prefixes[prefix] = min(prefixes.get(prefix, math.inf), t)
+                ask = f"{scheme}:{value}"
+                asks[name][ask] = min(asks[name].get(ask, math.inf), t)
+                asked_of[(key, name)] = (scheme, ask)
+        # doi.org's answers for the prefixes Crossref waits on.
+        ra_ends: dict[str, float] = {}
+        if prefixes and "doi" in service:
+            ra = service["doi"]
+            ra_ends = _schedule(
+                [(t, 0, p, upstream.latency(args, "doi")) for p, t in prefixes.items()],
+                ra.client_concurrency,
+                ra.client_interval,
+            )
+            minimum["doi"] = len(prefixes)
+            done["doi"] = max(ra_ends.values())
+        answered: dict[str, dict[str, float]] = {}
+        for name in names:
+            releases = asks[name]
+            if name == "crossref":
+                releases = {
+                    a: max(t, ra_ends.get(a[4:].split("/", 1)[0], 0.0)) for a, t in releases.items()
+                }
+            if name == "oab":
+                first = min(releases.values(), default=None)
+                releases = {} if first is None else {"oab": first}
+            order = sorted(releases, key=releases.get)
+            size = service[name].batch
+            chunks = [order[k : k + size] for k in range(0, len(order), size)]
+            jobs = []
+            for n, chunk in enumerate(chunks):
+                duration = upstream.latency(args, name)
+                if name == "arxiv":
+                    found = sum(world.arxiv_found(a.split(":", 1)[1]) for a in chunk)
+                    duration += args.arxiv_latency_per_entry * found
+                release = max(releases[a] for a in chunk)
+                jobs.append((release, 0, str(n), duration))
+                if name == "crossref" and len(chunk) > 1:
+                    # A DOI a list does not return is asked alone (an alias, or not there).
+                    jobs += [
+                        (release + duration, 1, f"{n}/{a}", duration)
+                        for a in chunk
+                        if not world.doi_found(a[4:])
+                    ]
+            ends = _schedule(jobs, service[name].client_concurrency, service[name].client_interval)
+            answered[name] = {a: ends[str(n)] for n, chunk in enumerate(chunks) for a in chunk}
+            minimum[name] = len(jobs)
+            done[name] = max(ends.values(), default=0.0)
+        # What the answers reveal, and when.
+        moved = False
+        for key, times in known.items():
+            ids = items[key]
+            for name in names:
+                if (key, name) not in asked_of or name == "oab":
+                    continue
+                scheme, ask = asked_of[(key, name)]
+                revealed = _answers(world, name, ids, scheme)
+                at = answered[name].get(ask)
+                if revealed is None or at is None:
+                    continue
+                for other in revealed:
+                    if other in ids and at < times.get(other, math.inf):
+                        times[other] = at
+                        moved = True
+        if not moved:
+            break
+    result.minimum = minimum
+    result.done = done
+    result.bound = max(done.values(), default=0.0)
+    counts = Counter(s for k in items for s in items[k])
     result.notes.append(
-        f"arXiv ids: {len(ids):,} in round 1, {len(round2):,} in round 2 (revealed by"
-        f" Unpaywall); minimum {result.minimum['arxiv']} request(s), {per_round} if asked"
-        f" round by round; {len(released):,} distinct DOIs"
+        f"{len(items):,} distinct works; ids of their works: "
+        + ", ".join(f"{s} {n:,}" for s, n in sorted(counts.items()))
+        + "; last answers: "
+        + ", ".join(f"{n} {t:.1f} s" for n, t in sorted(done.items(), key=lambda x: -x[1])[:3])
     )
     return result
 
@@ -391,13 +480,13 @@ class Run:
     plan: Plan | None
 
     def requests(self, source: str) -> int:
-        return self.upstream[source]["requests"]
+        return self.upstream.get(source, {}).get("requests", 0)
 
     def violations(self, source: str) -> int:
-        return self.upstream[source]["violations"]
+        return self.upstream.get(source, {}).get("violations", 0)
 
     def done_at(self, source: str) -> float | None:
-        last = self.upstream[source]["last_done"]
+        last = self.upstream.get(source, {}).get("last_done")
         return None if last is None else last - self.result["started"]
 
     def client_requests(self, source: str) -> int | None:
@@ -416,6 +505,9 @@ class Bench:
 
     def env(self, cache: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PAPERFUSE_")}
+        # Bytecode caches as an installed paperfuse has them: without, each run compiles
+        # every module again (0.12 s here, before the first request can leave).
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         env.update(
             PAPERFUSE_CONFIG=str(self.config),  # not the user's own settings
             PAPERFUSE_CACHE_DIR=str(cache),
@@ -423,6 +515,14 @@ class Bench:
             PAPERFUSE_ARXIV_URL=self.server.url,
             PAPERFUSE_UNPAYWALL_URL=self.server.url,
             PAPERFUSE_OAB_URL=self.server.url,
+            # The sources that landed later, each under its own path of the server.
+            **{
+                f"PAPERFUSE_{name.upper()}_URL": f"{self.server.url}/{name}"
+                for name in upstream.services(self.server.args)
+                if name not in ("arxiv", "unpaywall", "oab")
+            },
+            PAPERFUSE_OPENALEX_API_KEY="benchmark-key",
+            PAPERFUSE_DISABLED_PLUGINS="web",  # fetches users' URLs: none in these workloads
         )
         env.update(extra or {})
         return env
@@ -496,7 +596,7 @@ def calibration_line(server: upstream.Server, requests: int = 400) -> str:
     concurrency = server.args.unpaywall_concurrency
     server.reset()
     wall = calibrate(server.url, requests, concurrency)
-    bound = math.ceil(requests / concurrency) * server.args.unpaywall_latency
+    bound = math.ceil(requests / concurrency) * upstream.latency(server.args, "unpaywall")
     per_request = (wall - bound) / requests * concurrency * 1000
     return (
         f"Calibration: a bare httpx loop, {requests} Unpaywall GETs {concurrency} at a time:"
@@ -555,10 +655,10 @@ def report(
         ]
     ]
     for cold, warm in pairs:
-        for run in (cold, warm):
-            for n, source in enumerate(SOURCES):
-                minimum = run.plan.minimum[source] if run.cold and run.plan else 0
-                bound = run.plan.done[source] if run.cold and run.plan else None
+        for run in (r for r in (cold, warm) if r is not None):
+            for n, source in enumerate(s for s in SOURCES if s in run.upstream):
+                minimum = run.plan.minimum.get(source, 0) if run.cold and run.plan else 0
+                bound = run.plan.done.get(source) if run.cold and run.plan else None
                 client = run.client_requests(source)
                 done = run.done_at(source) if run.requests(source) else None
                 rows.append([
@@ -590,7 +690,7 @@ def report(
         ]
     ]
     for cold, warm in pairs:
-        for run in (cold, warm):
+        for run in (r for r in (cold, warm) if r is not None):
             r = run.result
             bound = run.plan.bound if run.cold and run.plan else None
             rows.append([
@@ -685,8 +785,8 @@ def targets(pairs: list[tuple[Run, Run]], compare: list[Run], memory: list[Run])
     # Requests equal to the minimum.
     over = []
     for cold, _ in pairs:
-        for source in SOURCES:
-            got, least = cold.requests(source), cold.plan.minimum[source]
+        for source in (s for s in SOURCES if s in cold.upstream):
+            got, least = cold.requests(source), cold.plan.minimum.get(source, 0)
             if got != least:
                 over.append(f"{cold.label} {source} {got:,} vs {least:,}")
     lines.append("requests = minimum: " + ("met" if not over else "NOT met: " + "; ".join(over)))
@@ -695,14 +795,15 @@ def targets(pairs: list[tuple[Run, Run]], compare: list[Run], memory: list[Run])
         f"{run.label} ({'cold' if run.cold else 'warm'}) {s} {run.violations(s)}"
         for cold, warm in pairs
         for run in (cold, warm)
+        if run is not None
         for s in SOURCES
-        if run.violations(s)
+        if s in run.upstream and run.violations(s)
     ]
     bad += [
         f"{r.label} {s} {r.violations(s)}"
         for r in compare + memory
         for s in SOURCES
-        if r.violations(s)
+        if s in r.upstream and r.violations(s)
     ]
     lines.append("zero violations: " + ("met" if not bad else "NOT met: " + "; ".join(bad)))
     # Wall time within 10 % of the bound.
@@ -721,6 +822,8 @@ def targets(pairs: list[tuple[Run, Run]], compare: list[Run], memory: list[Run])
     # Second run.
     warm_bad = []
     for _, warm in pairs:
+        if warm is None:
+            continue
         total = sum(warm.requests(s) for s in SOURCES)
         per = warm.result["wall"] * 1000 / max(1, warm.result["records"])
         if total:
@@ -730,11 +833,13 @@ def targets(pairs: list[tuple[Run, Run]], compare: list[Run], memory: list[Run])
     per_all = ", ".join(
         f"{w.label.split()[0]} {w.result['wall'] * 1000 / max(1, w.result['records']):.3f}"
         for _, w in pairs
+        if w is not None
     )
-    lines.append(
-        f"second run: zero requests, under 1 ms/record ({per_all} ms): "
-        + ("met" if not warm_bad else "NOT met: " + "; ".join(warm_bad))
-    )
+    if per_all:
+        lines.append(
+            f"second run: zero requests, under 1 ms/record ({per_all} ms): "
+            + ("met" if not warm_bad else "NOT met: " + "; ".join(warm_bad))
+        )
     # Memory.
     if len(memory) >= 2:
         small, large = memory[0], memory[-1]
@@ -751,11 +856,43 @@ def targets(pairs: list[tuple[Run, Run]], compare: list[Run], memory: list[Run])
 # -- main ------------------------------------------------------------------------------------------
 
 
+def sweep_table(runs: dict[tuple[str, float], list[Run]]) -> tuple[str, list[str]]:
+    """One row per workload per latency: medians of the runs, and the verdicts."""
+    rows = [["workload", "latency ms", "runs", "wall s", "bound s", "overhead", "range",
+             "violations", "binding source"]]  # fmt: skip
+    slow = []
+    for (label, latency_s), group in runs.items():
+        walls = sorted(r.result["wall"] for r in group)
+        bound = group[0].plan.bound
+        overheads = sorted((w / bound - 1) * 100 for w in walls)
+        median = statistics.median(overheads)
+        viol = sum(r.violations(s) for r in group for s in SOURCES)
+        binding = max(group[0].plan.done.items(), key=lambda x: x[1])[0]
+        rows.append([
+            label, f"{latency_s * 1000:.0f}", str(len(group)), _s(statistics.median(walls)),
+            _s(bound), f"{median:+.1f}%", f"{overheads[0]:+.1f}..{overheads[-1]:+.1f}%",
+            f"{viol:,}", binding,
+        ])  # fmt: skip
+        if median > 10:
+            slow.append(f"{label} at {latency_s * 1000:.0f} ms {median:+.1f}%")
+    verdict = "within 10% of the bound, every workload at every latency (medians): " + (
+        "met" if not slow else "NOT met: " + "; ".join(slow)
+    )
+    return _table(rows, {1, 2, 3, 4, 5, 6, 7}), [verdict]
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="smaller workloads, for a smoke run")
-    p.add_argument("--skip-compare", action="store_true", help="no arxiv package comparison")
-    p.add_argument("--skip-memory", action="store_true", help="no memory runs")
+    p.add_argument(
+        "--latency", default="0,0.15,0.4",
+        help="comma-separated upstream latencies in seconds, each a row per workload",
+    )  # fmt: skip
+    p.add_argument("--repeat", type=int, default=1, help="runs per workload and latency")
+    p.add_argument("--warm", action="store_true", help="also a second run on the same cache")
+    p.add_argument("--compare", action="store_true", help="the arxiv package on workload (a)")
+    p.add_argument("--memory", action="store_true", help="the memory runs")
+    p.add_argument("--seeds-only", action="store_true", help="arXiv, Unpaywall and OAB only")
     p.add_argument("--only", choices=("a", "b", "c"), action="append", help="only these workloads")
     p.add_argument("--json", type=Path, help="also write every figure to this file")
     p.add_argument("--child", help=argparse.SUPPRESS)
@@ -769,7 +906,7 @@ def main(argv: list[str] | None = None) -> None:
     except ImportError:
         sys.exit("aiohttp is missing: .venv/bin/pip install -q -e '.[bench]'")
     if args.quick:
-        sizes = {"a": 2_000, "b": 200, "c": 400, "memory": (2_000, 20_000)}
+        sizes = {"a": 2_000, "b": 400, "c": 400, "memory": (2_000, 20_000)}
     else:
         sizes = {"a": 10_000, "b": 2_000, "c": 2_000, "memory": (2_000, 20_000, 100_000)}
     specs = {
@@ -778,38 +915,57 @@ def main(argv: list[str] | None = None) -> None:
         "c": ({"workload": "mixed", "n": sizes["c"]}, f"(c) {sizes['c']:,} mixed"),
     }
     chosen = args.only or ["a", "b", "c"]
+    latencies = [float(x) for x in args.latency.split(",") if x.strip()]
+    base = MAIN_SERVER + (["--only-seeds"] if args.seeds_only else [])
     started = time.time()
     import paperfuse
 
     print(
         f"paperfuse {paperfuse.__version__}, Python {sys.version.split()[0]},"
-        f" {os.cpu_count()} CPUs; upstream: benchmarks/upstream.py {' '.join(MAIN_SERVER)}",
+        f" {os.cpu_count()} CPUs; upstream: benchmarks/upstream.py {' '.join(base)}"
+        f" --latency {args.latency}; {args.repeat} run(s) each, alternating",
         flush=True,
     )
-    pairs: list[tuple[Run, Run]] = []
+    pairs: list[tuple[Run, Run | None]] = []
+    sweep: dict[tuple[str, float], list[Run]] = {}
+    plans: dict[tuple[str, float], Plan] = {}
     compare: list[Run] = []
     memory: list[Run] = []
+    calibration = ""
     with tempfile.TemporaryDirectory(prefix="paperfuse-bench-") as tmp:
         workdir = Path(tmp)
-        with upstream.start(MAIN_SERVER) as server:
-            bench = Bench(server, workdir)
-            calibration = calibration_line(server)
-            print(calibration, flush=True)
-            for key in chosen:
-                spec, label = specs[key]
-                inputs = list(workload(spec))
-                the_plan = plan(inputs, MAIN_SERVER)
-                cache = workdir / f"cache-{key}"
-                cold = bench.run(label, spec, cache, cold=True, plan_=the_plan)
-                warm = bench.run(label, spec, cache, cold=False)
-                pairs.append((cold, warm))
-            if not args.skip_compare:
+        for repeat in range(args.repeat):
+            # Alternate the order, so that a change in the machine's load hits every cell.
+            order = latencies if repeat % 2 == 0 else latencies[::-1]
+            for latency_s in order:
+                server_argv = [*base, "--latency", str(latency_s)]
+                with upstream.start(server_argv) as server:
+                    bench = Bench(server, workdir)
+                    if not calibration and latency_s > 0:
+                        calibration = calibration_line(server)
+                        print(calibration, flush=True)
+                    keys = chosen if repeat % 2 == 0 else chosen[::-1]
+                    for key in keys:
+                        spec, label = specs[key]
+                        if (key, latency_s) not in plans:
+                            plans[(key, latency_s)] = plan(list(workload(spec)), server_argv)
+                        cache = workdir / f"cache-{key}-{latency_s}-{repeat}"
+                        tag = f"{label} @ {latency_s * 1000:.0f} ms"
+                        cold = bench.run(tag, spec, cache, cold=True, plan_=plans[(key, latency_s)])
+                        warm = bench.run(tag, spec, cache, cold=False) if args.warm else None
+                        sweep.setdefault((label, latency_s), []).append(cold)
+                        if repeat == args.repeat - 1:
+                            pairs.append((cold, warm))
+        if args.compare:
+            with upstream.start([*base, "--only-seeds"]) as server:
+                bench = Bench(server, workdir)
                 spec, _ = specs["a"]
                 inputs = list(workload(spec))
-                arxiv_plan = plan(inputs, MAIN_SERVER, arxiv_only=True)
+                arxiv_plan = plan(inputs, [*base, "--only-seeds"], arxiv_only=True)
+                disabled = ",".join(n for n in upstream.SERVICES if n != "arxiv") + ",web"
                 ours = bench.run(
                     "paperfuse (arXiv source only)", spec, workdir / "cache-compare", cold=True,
-                    plan_=arxiv_plan, extra_env={"PAPERFUSE_DISABLED_PLUGINS": "unpaywall,oab"},
+                    plan_=arxiv_plan, extra_env={"PAPERFUSE_DISABLED_PLUGINS": disabled},
                 )  # fmt: skip
                 from importlib.metadata import version
 
@@ -826,7 +982,7 @@ def main(argv: list[str] | None = None) -> None:
                 )
                 ours.result["note"] = "POST bodies of 2,000 ids"
                 compare = [ours, theirs]
-        if not args.skip_memory:
+        if args.memory:
             with upstream.start(FAST_SERVER) as server:
                 bench = Bench(server, workdir)
                 for n in sizes["memory"]:
@@ -838,28 +994,39 @@ def main(argv: list[str] | None = None) -> None:
                         )
                     )  # fmt: skip
     text, verdicts = report(pairs, compare, memory)
+    summary, sweep_verdicts = sweep_table(sweep)
     print()
     print(text)
     print()
+    print(
+        "Wall time against the bound, per workload and upstream latency (medians of the runs;"
+        " every service answers after the latency, arXiv 0.1 ms more per entry):"
+    )
+    print(summary)
+    print()
     print("Notes:")
     for cold, _ in pairs:
-        idle = cold.upstream["unpaywall"].get("slot_idle_ms")
+        idle = cold.upstream.get("unpaywall", {}).get("slot_idle_ms")
         slot = "" if idle is None else f"; a free Unpaywall slot waited {idle:.1f} ms a request"
         print(f"- {cold.label}: {'; '.join(cold.plan.notes)}{slot}")
-    print(f"- {calibration}")
+    if calibration:
+        print(f"- {calibration}")
     print()
     print("Targets:")
-    for line in verdicts:
+    for line in sweep_verdicts + verdicts:
         print(f"- {line}")
     print(f"\n(total {time.time() - started:.0f} s)")
     if args.json:
         args.json.write_text(
             json.dumps(
                 {
-                    "pairs": [[_dump(c), _dump(w)] for c, w in pairs],
+                    "sweep": {
+                        f"{label} @ {lat}": [_dump(r) for r in group]
+                        for (label, lat), group in sweep.items()
+                    },
                     "compare": [_dump(r) for r in compare],
                     "memory": [_dump(r) for r in memory],
-                    "targets": verdicts,
+                    "targets": sweep_verdicts + verdicts,
                 },
                 indent=2,
             )

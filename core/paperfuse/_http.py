@@ -15,6 +15,7 @@ and credentials only for the service's own origin.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import email.utils
 import logging
@@ -69,12 +70,15 @@ def user_agent(email: str | None) -> str:
 class _Call:
     """One resolver call to a source: a prepaid pacer slot and a request count."""
 
-    __slots__ = ("pacer", "prepaid", "requests")
+    __slots__ = ("before", "mark", "pacer", "prepaid", "refundable", "requests")
 
-    def __init__(self, pacer: Pacer) -> None:
+    def __init__(self, pacer: Pacer, before: float = 0.0) -> None:
         self.pacer = pacer
         self.prepaid = True
         self.requests = 0
+        self.before = before  # the pacer's next slot before this call's was granted
+        self.mark: float | None = None  # the next slot once this call began
+        self.refundable = False  # the slot goes back when no request used it
 
 
 _current_call: contextvars.ContextVar[_Call | None] = contextvars.ContextVar(
@@ -98,16 +102,28 @@ class Pacer:
         self.min_interval = min_interval
         self.max_concurrency = max_concurrency
         self._next = 0.0
+        self._last_start = -math.inf  # the latest start of a request, reserved
+        self._not_before = 0.0  # no request before this (a Retry-After)
+        self._sent = -math.inf  # when the latest request's headers left
         self._turn = asyncio.Lock()
+        self._returned = asyncio.Event()  # set when a call gives its unused slot back
         self._calls = asyncio.Semaphore(max_concurrency)
         self._requests = asyncio.Semaphore(max_concurrency)
 
-    async def wait(self) -> None:
-        """Wait for the next free slot (the start of one request), in turn."""
+    async def wait(self) -> float:
+        """Wait for the next free slot (the start of one request), in turn.
+
+        Returns the slot's time, so that a call that never uses it can give it
+        back (see :meth:`release`); a slot given back wakes the next waiter.
+        """
         async with self._turn:
-            while (delay := self._next - time.monotonic()) > 0:
-                await asyncio.sleep(delay)
+            while (delay := max(self._next, self._not_before) - time.monotonic()) > 0:
+                self._returned.clear()
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._returned.wait(), delay)
+            granted = self._next
             self._next = time.monotonic() + self.min_interval
+            return granted
 
     def stamp(self) -> None:
         """Note that a request starts now: the next slot is one interval later.
@@ -119,7 +135,9 @@ class Pacer:
 
     def defer(self, seconds: float) -> None:
         """Push the next slot at least ``seconds`` into the future."""
-        self._next = max(self._next, time.monotonic() + seconds)
+        until = time.monotonic() + seconds
+        self._next = max(self._next, until)
+        self._not_before = max(self._not_before, until)
 
     async def acquire(self) -> _Call:
         """Wait for a place among the calls in flight and for a slot; see :meth:`release`."""
@@ -135,15 +153,52 @@ class Pacer:
             self._calls.release()
             return None
         try:
-            await self.wait()
+            granted = await self.wait()
         except BaseException:
             self._calls.release()
             raise
-        return _Call(self)
+        return _Call(self, granted)
+
+    def begin(self, call: _Call) -> None:
+        """Note that ``call`` starts now: the next slot is an interval later."""
+        self.stamp()
+        call.mark = self._next
+
+    async def _spaced(self) -> None:
+        """Start a request at least an interval after the last one started.
+
+        A slot granted to a call that then waited on something else (doi.org's
+        answer, another source) is used late; two such calls must still not
+        start their requests on each other's heels. Each start is reserved
+        before sleeping, so that requests waiting together go one interval apart.
+        """
+        now = time.monotonic()
+        start = max(now, self._last_start + self.min_interval, self._not_before)
+        self._last_start = start
+        while start > now:
+            await asyncio.sleep(start - now)
+            # A request that took long to leave (a new connection) moved the last start.
+            now = time.monotonic()
+            start = max(start, self._sent + self.min_interval)
+        self.stamp()
+
+    def sent(self) -> None:
+        """Note that a request's headers leave now (see :meth:`_spaced`)."""
+        now = time.monotonic()
+        self._sent = max(self._sent, now)
+        self.stamp()
 
     def release(self, call: _Call) -> None:
-        """Give back the place that :meth:`acquire` took for ``call``."""
+        """Give back the place that :meth:`acquire` took for ``call``; and its slot, when
+        the call is ``refundable``, no request used it and no slot was granted since (a
+        call answered without asking the service, such as DataCite's for a Crossref DOI,
+        costs no interval)."""
         self._calls.release()
+        unused = call.refundable and call.prepaid and call.requests == 0
+        unused = unused and call.mark is not None
+        if unused and self._next == call.mark:
+            self._next = call.before
+            self._returned.set()
 
     @contextmanager
     def entered(self, call: _Call) -> Iterator[None]:
@@ -158,9 +213,9 @@ class Pacer:
         call = _current_call.get()
         if call is not None and call.pacer is self and call.prepaid:
             call.prepaid = False
-            self.stamp()
         else:
             await self.wait()
+        await self._spaced()
         if call is not None and call.pacer is self:
             call.requests += 1
         return call
@@ -565,7 +620,7 @@ class SourceClient:
         only between the starts of the calls.
         """
         if event.endswith("send_request_headers.started"):
-            self.pacer.stamp()
+            self.pacer.sent()
 
     async def _send(self, request: httpx.Request, described: str, cap: int) -> httpx.Response:
         """One attempt: the request and the redirects it leads to."""

@@ -261,7 +261,10 @@ class SourceRuntime:
     async def _invoke(self, call: Any, work: Awaitable[Any]) -> Any:
         """Await a call into the source as ``call`` (its slot), within the call timeout."""
         with self.pacer.entered(call):
-            self.pacer.stamp()  # the call starts now: the next slot is an interval later
+            # The call starts now: the next slot is an interval later; a source that sends
+            # every request through its client gets the slot back if it sent none.
+            call.refundable = self.cls.paced_by_requests
+            self.pacer.begin(call)
             return await _within(work, self.call_timeout)
 
     async def _call(self, call: Any, batch: list[Identifier]) -> None:

@@ -159,6 +159,11 @@ class Source:
     #: PMC ID converter): once it has found nothing for one of a work's identifiers, it
     #: is not asked for the others (only for those of the work's other versions).
     ids_are_equivalent: ClassVar[bool] = False
+    #: True when every request of the source goes through ``context.client`` (which
+    #: paces each request): a call that sent none (an answer known without asking,
+    #: such as another registration agency's DOI) then costs no interval. Left False,
+    #: every call is paced as if it sent a request.
+    paced_by_requests: ClassVar[bool] = False
     #: Other names the source's settings may be given under, such as the service's
     #: own name (PubMed's ``ncbi``: ``[sources.ncbi]``, ``PAPERFUSE_NCBI_URL``). What
     #: is set under the source's name wins, key by key.

@@ -67,6 +67,8 @@ class CrossrefSource(Source):
     #: email or a Plus token, the polite pool's (see :meth:`politeness_for`).
     politeness = Politeness(min_interval=0.2, max_concurrency=1)
     base_url = "https://api.crossref.org"
+    #: Another agency's DOI is answered without a request, at no interval.
+    paced_by_requests = True
     description = "Crossref REST API: metadata of record, relations and updates of Crossref DOIs"
     #: Its place in the default merge ranking (docs/merge-policy.md).
     role = "registration agency"

@@ -45,6 +45,8 @@ class DataCiteSource(Source):
     # (an email in the User-Agent or mailto=), 500 to others: one every 0.3 s.
     politeness = Politeness(min_interval=0.3, max_concurrency=3)
     base_url = "https://api.datacite.org"
+    #: Another agency's DOI is answered without a request, at no interval.
+    paced_by_requests = True
     description = "DataCite REST API: metadata of DataCite DOIs (datasets, software, arXiv)"
     #: Its place in the default merge ranking (docs/merge-policy.md).
     role = "registration agency"
