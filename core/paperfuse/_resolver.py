@@ -124,8 +124,10 @@ class Resolver:
         """Resolve many inputs, yielding one work per input, in input order.
 
         Inputs are read as results are yielded: at most ``config.window``
-        inputs are in flight, so memory does not grow with the batch, and
-        the identifiers of all of them are batched together per source.
+        inputs wait to be handed out, and up to one batch of the largest paced
+        source (arXiv's 2,000) is read beyond them so that its next request is
+        ready when its slot comes; memory does not grow with the batch, and the
+        identifiers of all inputs in flight are batched together per source.
         """
         pipeline = _Pipeline(self._resolution(), inputs, self.config.window)
         try:
