@@ -269,9 +269,9 @@ def _paperfuse(
     paperfuse: str, work: Path, only: str, inputs: str, url: str, extra: dict[str, str]
 ) -> Any:
     """paperfuse's CLI with one source enabled, asking the local server."""
-    import paperfuse
+    from paperfuse import PluginHost
 
-    others = sorted(set(paperfuse.PluginHost().sources) - {only})
+    others = sorted(set(PluginHost().sources) - {only})
     config = "".join(f'[sources."{name}"]\nenabled = false\n' for name in others)
     config += f"[sources.{only}]\nmin_interval = {extra.pop('min_interval')}\n"
     (work / f"{only}.toml").write_text(config)
