@@ -90,6 +90,7 @@ _LAZY = {
     "SourceStore": "_store",
     "SnapshotFile": "_snapshots",
     "SnapshotIndex": "_snapshots",
+    "SnapshotSource": "_snapshot_source",
     "snapshot_database": "_snapshots",
     "snapshot_files": "_snapshots",
     "resolve_partition": "_partition",
@@ -115,6 +116,7 @@ if TYPE_CHECKING:
     from ._plugins import PluginHost, PluginInfo, PluginWarning
     from ._resolver import Resolver
     from ._ris import RISFormat
+    from ._snapshot_source import SnapshotSource
     from ._snapshots import SnapshotFile, SnapshotIndex, snapshot_database, snapshot_files
     from ._store import SourceStore
     from ._text import normalize_title, search_words
@@ -167,6 +169,7 @@ __all__ = [
     "Resolver",
     "SnapshotFile",
     "SnapshotIndex",
+    "SnapshotSource",
     "Source",
     "SourceClient",
     "SourceContext",

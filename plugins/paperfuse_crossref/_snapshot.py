@@ -21,7 +21,6 @@ record is mapped by the API source's own mapping (:func:`work_to_record`).
 
 from __future__ import annotations
 
-import asyncio
 import gzip
 import hashlib
 import io
@@ -37,19 +36,14 @@ import msgspec
 
 from paperfuse import (
     BadResponse,
-    Identifier,
-    LookupResult,
-    Politeness,
     SnapshotFile,
     SnapshotIndex,
-    Source,
-    SourceContext,
+    SnapshotSource,
     snapshot_database,
-    snapshot_files,
 )
 
 if TYPE_CHECKING:
-    from paperfuse import Config
+    from paperfuse import Config, Work
 
 __all__ = ["CrossrefSnapshotIndex", "CrossrefSnapshotSource", "looks_like_crossref_works"]
 
@@ -257,7 +251,7 @@ class CrossrefSnapshotIndex:
         return msgspec.structs.replace(entry, path=given, size=size)
 
 
-class CrossrefSnapshotSource(Source):
+class CrossrefSnapshotSource(SnapshotSource):
     """DOIs answered from Crossref's public data file (or a Metadata Plus snapshot), with
     no network: the metadata of record, as the REST API gives it.
 
@@ -269,21 +263,12 @@ class CrossrefSnapshotSource(Source):
 
     name = "crossref-snapshot"
     schemes = ("doi",)
-    #: DOIs per query of the index.
-    batch_size = 2_000
-    politeness = Politeness(min_interval=0.0, max_concurrency=1)
     description = "Crossref's public data file (JSON, gzipped) indexed on DuckDB, no network"
     #: Its place in the default merge ranking: the API source's.
     role = "registration agency"
-    caches_answers = False
+    snapshot_title = "Crossref's data file"
     #: The typed columns kept beside each work (for queries of the index).
     snapshot_columns: ClassVar[dict[str, str]] = {"indexed": "VARCHAR"}
-
-    def __init__(self, context: SourceContext) -> None:
-        super().__init__(context)
-        self._indexed = asyncio.Lock()
-        self._ready = False
-        self.index = self.snapshot_index(context.config)
 
     @classmethod
     def snapshot_index(cls, config: Config) -> CrossrefSnapshotIndex:
@@ -297,41 +282,10 @@ class CrossrefSnapshotSource(Source):
         """Whether a file whose first line is ``first_line`` is this snapshot's."""
         return looks_like_crossref_works(first_line)
 
-    @property
-    def paths(self) -> list[Path]:
-        """The data file's files, as configured (a folder, a file, or a list of them)."""
-        value = self.context.settings.options.get("path")
-        given = [value] if isinstance(value, str) else value
-        if not isinstance(given, list) or not all(isinstance(v, str) and v for v in given):
-            return []
-        return snapshot_files(given)
-
-    def unavailable_reason(self) -> str | None:
-        if not self.paths:
-            if self.index.files():
-                return None  # indexed by ``paperfuse snapshot index``: answered as indexed
-            return (
-                "no snapshot file: set path under [sources.crossref-snapshot.options]"
-                " in the configuration file, or run paperfuse snapshot index PATH..."
-            )
-        missing = [p for p in self.paths if not p.is_file()]
-        if missing:
-            return f"snapshot file not found: {missing[0]}"
-        return None
-
-    async def lookup(self, identifiers: Sequence[Identifier]) -> Mapping[Identifier, LookupResult]:
+    def snapshot_work(self, line: str) -> Work | None:
         from ._mapping import work_to_record
 
-        await self._index()
-        lines = await asyncio.to_thread(self.index.lookup, [i.value for i in identifiers])
-        found: dict[Identifier, LookupResult] = {}
-        for identifier in identifiers:
-            line = lines.get(identifier.value)
-            try:
-                found[identifier] = work_to_record(self._work(line), self.name) if line else None
-            except BadResponse as e:
-                found[identifier] = e
-        return found
+        return work_to_record(self._work(line), self.name)
 
     def _work(self, line: str) -> Any:
         """The work object of one stored line; :class:`BadResponse` when it cannot be read."""
@@ -346,26 +300,3 @@ class CrossrefSnapshotSource(Source):
         raise BadResponse(
             f"the snapshot's line for this DOI cannot be read: {reason}", source=self.name
         )
-
-    async def _index(self) -> None:
-        """Index the files not indexed as they are now (none, once indexed)."""
-        async with self._indexed:
-            if self._ready:
-                return
-            paths = self.paths
-            if not paths:  # no files named: the index answers as it was indexed
-                self._ready = True
-                return
-            known = {f.path for f in await asyncio.to_thread(self.index.files)}
-            stale = await asyncio.to_thread(self.index.stale, paths)
-            if stale or known - {str(p) for p in paths}:
-                log.info(
-                    "indexing Crossref's data file (%s of %s files; once per file)",
-                    len(stale),
-                    len(paths),
-                )
-                await asyncio.to_thread(self.index.index, paths)
-            self._ready = True
-
-    async def aclose(self) -> None:
-        self.index.close()

@@ -26,7 +26,6 @@ work answers the same from the snapshot as from the API.
 
 from __future__ import annotations
 
-import asyncio
 import gzip
 import hashlib
 import io
@@ -43,20 +42,16 @@ import msgspec
 from paperfuse import (
     BadResponse,
     Identifier,
-    LookupResult,
-    Politeness,
     SnapshotFile,
     SnapshotIndex,
-    Source,
-    SourceContext,
+    SnapshotSource,
     snapshot_database,
-    snapshot_files,
 )
 
 from ._mapping import to_work
 
 if TYPE_CHECKING:
-    from paperfuse import Config
+    from paperfuse import Config, Work
 
 __all__ = ["OpenAlexSnapshotIndex", "OpenAlexSnapshotSource", "looks_like_openalex_works"]
 
@@ -278,7 +273,7 @@ def _read_work(line: str, source: str) -> Any:
     raise BadResponse(f"the snapshot's line for this work cannot be read: {reason}", source=source)
 
 
-class OpenAlexSnapshotSource(Source):
+class OpenAlexSnapshotSource(SnapshotSource):
     """Works answered from a local OpenAlex works snapshot, by OpenAlex id, DOI, PMID,
     PMCID or MAG id, with no network and no API key.
 
@@ -291,15 +286,12 @@ class OpenAlexSnapshotSource(Source):
 
     name = "openalex-snapshot"
     schemes = ("openalex", "doi", "pmid", "pmcid", "mag")
-    #: Identifiers per query of the index.
-    batch_size = 2_000
-    politeness = Politeness(min_interval=0.0, max_concurrency=1)
     description = (
         "a local OpenAlex works snapshot (gzipped JSON Lines) indexed on DuckDB, no network"
     )
     #: Its place in the default merge ranking: the API source's.
     role = "aggregator"
-    caches_answers = False
+    snapshot_title = "the OpenAlex snapshot"
     #: The typed columns kept beside each raw work object (for queries of the index).
     snapshot_columns: ClassVar[dict[str, str]] = {
         "updated_date": "VARCHAR",
@@ -308,12 +300,6 @@ class OpenAlexSnapshotSource(Source):
         "type": "VARCHAR",
         "cited_by_count": "BIGINT",
     }
-
-    def __init__(self, context: SourceContext) -> None:
-        super().__init__(context)
-        self._indexed = asyncio.Lock()
-        self._ready = False
-        self.index = self.snapshot_index(context.config)
 
     @classmethod
     def snapshot_index(cls, config: Config) -> OpenAlexSnapshotIndex:
@@ -327,62 +313,8 @@ class OpenAlexSnapshotSource(Source):
         """Whether a file whose first line is ``first_line`` is this snapshot's."""
         return looks_like_openalex_works(first_line)
 
-    @property
-    def paths(self) -> list[Path]:
-        """The snapshot's files, as configured (a folder, a file, or a list of them)."""
-        value = self.context.settings.options.get("path")
-        given = [value] if isinstance(value, str) else value
-        if not isinstance(given, list) or not all(isinstance(v, str) and v for v in given):
-            return []
-        return snapshot_files(given)
+    def snapshot_key(self, identifier: Identifier) -> str:
+        return f"{identifier.scheme}:{identifier.value}"
 
-    def unavailable_reason(self) -> str | None:
-        if not self.paths:
-            if self.index.files():
-                return None  # indexed by ``paperfuse snapshot index``: answered as indexed
-            return (
-                "no snapshot file: set path under [sources.openalex-snapshot.options]"
-                " in the configuration file, or run paperfuse snapshot index PATH..."
-            )
-        missing = [p for p in self.paths if not p.is_file()]
-        if missing:
-            return f"snapshot file not found: {missing[0]}"
-        return None
-
-    async def lookup(self, identifiers: Sequence[Identifier]) -> Mapping[Identifier, LookupResult]:
-        await self._index()
-        keys = {i: f"{i.scheme}:{i.value}" for i in identifiers}
-        lines = await asyncio.to_thread(self.index.lookup, list(keys.values()))
-        found: dict[Identifier, LookupResult] = {}
-        for identifier, key in keys.items():
-            line = lines.get(key)
-            try:
-                found[identifier] = (
-                    to_work(_read_work(line, self.name), self.name) if line else None
-                )
-            except BadResponse as e:
-                found[identifier] = e
-        return found
-
-    async def _index(self) -> None:
-        """Index the files not indexed as they are now (none, once indexed)."""
-        async with self._indexed:
-            if self._ready:
-                return
-            paths = self.paths
-            if not paths:  # no files named: the index answers as it was indexed
-                self._ready = True
-                return
-            known = {f.path for f in await asyncio.to_thread(self.index.files)}
-            stale = await asyncio.to_thread(self.index.stale, paths)
-            if stale or known - {str(p) for p in paths}:
-                log.info(
-                    "indexing the OpenAlex snapshot (%s of %s files; once per file)",
-                    len(stale),
-                    len(paths),
-                )
-                await asyncio.to_thread(self.index.index, paths)
-            self._ready = True
-
-    async def aclose(self) -> None:
-        self.index.close()
+    def snapshot_work(self, line: str) -> Work | None:
+        return to_work(_read_work(line, self.name), self.name)

@@ -9,12 +9,11 @@ there in batches, without any network access.
 
 from __future__ import annotations
 
-import asyncio
 import gzip
 import io
 import logging
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -22,20 +21,15 @@ import msgspec
 
 from paperfuse import (
     BadResponse,
-    Identifier,
-    LookupResult,
-    Politeness,
     SnapshotIndex,
-    Source,
-    SourceContext,
+    SnapshotSource,
     snapshot_database,
-    snapshot_files,
 )
 
 from ._mapping import doi_object_to_work
 
 if TYPE_CHECKING:
-    from paperfuse import Config
+    from paperfuse import Config, Work
 
 __all__ = ["UnpaywallSnapshotSource", "snapshot_records"]
 
@@ -110,7 +104,7 @@ def _read_line(line: bytes, source: str) -> Any:
     raise BadResponse(f"the snapshot's line for this DOI cannot be read: {reason}", source=source)
 
 
-class UnpaywallSnapshotSource(Source):
+class UnpaywallSnapshotSource(SnapshotSource):
     """DOIs answered from a local Unpaywall snapshot (JSON Lines, gzipped or not).
 
     Set the files with ``[sources.unpaywall-snapshot.options] path = "..."``:
@@ -125,13 +119,12 @@ class UnpaywallSnapshotSource(Source):
 
     name = "unpaywall-snapshot"
     schemes = ("doi",)
-    #: DOIs per query of the index: one query answers a whole window of inputs.
-    batch_size = 2_000
-    politeness = Politeness(min_interval=0.0, max_concurrency=1)
     description = "a local Unpaywall data snapshot (JSON Lines) indexed on DuckDB, no network"
     #: Its place in the default merge ranking (docs/merge-policy.md).
     role = "open access index"
-    caches_answers = False
+    snapshot_title = "the Unpaywall snapshot"
+    #: Its files are always named in the configuration (``path``).
+    answers_without_path = False
     #: The typed columns kept beside each raw DOI object (for ``paperfuse snapshot info``
     #: and for queries of the index in DuckDB); records are mapped from the raw object.
     snapshot_columns: ClassVar[dict[str, str]] = {
@@ -144,12 +137,6 @@ class UnpaywallSnapshotSource(Source):
         "published_date": "VARCHAR",
     }
 
-    def __init__(self, context: SourceContext) -> None:
-        super().__init__(context)
-        self._indexed = asyncio.Lock()
-        self._ready = False
-        self.index = self.snapshot_index(context.config)
-
     @classmethod
     def snapshot_index(cls, config: Config) -> SnapshotIndex:
         """The DuckDB index of this source's snapshot, in ``config``'s cache folder."""
@@ -160,68 +147,11 @@ class UnpaywallSnapshotSource(Source):
             updated="updated",
         )
 
-    @property
-    def paths(self) -> list[Path]:
-        """The snapshot's files, as configured (a file, a folder, or a list of them)."""
-        value = self.context.settings.options.get("path")
-        given = [value] if isinstance(value, str) else value
-        if not isinstance(given, list) or not all(isinstance(v, str) and v for v in given):
-            return []
-        return snapshot_files(given)
+    def snapshot_work(self, line: str) -> Work | None:
+        return doi_object_to_work(_read_line(line.encode(), self.name), self.name)
 
     @property
     def path(self) -> Path | None:
         """The first configured file (kept for callers of the one-file source)."""
         paths = self.paths
         return paths[0] if paths else None
-
-    def unavailable_reason(self) -> str | None:
-        if not self.paths:
-            return (
-                "no snapshot file: set path under [sources.unpaywall-snapshot.options]"
-                " in the configuration file"
-            )
-        missing = [p for p in self.paths if not p.is_file()]
-        if missing:
-            return f"snapshot file not found: {missing[0]}"
-        return None
-
-    async def lookup(self, identifiers: Sequence[Identifier]) -> Mapping[Identifier, LookupResult]:
-        await self._index()
-        lines = await asyncio.to_thread(self.index.lookup, [i.value for i in identifiers])
-        found: dict[Identifier, LookupResult] = {}
-        for identifier in identifiers:
-            line = lines.get(identifier.value)
-            try:
-                found[identifier] = (
-                    doi_object_to_work(_read_line(line.encode(), self.name), self.name)
-                    if line
-                    else None
-                )
-            except BadResponse as e:
-                found[identifier] = e
-        return found
-
-    async def _index(self) -> None:
-        """Index the files that are not indexed as they are now (none, once indexed)."""
-        async with self._indexed:
-            if self._ready:
-                return
-            paths = self.paths
-            known = {f.path for f in await asyncio.to_thread(self.index.files)}
-            stale = await asyncio.to_thread(self.index.stale, paths)
-            if stale or known - {str(p) for p in paths}:
-                log.info(
-                    "indexing the Unpaywall snapshot (%s of %s files; once per file)",
-                    len(stale),
-                    len(paths),
-                )
-                done = await asyncio.to_thread(self.index.index, paths)
-                log.info(
-                    "indexed %s records of the Unpaywall snapshot",
-                    f"{sum(f.records for f in done):,}",
-                )
-            self._ready = True
-
-    async def aclose(self) -> None:
-        self.index.close()
