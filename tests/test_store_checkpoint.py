@@ -57,3 +57,19 @@ def test_close_waits_for_the_checkpoint_and_leaves_every_answer_in_the_file(
     wal = Path(f"{path}-wal")
     assert not wal.exists() or wal.stat().st_size == 0  # all of it in the file
     assert path.stat().st_size >= 600 * 8192
+
+
+def test_writes_after_a_checkpoint_start_no_other_until_the_log_grows_again(
+    tmp_path: Path,
+) -> None:
+    """A long import commits each call's answers: once a checkpoint has emptied the
+    log, small commits must not each start another."""
+    store = Store(tmp_path / "paperfuse.sqlite3")
+    store.put_many("big", _big_rows(600, 8192))
+    first = store._checkpointer
+    assert first is not None
+    first.join(timeout=30)
+    for n in range(20):
+        store.put_many("small", [(f"key-{n}", b"x" * 100)])
+    assert store._checkpointer is first
+    store.close()

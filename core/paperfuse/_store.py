@@ -141,6 +141,9 @@ class Store:
             # file (and sync it) before the answers it commits are handed on: the
             # store's own thread does it instead (see _checkpoint_soon).
             connection.execute("PRAGMA wal_autocheckpoint=0")
+            # A log emptied by a checkpoint is cut back to nothing when it starts again,
+            # so that its size says how much awaits the next checkpoint.
+            connection.execute("PRAGMA journal_size_limit=0")
             return connection
         except (sqlite3.Error, OSError) as e:
             if not _is_corrupt(e):
