@@ -19,6 +19,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import msgspec
+
 from ._errors import BadResponse
 from ._snapshots import snapshot_files
 from ._source import LookupResult, Politeness, Source, SourceContext
@@ -71,6 +73,19 @@ class SnapshotSource(Source):
     def snapshot_work(self, line: str) -> Work | None:
         """The record of one stored line; :class:`BadResponse` when it cannot be read."""
         raise NotImplementedError
+
+    def decode_line(self, line: str | bytes, what: str) -> Any:
+        """The JSON of one stored line; :class:`BadResponse` naming the ``what`` it was
+        looked up for ("DOI", "work") when the line cannot be read."""
+        try:
+            return msgspec.json.decode(line)
+        except msgspec.DecodeError as e:
+            reason = str(e)
+        except RecursionError:
+            reason = "JSON nested too deep"
+        raise BadResponse(
+            f"the snapshot's line for this {what} cannot be read: {reason}", source=self.name
+        )
 
     @property
     def paths(self) -> list[Path]:

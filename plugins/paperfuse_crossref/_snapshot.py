@@ -289,14 +289,11 @@ class CrossrefSnapshotSource(SnapshotSource):
 
     def _work(self, line: str) -> Any:
         """The work object of one stored line; :class:`BadResponse` when it cannot be read."""
+        data = self.decode_line(line, "DOI")
         try:
-            return msgspec.json.decode(line)["work"]
-        except msgspec.DecodeError as e:
-            reason = str(e)
-        except RecursionError:
-            reason = "JSON nested too deep"
+            return data["work"]
         except (KeyError, TypeError):
-            reason = "no work object"
-        raise BadResponse(
-            f"the snapshot's line for this DOI cannot be read: {reason}", source=self.name
-        )
+            raise BadResponse(
+                "the snapshot's line for this DOI cannot be read: no work object",
+                source=self.name,
+            ) from None

@@ -40,7 +40,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import msgspec
 
 from paperfuse import (
-    BadResponse,
     Identifier,
     SnapshotFile,
     SnapshotIndex,
@@ -262,17 +261,6 @@ class OpenAlexSnapshotIndex:
         self.aliases.close()
 
 
-def _read_work(line: str, source: str) -> Any:
-    """The JSON of one stored work; :class:`BadResponse` when it cannot be read."""
-    try:
-        return msgspec.json.decode(line)
-    except msgspec.DecodeError as e:
-        reason = str(e)
-    except RecursionError:
-        reason = "JSON nested too deep"
-    raise BadResponse(f"the snapshot's line for this work cannot be read: {reason}", source=source)
-
-
 class OpenAlexSnapshotSource(SnapshotSource):
     """Works answered from a local OpenAlex works snapshot, by OpenAlex id, DOI, PMID,
     PMCID or MAG id, with no network and no API key.
@@ -317,4 +305,4 @@ class OpenAlexSnapshotSource(SnapshotSource):
         return f"{identifier.scheme}:{identifier.value}"
 
     def snapshot_work(self, line: str) -> Work | None:
-        return to_work(_read_work(line, self.name), self.name)
+        return to_work(self.decode_line(line, "work"), self.name)

@@ -15,12 +15,11 @@ import logging
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import msgspec
 
 from paperfuse import (
-    BadResponse,
     SnapshotIndex,
     SnapshotSource,
     snapshot_database,
@@ -93,17 +92,6 @@ def _doi(line: bytes) -> str | None:
         return None
 
 
-def _read_line(line: bytes, source: str) -> Any:
-    """The JSON of one stored snapshot line; :class:`BadResponse` when it cannot be read."""
-    try:
-        return msgspec.json.decode(line)
-    except msgspec.DecodeError as e:
-        reason = str(e)
-    except RecursionError:
-        reason = "JSON nested too deep"
-    raise BadResponse(f"the snapshot's line for this DOI cannot be read: {reason}", source=source)
-
-
 class UnpaywallSnapshotSource(SnapshotSource):
     """DOIs answered from a local Unpaywall snapshot (JSON Lines, gzipped or not).
 
@@ -148,7 +136,7 @@ class UnpaywallSnapshotSource(SnapshotSource):
         )
 
     def snapshot_work(self, line: str) -> Work | None:
-        return doi_object_to_work(_read_line(line.encode(), self.name), self.name)
+        return doi_object_to_work(self.decode_line(line, "DOI"), self.name)
 
     @property
     def path(self) -> Path | None:
