@@ -384,10 +384,11 @@ class Resolution:
         return msgspec.structs.replace(ranked, provenance=provenance)
 
     def _report(self, item: _Item, runtime: SourceRuntime, found: Identification) -> SourceReport:
-        """What one source did for the item: its best outcome, requests and cache use."""
+        """What one source did for the item: its best outcome, requests and cache use.
+
+        Not for a source skipped for the whole run: its report is in ``_skipped``.
+        """
         outcomes = item.outcomes.get(runtime.name)
-        if runtime.skip_reason is not None:
-            return _fixed_report(runtime.name, "skipped", runtime.skip_reason)
         if not outcomes:
             if runtime.gone is not None:
                 return _fixed_report(runtime.name, "gone", runtime.gone)
