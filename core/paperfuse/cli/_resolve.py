@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import sys
 import time
@@ -156,10 +157,17 @@ def resolve(
     if progress is not None and failures is not None:
         failures.echo = lambda line: progress.write(line, file=sys.stderr)
     last_postfix = 0.0
+    flush_due = False
+
+    def flush() -> None:
+        nonlocal flush_due
+        flush_due = False
+        stream.flush()
 
     async def batch() -> dict[str, Any]:
         """Resolve every input, writing each record as soon as it is done."""
-        nonlocal last_postfix
+        nonlocal last_postfix, flush_due
+        loop = asyncio.get_running_loop()
         async with resolver, aclosing(resolver.aresolve_many(feed.texts())) as works:
             async for done in works:
                 work = feed.finish(done)
@@ -171,8 +179,13 @@ def resolve(
                     text = msgspec.json.format(renderer.render(work), indent=2)
                 if not writer.add(work, text) and failures is not None:
                     failures.add(work)
-                # Each record goes to the OS as it is done: a killed run loses none.
-                stream.flush()
+                # The records go to the OS as soon as this loop would wait for the next
+                # one (a callback runs only then): a killed run loses none that was
+                # done, a reader of the stream gets each without delay, and records
+                # done together go in one write rather than one each.
+                if not flush_due:
+                    flush_due = True
+                    loop.call_soon(flush)
                 if progress is not None:
                     progress.update(1)
                     if time.perf_counter() - last_postfix > _POSTFIX_EVERY:
