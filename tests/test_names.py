@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 from fixture_records import fixture_records
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from paperfuse import Author, Work, encode_json, merge
+from paperfuse import Author, Work, _name_words, encode_json, merge
 from paperfuse._names import (
     _parsed_split,
     _plain_split,
+    _vocabulary,
     is_organisation,
+    parser_vocabulary,
     split_name,
     split_names,
 )
@@ -264,3 +268,39 @@ def test_most_names_of_the_recorded_answers_are_plain() -> None:
     assert len(plain) > 0.8 * len(split)
     for name in plain:
         assert _plain_split(name.split()) == _parsed_split(name), name
+
+
+def test_the_words_that_make_a_name_not_plain_are_the_installed_parsers() -> None:
+    """The written words stand in for nameparser's only when they are its own."""
+    _vocabulary.cache_clear()
+    try:
+        assert _vocabulary() == parser_vocabulary()
+    finally:
+        _vocabulary.cache_clear()
+
+
+def test_another_version_of_nameparser_gives_its_own_words(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(_name_words, "NAMEPARSER_VERSION", "0.0.0")
+    monkeypatch.setattr(_name_words, "WORDS", frozenset({"plain"}))
+    _vocabulary.cache_clear()
+    try:
+        assert _vocabulary() == parser_vocabulary()
+        assert "plain" not in _vocabulary()
+    finally:
+        _vocabulary.cache_clear()
+
+
+def test_plain_names_are_split_without_loading_nameparser() -> None:
+    """Loading nameparser and its lexicon is most of a first split's cost."""
+    script = (
+        "import sys\n"
+        "from paperfuse._names import split_name\n"
+        "assert split_name('Grace Brewster Hopper') is not None\n"
+        "assert split_name('John Smith') == ('John', 'Smith')\n"
+        "print('nameparser' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"

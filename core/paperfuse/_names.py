@@ -114,7 +114,29 @@ _LATIN_WORD_RE = re.compile(r"[A-Za-z\u00c0-\u024f][A-Za-z\u00c0-\u024f'\u2019.-
 
 @lru_cache(maxsize=1)
 def _vocabulary() -> frozenset[str]:
-    """Every word nameparser's parser reads as more than a name (particles, suffixes...)."""
+    """Every word nameparser's parser reads as more than a name (particles, suffixes...).
+
+    Read from :mod:`paperfuse._name_words` when the installed nameparser is the
+    version those words were written from: loading nameparser and its lexicon
+    takes ~40 ms, the first split of every run, and most runs split only plain
+    names, which need the words and not the parser. Any other version of
+    nameparser gives its own words.
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    from . import _name_words
+
+    try:
+        installed = version("nameparser")
+    except PackageNotFoundError:
+        installed = None
+    if installed == _name_words.NAMEPARSER_VERSION:
+        return _name_words.WORDS
+    return parser_vocabulary()
+
+
+def parser_vocabulary() -> frozenset[str]:
+    """:func:`_vocabulary` as nameparser's parser has it (how ``_name_words`` is made)."""
     lexicon = _parser().lexicon
     fields = (
         "titles",
