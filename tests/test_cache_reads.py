@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from paperfuse import Work
 from paperfuse import _cache as cache_module
 from paperfuse._cache import AnswerCache
-from paperfuse._store import Store
+from paperfuse._store import ANSWERS_WAIT, Store
 
 
 class _CountingStore(Store):
@@ -50,6 +51,10 @@ def test_answers_another_process_stores_are_read_after_a_short_while(
     writer = AnswerCache(Store(path))
     assert reader.get("arxiv", "1701.00001") is None
     writer.put("arxiv", [("1701.00001", "not_found", None)])
+    # Committed by the writer's store within ANSWERS_WAIT, with no further call of it.
+    deadline = time.monotonic() + 10 * ANSWERS_WAIT
+    while reader.get("arxiv", "1701.00001") is None and time.monotonic() < deadline:
+        time.sleep(0.02)
     assert reader.get("arxiv", "1701.00001") == ("not_found", None)
     reader.store.close()
     writer.store.close()
@@ -57,7 +62,9 @@ def test_answers_another_process_stores_are_read_after_a_short_while(
 
 def test_a_cache_that_holds_answers_is_read_for_each_lookup(tmp_path: Path) -> None:
     path = tmp_path / "cache.sqlite"
-    AnswerCache(Store(path)).put("arxiv", [("1701.00002", "not_found", None)])
+    writer = Store(path)
+    AnswerCache(writer).put("arxiv", [("1701.00002", "not_found", None)])
+    writer.close()
     store = _CountingStore(path)
     cache = AnswerCache(store)
     assert cache.get("arxiv", "1701.00001") is None

@@ -3,10 +3,11 @@
 Answers live in the embedded store, found and not found alike, with the time
 they were fetched and an expiry (not-found answers expire sooner: the work
 may appear). A re-run of a batch asks no source again for what is cached,
-and a batch that was interrupted, even killed, resumes where it stopped,
-because the answers of each call are committed as the call completes, in one
-transaction (WAL mode without a sync per commit: cheap, and safe from a killed
-process). Failures are never cached.
+and a batch that was interrupted, even killed, resumes where it stopped:
+answers are read back at once, and committed to the file together within
+half a second of their call, on every path (WAL mode without a sync per
+commit: cheap, and safe from a killed process, which loses at most that last
+half second). Failures are never cached.
 
 If the store cannot be used, or fails mid-run, it goes on in memory with one
 warning (see :class:`~paperfuse._store.Store`) and the cache turns itself off:
@@ -104,7 +105,7 @@ class AnswerCache:
             return None  # written by another version of the record: ask again
 
     def put(self, source: str, answers: Iterable[tuple[str, str, Any]]) -> dict[str, str]:
-        """Commit ``(key, status, payload)`` answers of ``source`` now; failures are skipped.
+        """Store ``(key, status, payload)`` answers of ``source``; failures are skipped.
 
         Returns, by key, why an answer could not be stored (a value out of the
         range the cache's encoding holds, say): such an answer is the source's

@@ -115,8 +115,15 @@ class Resolver:
         return identify(text, self.schemes)
 
     async def aresolve(self, text: str) -> Work:
-        """Resolve one input into a :class:`Work` (never raises for bad input)."""
-        return await self._resolution().resolve(text)
+        """Resolve one input into a :class:`Work` (never raises for bad input).
+
+        Its answers are in the cache's file when it returns (a batch's are
+        committed together, within a moment: see :meth:`Store.store_answers`).
+        """
+        try:
+            return await self._resolution().resolve(text)
+        finally:
+            self.store.commit_answers()
 
     async def aresolve_many(
         self, inputs: Iterable[str] | AsyncIterable[str]
@@ -139,6 +146,7 @@ class Resolver:
                 yield work
         finally:
             pipeline.cancel()
+            self.store.commit_answers()
 
     def resolve(self, text: str) -> Work:
         """Synchronous :meth:`aresolve`."""
@@ -172,6 +180,7 @@ class Resolver:
         finally:
             if pipeline is not None:
                 pipeline.cancel()
+            self.store.commit_answers()
 
     async def aclose(self) -> None:
         """Close the sources and the HTTP client."""

@@ -52,6 +52,13 @@ LOCK_WAIT = 10.0
 #: Bytes of write-ahead log past which its pages are copied into the file (SQLite's own
 #: default is 1,000 pages), by a thread of the store's rather than by the commit.
 CHECKPOINT_BYTES = 1000 * 4096
+#: Seconds at most between a source's answers being stored and their commit to the file
+#: (answers wait to be committed together; see :meth:`Store.store_answers`).
+ANSWERS_WAIT = 0.5
+#: Answers waiting that are committed at once, without waiting longer.
+ANSWERS_AT_ONCE = 1000
+
+Row = tuple[str, str, str, bytes, float, float]
 
 T = TypeVar("T")
 
@@ -123,6 +130,10 @@ class Store:
         self._lock = threading.Lock()
         self.in_memory = False
         self._checkpointer: threading.Thread | None = None
+        # Answers stored but not committed yet, by (source, key), and the timer that
+        # commits them within ANSWERS_WAIT seconds.
+        self._waiting: dict[tuple[str, str], Row] = {}
+        self._committer: threading.Timer | None = None
 
     @property
     def connection(self) -> sqlite3.Connection:
@@ -182,17 +193,21 @@ class Store:
         a bug of paperfuse's and is raised.
         """
         with self._lock:
-            try:
-                result = _attempt(self._ready(), operation, write)
-            except (sqlite3.Error, OSError) as e:
-                if self.in_memory:
-                    raise
-                self._close_connection()
-                self._connection = self._in_memory(e)
-                return _attempt(self._connection, operation, write)
-            if write and not self.in_memory:
-                self._checkpoint_soon()
-            return result
+            return self._run_locked(operation, write)
+
+    def _run_locked(self, operation: Callable[[sqlite3.Connection], T], write: bool) -> T:
+        """:meth:`_run`, its caller holding the lock."""
+        try:
+            result = _attempt(self._ready(), operation, write)
+        except (sqlite3.Error, OSError) as e:
+            if self.in_memory:
+                raise
+            self._close_connection()
+            self._connection = self._in_memory(e)
+            return _attempt(self._connection, operation, write)
+        if write and not self.in_memory:
+            self._checkpoint_soon()
+        return result
 
     def _checkpoint_soon(self) -> None:
         """Copy the write-ahead log into the file from a thread, once it passes
@@ -291,6 +306,10 @@ class Store:
 
     def fetch_answer(self, source: str, key: str, now: float) -> tuple[str, bytes] | None:
         """``(status, body)`` of an unexpired cached answer, or None."""
+        with self._lock:
+            waiting = self._waiting.get((source, key))
+        if waiting is not None:
+            return (waiting[2], waiting[3]) if waiting[5] > now else None
         row = self._run(
             lambda c: c.execute(
                 "SELECT status, body FROM answers WHERE source = ? AND key = ? AND expires > ?",
@@ -301,6 +320,9 @@ class Store:
 
     def has_answers(self, source: str) -> bool:
         """Whether any answer of ``source`` is stored, expired or not."""
+        with self._lock:
+            if any(waiting == source for waiting, _ in self._waiting):
+                return True
         row = self._run(
             lambda c: c.execute(
                 "SELECT 1 FROM answers WHERE source = ? LIMIT 1", (source,)
@@ -308,20 +330,56 @@ class Store:
         )
         return row is not None
 
-    def store_answers(self, rows: Iterable[tuple[str, str, str, bytes, float, float]]) -> None:
-        """Write ``(source, key, status, body, fetched, expires)`` rows at once."""
-        rows = list(rows)
-        self._run(
-            lambda c: c.executemany(
-                "INSERT OR REPLACE INTO answers (source, key, status, body, fetched, expires)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                rows,
-            ),
-            write=True,
-        )
+    def store_answers(self, rows: Iterable[Row]) -> None:
+        """Store ``(source, key, status, body, fetched, expires)`` rows.
+
+        They are read back at once (by this store), and committed to the file
+        together with the answers stored around them: within
+        :data:`ANSWERS_WAIT` seconds, at once when :data:`ANSWERS_AT_ONCE`
+        wait, and on :meth:`commit_answers` and :meth:`close`. A commit per
+        call cost a transaction and a rewrite of the pages it touched for every
+        few answers, a tenth of a large batch's time; a process killed meanwhile
+        loses at most the last half second of answers, which a rerun asks again.
+        """
+        with self._lock:
+            for row in rows:
+                self._waiting[(row[0], row[1])] = row
+            if len(self._waiting) >= ANSWERS_AT_ONCE or self.in_memory:
+                self._commit_waiting()
+            elif self._waiting and self._committer is None:
+                self._committer = threading.Timer(ANSWERS_WAIT, self.commit_answers)
+                self._committer.name = "paperfuse-store-answers"
+                self._committer.daemon = True
+                self._committer.start()
+
+    def commit_answers(self) -> None:
+        """Commit the answers that wait to the file now."""
+        with self._lock:
+            self._commit_waiting()
+
+    def _commit_waiting(self) -> None:
+        """Commit the waiting answers (the caller holds the lock); stop the timer."""
+        if self._committer is not None:
+            self._committer.cancel()
+            self._committer = None
+        if not self._waiting:
+            return
+        rows, self._waiting = list(self._waiting.values()), {}
+        try:
+            self._run_locked(
+                lambda c: c.executemany(
+                    "INSERT OR REPLACE INTO answers"
+                    " (source, key, status, body, fetched, expires) VALUES (?, ?, ?, ?, ?, ?)",
+                    rows,
+                ),
+                True,
+            )
+        except Exception as e:  # the answers were delivered: a cache problem never stops a run
+            log.warning("%d answers could not be cached: %s: %s", len(rows), type(e).__name__, e)
 
     def answer_counts(self, now: float) -> dict[str, dict[str, int]]:
         """Per source: answers found, not found, and expired."""
+        self.commit_answers()
         counts: dict[str, dict[str, int]] = {}
         rows = self._run(
             lambda c: c.execute(
@@ -352,11 +410,14 @@ class Store:
             clauses.append("expires <= ?")
             params.append(expired_before)
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        self.commit_answers()
         return self._run(
             lambda c: c.execute(f"DELETE FROM answers{where}", params).rowcount, write=True
         )
 
     def close(self) -> None:
+        """Commit the waiting answers, finish the checkpoint under way, close the file."""
+        self.commit_answers()
         if self._checkpointer is not None:
             self._checkpointer.join()
         with self._lock:
