@@ -354,3 +354,37 @@ def test_unpaywall_reads_revealing_urls_as_every_scheme_would(urls: list[tuple[s
         for url, kind in urls
     ]
     assert _revealed(tuple(locations)) == _revealed_by_every_scheme(locations)
+
+
+_NAMES = st.sampled_from(["arxiv", "crossref", "unpaywall", "openalex", "pubmed", "zzz"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(["title", "abstract", "ids.doi", "volume"]), min_size=1),
+    st.lists(st.lists(_NAMES, unique=True, max_size=6), min_size=1, max_size=5),
+)
+def test_a_policys_kept_orders_are_the_orders_it_makes(
+    fields: list[str], source_lists: list[list[str]]
+) -> None:
+    policy = MergePolicy({"volume": ["pubmed", "zzz"]})
+    for field in fields:
+        for sources in source_lists:
+            ranked = policy.ranking.get(field, policy.ranking["default"])
+            expected = sorted(
+                sources, key=lambda s: (list(ranked).index(s) if s in ranked else len(ranked), s)
+            )
+            assert policy.order(field, sources) == expected
+            assert policy.order(field, sources) == expected  # once kept
+
+
+def test_a_policys_orders_follow_its_ranking_when_it_changes() -> None:
+    policy = MergePolicy({"title": ("b", "a")})
+    assert policy.order("title", ["a", "b", "c"]) == ["b", "a", "c"]
+    assert policy.order("title", ["a", "b", "c"]) == ["b", "a", "c"]
+    policy.ranking["title"] = ("c", "a")
+    assert policy.order("title", ["a", "b", "c"]) == ["c", "a", "b"]
+    policy.ranking["title"] = ["a"]  # a list, which can change in place
+    assert policy.order("title", ["b", "a"]) == ["a", "b"]
+    policy.ranking["title"].insert(0, "b")
+    assert policy.order("title", ["b", "a"]) == ["b", "a"]

@@ -130,6 +130,10 @@ _ID_UNION_FIELDS = ("urls",)
 _MERGED_FIELDS = tuple(f for f in Work.__struct_fields__ if f not in _RESOLVER_FIELDS)
 
 
+#: Orders a policy keeps (fields times the sets of sources that answer together).
+_ORDERS_KEPT = 4096
+
+
 class MergePolicy:
     """Which source wins each field.
 
@@ -151,12 +155,25 @@ class MergePolicy:
         for field, sources in (ranking or {}).items():
             merged[field] = tuple(sources)
         self.ranking = merged
+        # Orders already made, by field and sources as given, with the ranking they
+        # were made from (a ranking replaced since is sorted by again; one that is
+        # not a tuple, and so could change in place, is never kept).
+        self._orders: dict[tuple[str, tuple[str, ...]], tuple[Sequence[str], list[str]]] = {}
 
     def order(self, field: str, sources: Sequence[str]) -> list[str]:
         """``sources`` sorted best first for ``field``."""
         ranked = self.ranking.get(field, self.ranking["default"])
+        key = (field, tuple(sources))
+        made = self._orders.get(key)
+        if made is not None and made[0] is ranked:
+            return list(made[1])
         position = {name: i for i, name in enumerate(ranked)}
-        return sorted(sources, key=lambda s: (position.get(s, len(ranked)), s))
+        order = sorted(sources, key=lambda s: (position.get(s, len(ranked)), s))
+        if isinstance(ranked, tuple):
+            if len(self._orders) >= _ORDERS_KEPT:
+                self._orders.clear()
+            self._orders[key] = (ranked, order)
+        return list(order)
 
 
 def _is_empty(value: Any) -> bool:
