@@ -4,10 +4,10 @@ Answers live in the embedded store, found and not found alike, with the time
 they were fetched and an expiry (not-found answers expire sooner: the work
 may appear). A re-run of a batch asks no source again for what is cached,
 and a batch that was interrupted, even killed, resumes where it stopped:
-answers are read back at once, and committed to the file together within
-half a second of their call, on every path (WAL mode without a sync per
-commit: cheap, and safe from a killed process, which loses at most that last
-half second). Failures are never cached.
+answers are read back at once, and committed to the file together within a
+quarter of a second of their call, on every path (WAL mode without a sync
+per commit: cheap, and safe from a killed process, which loses at most that
+last quarter second). Failures are never cached.
 
 If the store cannot be used, or fails mid-run, it goes on in memory with one
 warning (see :class:`~paperfuse._store.Store`) and the cache turns itself off:

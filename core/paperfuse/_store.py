@@ -54,7 +54,7 @@ LOCK_WAIT = 10.0
 CHECKPOINT_BYTES = 1000 * 4096
 #: Seconds at most between a source's answers being stored and their commit to the file
 #: (answers wait to be committed together; see :meth:`Store.store_answers`).
-ANSWERS_WAIT = 0.5
+ANSWERS_WAIT = 0.25
 #: Answers waiting that are committed at once, without waiting longer.
 ANSWERS_AT_ONCE = 1000
 
@@ -338,8 +338,8 @@ class Store:
         :data:`ANSWERS_WAIT` seconds, at once when :data:`ANSWERS_AT_ONCE`
         wait, and on :meth:`commit_answers` and :meth:`close`. A commit per
         call cost a transaction and a rewrite of the pages it touched for every
-        few answers, a tenth of a large batch's time; a process killed meanwhile
-        loses at most the last half second of answers, which a rerun asks again.
+        few answers (a twentieth of a large batch's CPU); a process killed meanwhile
+        loses at most the last quarter second of answers, which a rerun asks again.
         """
         with self._lock:
             for row in rows:
