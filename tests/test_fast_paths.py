@@ -276,6 +276,34 @@ def test_identifying_a_doi_like_text_gives_what_the_general_reading_gives(text: 
     assert identify(text, builtin_schemes()) == _general_identify(text)
 
 
+_doi_addresses = st.sampled_from(
+    ["https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "http://dx.doi.org/",
+     "https://DOI.org/", "doi.org/", "https://doi.org"]
+)  # fmt: skip
+
+
+def test_identifying_a_recorded_doi_at_doi_org_gives_what_the_general_reading_gives() -> None:
+    for doi in _recorded_dois():
+        for address in ("https://doi.org/", "http://dx.doi.org/"):
+            assert identify(address + doi) == _general_identify(address + doi), doi
+
+
+@settings(max_examples=1000)
+@given(
+    _doi_addresses,
+    st.one_of(
+        _doi_like,
+        st.sampled_from(["10.48550/arXiv.1701.00001", "10.1234/a.", "10.1/a?b", "10.1/a#b"]),
+    ),
+)
+def test_identifying_a_doi_org_address_gives_what_the_general_reading_gives(
+    address: str, doi: str
+) -> None:
+    text = address + doi
+    assert identify(text) == _general_identify(text)
+    assert identify(text, builtin_schemes()) == _general_identify(text)
+
+
 @settings(max_examples=1000)
 @given(st.one_of(_doi_like, st.sampled_from(_recorded_dois())))
 def test_normalising_a_doi_gives_what_the_general_path_gives(value: str) -> None:

@@ -107,6 +107,36 @@ def _plain_doi(text: str) -> Identification | None:
     )
 
 
+#: doi.org's resolver addresses, as sources write a work's DOI (OpenAlex, Crossref's URL).
+_DOI_URL_PREFIXES = (
+    "https://doi.org/",
+    "http://doi.org/",
+    "https://dx.doi.org/",
+    "http://dx.doi.org/",
+)
+
+
+def _plain_doi_url(text: str) -> Identification | None:
+    """What :func:`identify` says of a bare DOI behind doi.org's address (``https://doi.org/``
+    and a text :func:`_plain_doi` reads, with no query or fragment) under the built-in
+    schemes; None for anything else.
+
+    The DOI scheme reads it as it reads the bare DOI (the text after the
+    address, with nothing to unquote or cut), and its confident reading
+    silences the URL fallback (tests/test_fast_paths.py compares the two).
+    """
+    prefix = next((p for p in _DOI_URL_PREFIXES if text.startswith(p)), None)
+    if prefix is None:
+        return None
+    rest = text[len(prefix) :]
+    if "?" in rest or "#" in rest:
+        return None
+    bare = _plain_doi(rest)
+    if bare is None:
+        return None
+    return Identification(text=text, kind="identifier", identifiers=bare.identifiers)
+
+
 def _unclaimed_by_others(text: str, schemes: Sequence[IdentifierScheme]) -> bool:
     """Whether ``schemes`` are the built-in ones and others (a plugin's) that say
     nothing at all of ``text``: then the built-in schemes' reading is the reading."""
@@ -327,7 +357,7 @@ def identify(text: str, schemes: Sequence[IdentifierScheme] | None = None) -> Id
     U+FFFD in their place, so that every result can be written out.
     """
     if type(text) is str:
-        fast = _plain_arxiv(text) or _plain_doi(text)
+        fast = _plain_arxiv(text) or _plain_doi(text) or _plain_doi_url(text)
         if fast is not None and (schemes is None or _unclaimed_by_others(text, schemes)):
             return fast
     if not isinstance(text, str):
