@@ -222,6 +222,7 @@ def test_the_2022_shape_with_host_venue_and_alternate_host_venues() -> None:
 
 def test_the_abstract_is_rebuilt_from_the_inverted_index() -> None:
     index = {"world": [1, 3], "hello": [0], "again": [2], 5: [4], "x": "bad", "y": [-1, "2"]}
+    index |= {"flag": [True, False], "far": [2**70, 10**6], "half": [2.0]}  # no positions
     assert abstract_from_inverted_index(index) == "hello world again world"
     assert abstract_from_inverted_index({}) is None
     assert abstract_from_inverted_index(None) is None

@@ -242,11 +242,14 @@ def abstract_from_inverted_index(index: Any) -> str | None:
     if not isinstance(index, dict) or not index:
         return None
     placed: dict[int, str] = {}
+    beyond = _MAX_ABSTRACT_WORDS * 10
     for word, positions in list(index.items())[:_MAX_ABSTRACT_WORDS]:
         if not isinstance(word, str) or not isinstance(positions, list):
             continue
         for position in positions[:_MAX_ABSTRACT_WORDS]:
-            if _count(position) is not None and position < _MAX_ABSTRACT_WORDS * 10:
+            # A count (an int, not a bool) below the bound; tested inline, as this
+            # loop runs once per word of every abstract.
+            if type(position) is int and 0 <= position < beyond:
                 placed.setdefault(position, word)
     text = " ".join(placed[p] for p in sorted(placed))
     return _text(text)
