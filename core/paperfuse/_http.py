@@ -33,6 +33,7 @@ import httpx
 import msgspec
 import stamina
 
+from ._deadline import within
 from ._errors import BadResponse, RateLimited, SourceError, SourceUnavailable
 from ._redact import carries_secret, redact
 from ._store import Store
@@ -645,7 +646,7 @@ class SourceClient:
             self.requests += 1
             request.extensions["trace"] = self._trace
             try:
-                return await asyncio.wait_for(self._receive(request, described, cap), self.timeout)
+                return await within(self._receive(request, described, cap), self.timeout)
             except asyncio.TimeoutError:
                 raise httpx.TimeoutException(
                     f"no complete response within {self.timeout:g} s", request=request

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
+from ._deadline import within
 from ._errors import SourceError, SourceGone
 from ._records import Budget, Identifier, Query, SourceStats, Work
 from ._redact import redact
@@ -265,7 +265,7 @@ class SourceRuntime:
             # every request through its client gets the slot back if it sent none.
             call.refundable = self.cls.paced_by_requests
             self.pacer.begin(call)
-            return await _within(work, self.call_timeout)
+            return await within(work, self.call_timeout)
 
     async def _call(self, call: Any, batch: list[Identifier]) -> None:
         outcomes: dict[tuple[Any, ...], Outcome] = {}
@@ -465,17 +465,6 @@ class SourceRuntime:
                 await self.instance.aclose()
             except Exception as e:  # closing must not stop the others closing
                 log.warning("source %s failed to close: %s", self.name, self._describe(e))
-
-
-if sys.version_info >= (3, 11):
-
-    async def _within(awaitable: Awaitable[Any], seconds: float) -> Any:
-        """Await ``awaitable`` in this task (so it starts now), for at most ``seconds``."""
-        async with asyncio.timeout(seconds):
-            return await awaitable
-
-else:  # pragma: no cover - Python 3.10
-    _within = asyncio.wait_for
 
 
 def _documented_politeness(cls: type[Source], config: Any, settings: Any) -> Politeness:
