@@ -42,7 +42,11 @@ __all__ = ["Outcome", "RuntimeContext", "SourceRuntime"]
 log = logging.getLogger("paperfuse")
 
 #: How often a lingering batch looks again whether other sources are done (seconds).
-_LINGER_STEP = 0.05
+_LINGER_STEP = 0.01
+#: Turns of the event loop in which the answers another source just delivered reach
+#: the sources they reveal identifiers to (a waiting resolution wakes in the next turn
+#: and asks them in it); a lingering batch lets this many pass before it gives up.
+_REVEAL_TURNS = 4
 #: Calls in a row that may fail before a source is paused for the run.
 MAX_FAILURES = 5
 
@@ -214,8 +218,11 @@ class SourceRuntime:
             while len(self._pending) < self.cls.batch_size and time.monotonic() < deadline:
                 if not self._others_busy(self):
                     # Answers the others just delivered may still be on their way
-                    # here: look once more, a moment later, before giving up.
+                    # here: look once more, some turns and a moment later, before
+                    # giving up.
                     waiting = len(self._pending)
+                    for _ in range(_REVEAL_TURNS):
+                        await asyncio.sleep(0)
                     await asyncio.sleep(_LINGER_STEP)
                     if not self._others_busy(self) and len(self._pending) == waiting:
                         break
