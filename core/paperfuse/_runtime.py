@@ -291,12 +291,14 @@ class SourceRuntime:
             self._store(batch, outcomes)
         finally:  # whatever happened above, every waiter gets its answer
             cancelled = Outcome("error", "lookup was cancelled", 0)
+            answers: list[tuple[asyncio.Future[Outcome], Outcome]] = []
             for identifier in batch:
                 future = self._inflight.pop(identifier.key, None)
                 outcome = outcomes.get(identifier.key, cancelled)
                 self._remember(identifier.key, outcome)
-                if future is not None and not future.done():
-                    future.set_result(outcome)
+                if future is not None:
+                    answers.append((future, outcome))
+            _hand_over(answers, 0)
 
     def _store(self, batch: list[Identifier], outcomes: dict[tuple[Any, ...], Outcome]) -> None:
         """Commit a call's answers to the cache; one that cannot be stored becomes an error."""
@@ -472,6 +474,35 @@ class SourceRuntime:
                 await self.instance.aclose()
             except Exception as e:  # closing must not stop the others closing
                 log.warning("source %s failed to close: %s", self.name, self._describe(e))
+
+
+#: Waiters a large batch's answers wake in one turn of the event loop.
+_HANDED_A_TURN = 16
+
+
+def _hand_over(answers: list[tuple[asyncio.Future[Outcome], Outcome]], start: int) -> None:
+    """Give the waiters from ``start`` their answers, :data:`_HANDED_A_TURN` a turn.
+
+    Every waiter woken in one turn runs before the event loop next reads its
+    sockets: with 2,000 of arXiv's answers at once, the other sources' answers
+    and next requests waited for all of their resolutions (a second and
+    more). The rest of the batch follows turn by turn, by callbacks rather
+    than awaits, which no cancellation can stop: every waiter is answered.
+    """
+    end = start + _HANDED_A_TURN
+    for future, outcome in answers[start:end]:
+        if not future.done():
+            future.set_result(outcome)
+    if end >= len(answers):
+        return
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:  # no loop runs any more: answer the rest now
+        for future, outcome in answers[end:]:
+            if not future.done():
+                future.set_result(outcome)
+        return
+    loop.call_soon(_hand_over, answers, end)
 
 
 def _documented_politeness(cls: type[Source], config: Any, settings: Any) -> Politeness:
