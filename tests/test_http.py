@@ -151,3 +151,40 @@ def test_a_body_that_is_no_json_is_the_sources_bad_response(body: bytes, what: s
     echoed = httpx.Response(200, content=f"unknown {secret}".encode(), request=request)
     assert secret not in str(client.bad_response(echoed, f"refused {secret}"))
     assert client.decode_json(httpx.Response(200, content=b'{"a": 1}', request=request)) == {"a": 1}
+
+
+def test_a_request_that_leaves_late_holds_back_the_next_by_an_interval(
+    httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Spacing counts from when a request's headers really leave, not from its slot.
+
+    A request whose slot came but which left late (the event loop busy with a
+    large batch, a connection being opened) let the next one go at once after
+    it, an interval after the first one's slot: the upstream saw them on each
+    other's heels and counted a violation of Crossref's limit. Here the first
+    request's start is held up by a stall of the whole event loop.
+    """
+    arrivals: list[float] = []
+
+    def handler(request: Request) -> Response:
+        arrivals.append(time.monotonic())
+        return Response("ok")
+
+    httpserver.expect_request("/paced").respond_with_handler(handler)
+    spaced = Pacer._spaced
+    stalls = iter([0.3])
+
+    async def stalled(self: Pacer) -> None:
+        await spaced(self)
+        time.sleep(next(stalls, 0.0))  # the loop is busy: nothing runs, the request waits
+
+    monkeypatch.setattr(Pacer, "_spaced", stalled)
+
+    async def work(http: httpx.AsyncClient) -> None:
+        client = _client(http, interval=0.2, concurrency=2)
+        await asyncio.gather(*(client.get(httpserver.url_for("/paced")) for _ in range(3)))
+
+    _run(work)
+    gaps = [b - a for a, b in itertools.pairwise(arrivals)]
+    assert len(arrivals) == 3
+    assert min(gaps) >= 0.19, gaps

@@ -24,7 +24,7 @@ import re
 import socket
 import time
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import timezone
 from typing import Any
@@ -82,6 +82,23 @@ class _Call:
         self.refundable = False  # the slot goes back when no request used it
 
 
+class _Start:
+    """One request's turn to start: while it holds the pacer's start, the source's next
+    request waits (see :meth:`Pacer.start`)."""
+
+    __slots__ = ("held", "pacer")
+
+    def __init__(self, pacer: Pacer) -> None:
+        self.pacer = pacer
+        self.held = False
+
+    def leave(self) -> None:
+        """The request's headers leave now, or it sends none: the next may start."""
+        if self.held:
+            self.held = False
+            self.pacer._starting.release()
+
+
 _current_call: contextvars.ContextVar[_Call | None] = contextvars.ContextVar(
     "paperfuse_call", default=None
 )
@@ -110,6 +127,7 @@ class Pacer:
         self._returned = asyncio.Event()  # set when a call gives its unused slot back
         self._calls = asyncio.Semaphore(max_concurrency)
         self._requests = asyncio.Semaphore(max_concurrency)
+        self._starting = asyncio.Lock()  # held from a request's slot until its headers leave
 
     async def wait(self) -> float:
         """Wait for the next free slot (the start of one request), in turn.
@@ -174,7 +192,12 @@ class Pacer:
         before sleeping, so that requests waiting together go one interval apart.
         """
         now = time.monotonic()
-        start = max(now, self._last_start + self.min_interval, self._not_before)
+        start = max(
+            now,
+            self._last_start + self.min_interval,
+            self._sent + self.min_interval,
+            self._not_before,
+        )
         self._last_start = start
         while start > now:
             await asyncio.sleep(start - now)
@@ -209,6 +232,29 @@ class Pacer:
             yield
         finally:
             _current_call.reset(token)
+
+    async def start(self) -> _Start:
+        """A request's turn to start: its slot, an interval after the previous request
+        really left.
+
+        With an interval to keep, one request of the source starts at a time:
+        the next waits until this one's headers leave (:meth:`_Start.leave`,
+        called by the client's trace hook, or when it ends unsent), so that it
+        is spaced from that moment. A request that left late (its connection
+        being opened, the event loop busy with a large batch) otherwise let the
+        next go at once, an interval after the first one's slot but on its
+        heels at the service.
+        """
+        start = _Start(self)
+        if self.min_interval > 0:
+            await self._starting.acquire()
+            start.held = True
+        try:
+            await self._request_slot()
+        except BaseException:
+            start.leave()
+            raise
+        return start
 
     async def _request_slot(self) -> _Call | None:
         call = _current_call.get()
@@ -613,15 +659,20 @@ class SourceClient:
         self.pacer.defer(wait)
         return wait
 
-    async def _trace(self, event: str, info: dict[str, Any]) -> None:
-        """httpcore's trace hook: the request really leaves when its headers are sent.
+    def _trace(self, start: _Start) -> Callable[[str, dict[str, Any]], Awaitable[None]]:
+        """httpcore's trace hook for one request: it really leaves when its headers are sent.
 
         A first request also opens the connection; stamping the moment its
         headers go out keeps the interval between arrivals at the server, not
-        only between the starts of the calls.
+        only between the starts of the calls; and the next request may start.
         """
-        if event.endswith("send_request_headers.started"):
-            self.pacer.sent()
+
+        async def trace(event: str, info: dict[str, Any]) -> None:
+            if event.endswith("send_request_headers.started"):
+                self.pacer.sent()
+                start.leave()
+
+        return trace
 
     async def _send(self, request: httpx.Request, described: str, cap: int) -> httpx.Response:
         """One attempt: the request and the redirects it leads to."""
@@ -640,17 +691,19 @@ class SourceClient:
     ) -> httpx.Response:
         """One request and its response, paced, within the deadline."""
         async with self.pacer._requests:
-            await self.pacer._request_slot()
-            if first and self.budget is not None:
-                self.budget.spend(described)
-            self.requests += 1
-            request.extensions["trace"] = self._trace
+            start = await self.pacer.start()
             try:
+                if first and self.budget is not None:
+                    self.budget.spend(described)
+                self.requests += 1
+                request.extensions["trace"] = self._trace(start)
                 return await within(self._receive(request, described, cap), self.timeout)
             except asyncio.TimeoutError:
                 raise httpx.TimeoutException(
                     f"no complete response within {self.timeout:g} s", request=request
                 ) from None
+            finally:
+                start.leave()
 
     async def _receive(self, request: httpx.Request, described: str, cap: int) -> httpx.Response:
         response = await self.http.send(request, stream=True, follow_redirects=False)
