@@ -13,7 +13,7 @@ import asyncio
 
 from engine_resolvers import make_resolver
 from paperfuse import Ids, Work
-from paperfuse._runtime import _HANDED_A_TURN, Outcome, _hand_over
+from paperfuse._runtime import _HANDED_A_TURN, HandOvers, Outcome, _hand_over
 from paperfuse.testing import fake_source
 
 
@@ -83,3 +83,22 @@ def test_every_waiter_of_a_large_batch_is_answered() -> None:
     statuses = asyncio.run(asyncio.wait_for(run(), 30))
     assert statuses == ["resolved"] * count
     assert len(source.calls) == 1
+
+
+def test_a_batch_is_counted_while_its_answers_are_being_handed_over() -> None:
+    """A batching source cuts its next batch only once no waiter is left to wake: the
+    waiters still to wake may ask it for more identifiers (OpenAlex's lists)."""
+
+    async def run() -> list[int]:
+        handovers = HandOvers()
+        _hand_over(_answers(_HANDED_A_TURN), 0, handovers)  # one turn: never counted
+        counts = [handovers.count]
+        answers = _answers(3 * _HANDED_A_TURN + 1)
+        _hand_over(answers, 0, handovers)
+        counts.append(handovers.count)
+        while not all(f.done() for f, _ in answers):
+            await asyncio.sleep(0)
+            counts.append(handovers.count)
+        return counts
+
+    assert asyncio.run(run()) == [0, 1, 1, 1, 0]

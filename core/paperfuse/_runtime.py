@@ -21,7 +21,7 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from ._deadline import within
@@ -76,6 +76,18 @@ class RuntimeContext:
     http_client: Callable[[], Any]  # the shared httpx.AsyncClient
     others_busy: Callable[[SourceRuntime], bool]
     agencies: Callable[[], RegistrationAgencies]
+    handovers: HandOvers = field(default_factory=lambda: HandOvers())
+
+
+class HandOvers:
+    """How many batches' answers are still being handed to their waiters (see
+    :func:`_hand_over`), over every source of a resolver: until none is, the
+    waiters still to wake may ask a batching source for more identifiers."""
+
+    __slots__ = ("count",)
+
+    def __init__(self) -> None:
+        self.count = 0
 
 
 class SourceRuntime:
@@ -97,6 +109,7 @@ class SourceRuntime:
         )
         self.max_linger = politeness.max_linger
         self._others_busy = context.others_busy
+        self._handovers = context.handovers
         self._lingering = False
         self._searching = 0
         self.pacer = Pacer(politeness.min_interval, politeness.max_concurrency)
@@ -203,7 +216,8 @@ class SourceRuntime:
         while stable < 2:
             size = len(self._pending)
             await asyncio.sleep(0)
-            stable = stable + 1 if len(self._pending) == size else 0
+            handing = self._handovers.count > 0
+            stable = stable + 1 if len(self._pending) == size and not handing else 0
 
     @property
     def busy(self) -> bool:
@@ -298,7 +312,7 @@ class SourceRuntime:
                 self._remember(identifier.key, outcome)
                 if future is not None:
                     answers.append((future, outcome))
-            _hand_over(answers, 0)
+            _hand_over(answers, 0, self._handovers)
 
     def _store(self, batch: list[Identifier], outcomes: dict[tuple[Any, ...], Outcome]) -> None:
         """Commit a call's answers to the cache; one that cannot be stored becomes an error."""
@@ -480,7 +494,11 @@ class SourceRuntime:
 _HANDED_A_TURN = 16
 
 
-def _hand_over(answers: list[tuple[asyncio.Future[Outcome], Outcome]], start: int) -> None:
+def _hand_over(
+    answers: list[tuple[asyncio.Future[Outcome], Outcome]],
+    start: int,
+    handovers: HandOvers | None = None,
+) -> None:
     """Give the waiters from ``start`` their answers, :data:`_HANDED_A_TURN` a turn.
 
     Every waiter woken in one turn runs before the event loop next reads its
@@ -488,12 +506,17 @@ def _hand_over(answers: list[tuple[asyncio.Future[Outcome], Outcome]], start: in
     and next requests waited for all of their resolutions (a second and
     more). The rest of the batch follows turn by turn, by callbacks rather
     than awaits, which no cancellation can stop: every waiter is answered.
+    ``handovers`` counts the batches still being handed over, so that a
+    batching source waits for the identifiers their waiters may yet ask.
     """
     end = start + _HANDED_A_TURN
     for future, outcome in answers[start:end]:
         if not future.done():
             future.set_result(outcome)
-    if end >= len(answers):
+    going_on = end < len(answers)
+    if handovers is not None and going_on != (start > 0):  # a first turn of many, or a last
+        handovers.count += 1 if going_on else -1
+    if not going_on:
         return
     try:
         loop = asyncio.get_running_loop()
@@ -501,8 +524,10 @@ def _hand_over(answers: list[tuple[asyncio.Future[Outcome], Outcome]], start: in
         for future, outcome in answers[end:]:
             if not future.done():
                 future.set_result(outcome)
+        if handovers is not None:
+            handovers.count -= 1
         return
-    loop.call_soon(_hand_over, answers, end)
+    loop.call_soon(_hand_over, answers, end, handovers)
 
 
 def _documented_politeness(cls: type[Source], config: Any, settings: Any) -> Politeness:
