@@ -26,10 +26,19 @@ object, from which the record is mapped at look-up.
 - **Hostile lines** (not UTF-8, not JSON, not an object, a key that is not a
   string, nested too deep) are skipped and counted. A file that breaks off
   (a gzip cut short) keeps the lines before the break and says where it broke.
-- **Look-ups in batches**: :meth:`SnapshotIndex.lookup` answers hundreds of
-  keys in one query (a join on the key column). A key held by several files
-  (a snapshot and its change files) answers with its most recently
-  ``updated`` record.
+- **Look-ups in batches, by a key index**: :meth:`SnapshotIndex.lookup`
+  answers hundreds of keys a query from a B-tree of the keys (table ``keys``
+  of the raw store: key, id, updated), which a batch probes key by key, so
+  that a look-up costs the same at a million keys as at 160 million, in a
+  few MB of SQLite's page cache. DuckDB's own answer (a join with the whole
+  key column) reads every key once a batch, and its ART index would have to
+  fit in memory (docs/benchmarks.md). The key index of a file is built after
+  the file is indexed, from its keys in sorted order, in a transaction of
+  its own that ends by naming the file and its ids in table ``keyed``: an
+  interruption leaves the file without keys, which the next index builds
+  (and, until then, look-ups join with the key column as before). A key
+  held by several files (a snapshot and its change files) answers with its
+  most recently ``updated`` record (the latest indexed on a tie).
 
 The database is opened read-only while nothing needs indexing, so that
 several processes (the workers of a Dask cluster) can share it; indexing
@@ -84,6 +93,11 @@ _LEVEL = 1
 _LAYOUT = 2
 #: Raw objects asked of the raw store in one query (SQLite's variables a statement).
 _IDS_A_QUERY = 500
+#: The layout of the key index in the raw store (its ``user_version``); a key index of
+#: another layout is built again from DuckDB's key column (the files are not read again).
+_KEYS_LAYOUT = 1
+#: Keys moved from DuckDB into the key index (or out of it) a fetch.
+_KEYS_A_FETCH = 100_000
 #: Suffixes of snapshot files in a folder.
 _SUFFIXES = (".jsonl", ".jsonl.gz", ".json.gz", ".ndjson", ".ndjson.gz", ".gz")
 
@@ -156,6 +170,7 @@ class SnapshotIndex:
         self._reader: Any = None
         self._raw_reader: sqlite3.Connection | None = None
         self._decompressor: Any = None
+        self._keys_ready = False
 
     @property
     def raw_store(self) -> Path:
@@ -171,11 +186,16 @@ class SnapshotIndex:
         if self._layout() != _LAYOUT:
             return list(files)  # an older layout: indexed again, whole
         known = {f.path: f for f in self.files()}
+        keyed = self._keyed_paths()
         stale = []
         for path in files:
             stat = path.stat()
             entry = known.get(str(path))
-            if entry is None or (entry.size, entry.mtime_ns) != (stat.st_size, stat.st_mtime_ns):
+            if (
+                entry is None
+                or (entry.size, entry.mtime_ns) != (stat.st_size, stat.st_mtime_ns)
+                or str(path) not in keyed  # indexed, but its keys are not (yet) in the key index
+            ):
                 stale.append(path)
         return stale
 
@@ -208,6 +228,7 @@ class SnapshotIndex:
                 named = {str(p) for p in files}
                 for gone in sorted(set(known) - named):
                     log.info("forgetting the snapshot file %s (no longer named)", gone)
+                    self._unkey(connection, gone)
                     self._forget(connection, gone)
             stale = [
                 (path, stat)
@@ -216,6 +237,7 @@ class SnapshotIndex:
             ]
             done = self._index_files(connection, stale, progress)
             self._collect(connection)
+            self._key_files(connection)
         order = {str(p): n for n, p in enumerate(files)}
         return sorted(done, key=lambda f: order[f.path])
 
@@ -286,6 +308,7 @@ class SnapshotIndex:
         """
         started = time.perf_counter()
         log.info("indexing the snapshot file %s", path)
+        self._unkey(connection, str(path))  # before its records go: they name the keys to remove
         raw = self._raw_writer()
         connection.execute("BEGIN TRANSACTION")
         try:
@@ -410,8 +433,116 @@ class SnapshotIndex:
         raw = sqlite3.connect(self.raw_store, isolation_level="DEFERRED", timeout=LOCK_WAIT)
         raw.execute("PRAGMA synchronous = NORMAL")
         raw.execute("CREATE TABLE IF NOT EXISTS raw (id INTEGER PRIMARY KEY, body BLOB NOT NULL)")
+        if raw.execute("PRAGMA user_version").fetchone()[0] != _KEYS_LAYOUT:
+            raw.execute("DROP TABLE IF EXISTS keys")  # another layout's: built again
+            raw.execute("DROP TABLE IF EXISTS keyed")
+            raw.execute(f"PRAGMA user_version = {_KEYS_LAYOUT}")
+        raw.execute(
+            "CREATE TABLE IF NOT EXISTS keys (key TEXT NOT NULL, id INTEGER NOT NULL,"
+            " updated TEXT NOT NULL, PRIMARY KEY (key, id)) WITHOUT ROWID"
+        )
+        raw.execute(
+            "CREATE TABLE IF NOT EXISTS keyed (path TEXT PRIMARY KEY, first_id INTEGER NOT NULL,"
+            " last_id INTEGER NOT NULL)"
+        )
         raw.commit()
         return raw
+
+    # -- the key index ----------------------------------------------------------------
+
+    def _updated_sql(self, table: str = "") -> str:
+        """The expression of a record's ``updated`` value as text ('' when there is none)."""
+        if self.updated and self.updated in self.columns:
+            return f"coalesce(CAST({table}{_quote(self.updated)} AS VARCHAR), '')"
+        return "''"
+
+    def _key_files(self, connection: Any) -> None:
+        """Build the key index of each indexed file that has none, a file a transaction.
+
+        A file's keys are read from DuckDB in sorted order (DuckDB sorts past
+        its memory limit on disk), so that SQLite's B-tree grows by appending
+        or by runs of neighbouring pages, and are moved a fetch at a time:
+        memory stays flat at any size. The transaction ends by naming the file
+        in ``keyed``; one interrupted leaves no key of the file.
+        """
+        files = connection.execute(
+            "SELECT path, first_id, last_id FROM files ORDER BY first_id"
+        ).fetchall()
+        indexed = {path: (first, last) for path, first, last in files}
+        raw = self._raw_writer()
+        try:
+            keyed = {
+                path: (first, last)
+                for path, first, last in raw.execute("SELECT path, first_id, last_id FROM keyed")
+            }
+            if any(indexed.get(path) != ids for path, ids in keyed.items()):
+                # Keys of records DuckDB no longer holds (a raw store of another
+                # database): which they are cannot be asked of DuckDB, so all go.
+                log.info("the key index of %s is built again", self.database)
+                raw.execute("DELETE FROM keys")
+                raw.execute("DELETE FROM keyed")
+                raw.commit()
+                keyed = {}
+            for path, first, last in files:
+                if path in keyed:
+                    continue
+                started = time.perf_counter()
+                self._key_file(connection, raw, path)
+                raw.execute("INSERT INTO keyed VALUES (?, ?, ?)", [path, first, last])
+                raw.commit()
+                log.info("built the key index of %s in %.1f s", path, time.perf_counter() - started)
+        finally:
+            raw.close()  # uncommitted (an interruption): rolled back
+
+    def _key_file(self, connection: Any, raw: sqlite3.Connection, path: str) -> None:
+        """Insert the keys of file ``path`` into the key index, in key order (not committed)."""
+        rows = connection.execute(
+            f"SELECT key, id, {self._updated_sql()} FROM records"
+            " WHERE file = ? AND key IS NOT NULL ORDER BY key, id",
+            [path],
+        )
+        while batch := rows.fetchmany(_KEYS_A_FETCH):
+            raw.executemany("INSERT INTO keys VALUES (?, ?, ?)", batch)
+
+    def _unkey(self, connection: Any, path: str) -> None:
+        """Remove the keys of file ``path`` from the key index (before its records go).
+
+        Committed before DuckDB forgets the file's records: an interruption in
+        between leaves a file indexed without keys, which the next index
+        builds again, never keys of records that are gone.
+        """
+        if not self.raw_store.exists():
+            return
+        raw = self._raw_writer()
+        try:
+            if raw.execute("SELECT 1 FROM keyed WHERE path = ?", [path]).fetchone() is None:
+                return  # no keys built for it
+            if raw.execute("SELECT count(*) FROM keyed").fetchone()[0] == 1:
+                raw.execute("DELETE FROM keys")  # its keys are all the keys
+            else:
+                rows = connection.execute(
+                    "SELECT key, id FROM records WHERE file = ? AND key IS NOT NULL"
+                    " ORDER BY key, id",
+                    [path],
+                )
+                while batch := rows.fetchmany(_KEYS_A_FETCH):
+                    raw.executemany("DELETE FROM keys WHERE key = ? AND id = ?", batch)
+            raw.execute("DELETE FROM keyed WHERE path = ?", [path])
+            raw.commit()
+        finally:
+            raw.close()
+
+    def _keyed_paths(self) -> set[str]:
+        """The files whose keys are in the key index (none before it was made)."""
+        if not self.raw_store.exists():
+            return set()
+        with contextlib.closing(sqlite3.connect(f"file:{self.raw_store}?mode=ro", uri=True)) as raw:
+            try:
+                if raw.execute("PRAGMA user_version").fetchone()[0] != _KEYS_LAYOUT:
+                    return set()
+                return {row[0] for row in raw.execute("SELECT path FROM keyed")}
+            except sqlite3.Error:
+                return set()  # an index made before the key index
 
     @staticmethod
     def _forget(connection: Any, path: str) -> None:
@@ -477,27 +608,19 @@ class SnapshotIndex:
         """The raw record (JSON text) of each of ``keys`` that the snapshot holds.
 
         Keys are compared lower case and trimmed; the answer is keyed by the
-        keys as given. One query for the whole batch: the keys, as a
-        relation, joined with the key column (only the rows found read their
-        raw object).
+        keys as given. The key index is probed for the batch, a few hundred
+        keys a query, in key order; an index whose key index is not built
+        (made by an older paperfuse, or interrupted before it) joins the keys
+        with DuckDB's key column instead, the same answer read more slowly.
+        Only the rows found read their raw object.
         """
         wanted: dict[str, list[str]] = {}
         for key in keys:
             wanted.setdefault(key.strip().lower(), []).append(key)
         if not wanted or not self.database.exists():
             return {}
-        latest = (
-            f"arg_max(r.id, coalesce(CAST(r.{_quote(self.updated)} AS VARCHAR), ''))"
-            if self.updated and self.updated in self.columns
-            else "any_value(r.id)"
-        )
         connection = self._connection()
-        rows = connection.execute(
-            f"SELECT {latest}, r.key FROM records AS r"
-            " JOIN (SELECT unnest($1::VARCHAR[]) AS key) AS w ON r.key = w.key"
-            " GROUP BY r.key",
-            [list(wanted)],
-        ).fetchall()
+        rows = self._probe(wanted) if self._keys_ready else self._join(connection, wanted)
         if not rows:
             return {}
         keys_of = dict(rows)
@@ -515,6 +638,33 @@ class SnapshotIndex:
                 for given in wanted[keys_of[id_]]:
                     found[given] = text
         return found
+
+    def _probe(self, wanted: Iterable[str]) -> list[tuple[int, str]]:
+        """``(id, key)`` of the record each key found answers with, from the key index."""
+        assert self._raw_reader is not None
+        best: dict[str, tuple[str, int]] = {}
+        ordered = sorted(wanted)  # neighbouring keys share the B-tree's pages
+        for n in range(0, len(ordered), _IDS_A_QUERY):
+            part = ordered[n : n + _IDS_A_QUERY]
+            rows = self._raw_reader.execute(
+                f"SELECT key, updated, id FROM keys WHERE key IN ({','.join('?' * len(part))})",
+                part,
+            )
+            for key, updated, id_ in rows:
+                mark = (updated, id_)  # the latest updated; on a tie, the latest indexed
+                if key not in best or mark > best[key]:
+                    best[key] = mark
+        return [(id_, key) for key, (_, id_) in best.items()]
+
+    def _join(self, connection: Any, wanted: Iterable[str]) -> list[tuple[int, str]]:
+        """``(id, key)`` as :meth:`_probe`, from a join with DuckDB's whole key column."""
+        rows: list[tuple[int, str]] = connection.execute(
+            f"SELECT arg_max(r.id, ({self._updated_sql('r.')}, r.id)), r.key FROM records AS r"
+            " JOIN (SELECT unnest($1::VARCHAR[]) AS key) AS w ON r.key = w.key"
+            " GROUP BY r.key",
+            [list(wanted)],
+        ).fetchall()
+        return rows
 
     def _connection(self) -> Any:
         """The read-only connection of look-ups (opened on first use), and its decompressor."""
@@ -539,8 +689,23 @@ class SnapshotIndex:
                 if self.raw_store.exists()
                 else sqlite3.connect(":memory:", check_same_thread=False)
             )
+            self._keys_ready = self._keys_current(reader, self._raw_reader)
             self._reader = reader
         return self._reader
+
+    @staticmethod
+    def _keys_current(reader: Any, raw: sqlite3.Connection) -> bool:
+        """Whether the key index holds the keys of exactly the files indexed, as indexed."""
+        import duckdb
+
+        try:
+            if raw.execute("PRAGMA user_version").fetchone()[0] != _KEYS_LAYOUT:
+                return False
+            keyed = set(raw.execute("SELECT path, first_id, last_id FROM keyed").fetchall())
+            indexed = set(reader.execute("SELECT path, first_id, last_id FROM files").fetchall())
+        except (sqlite3.Error, duckdb.Error):
+            return False  # an index made before the key index
+        return keyed == indexed
 
     def _layout(self) -> int | None:
         """The layout of the database on disk (None before the layouts had numbers)."""

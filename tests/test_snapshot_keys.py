@@ -1,0 +1,256 @@
+"""The key index of a snapshot: look-ups that probe a B-tree of the keys, not DuckDB's column.
+
+Every record is a recorded Unpaywall snapshot record from
+tests/fixtures/unpaywall/snapshot/ (the 2,150-record gzipped sample) or a
+copy of one with its ``updated`` or ``oa_status`` changed here, which the
+test says. No server: a snapshot needs none.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+import paperfuse._snapshots as snapshots
+from paperfuse import Config, SnapshotIndex
+from paperfuse_unpaywall import UnpaywallSnapshotSource
+
+SAMPLE = (
+    Path(__file__).parent
+    / "fixtures"
+    / "unpaywall"
+    / "snapshot"
+    / "ezunpaywall_snapshot_2150records.jsonl.gz"
+)
+
+
+def sample_lines() -> list[bytes]:
+    return gzip.decompress(SAMPLE.read_bytes()).splitlines()
+
+
+def unpaywall_index(cache: Path) -> SnapshotIndex:
+    return UnpaywallSnapshotSource.snapshot_index(Config(cache_dir=str(cache)))
+
+
+def write(path: Path, lines: list[bytes]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    return path.resolve()
+
+
+def keys_of(index: SnapshotIndex) -> list[tuple[str, int]]:
+    """The key index's rows: (key, id)."""
+    with contextlib.closing(sqlite3.connect(index.raw_store)) as raw:
+        return raw.execute("SELECT key, id FROM keys ORDER BY key, id").fetchall()
+
+
+def keyed_files(index: SnapshotIndex) -> set[str]:
+    with contextlib.closing(sqlite3.connect(index.raw_store)) as raw:
+        return {row[0] for row in raw.execute("SELECT path FROM keyed")}
+
+
+def records_of(index: SnapshotIndex) -> list[tuple[str, int]]:
+    """DuckDB's rows with a key: (key, id)."""
+    with duckdb.connect(str(index.database), read_only=True) as db:
+        return db.execute(
+            "SELECT key, id FROM records WHERE key IS NOT NULL ORDER BY key, id"
+        ).fetchall()
+
+
+def dois(lines: list[bytes]) -> list[str]:
+    return [json.loads(line)["doi"] for line in lines]
+
+
+def with_fields(line: bytes, **fields: Any) -> bytes:
+    record = json.loads(line)
+    record.update(fields)
+    return json.dumps(record).encode()
+
+
+def test_look_ups_read_the_key_index_not_duckdbs_key_column(tmp_path: Path) -> None:
+    lines = sample_lines()
+    index = unpaywall_index(tmp_path / "cache")
+    index.index([SAMPLE.resolve()])
+    index.close()
+    assert keys_of(index) == records_of(index)  # every key, once per record
+    assert keyed_files(index) == {str(SAMPLE.resolve())}
+    # Emptied, DuckDB's key column cannot answer: the answers come from the key index.
+    with duckdb.connect(str(index.database)) as db:
+        db.execute("UPDATE records SET key = NULL")
+    found = index.lookup([d.upper() + " " for d in dois(lines)])
+    assert len(found) == len(lines)
+    assert json.loads(found[dois(lines)[7].upper() + " "]) == json.loads(lines[7])
+    assert index.lookup(["10.1/not-in-the-snapshot"]) == {}
+    index.close()
+
+
+@pytest.mark.parametrize("newer_first", [True, False])
+def test_a_key_in_several_files_answers_its_latest_record_through_the_key_index(
+    tmp_path: Path, newer_first: bool
+) -> None:
+    """Copies of one recorded record, ``updated`` and ``oa_status`` changed here."""
+    line = sample_lines()[0]
+    doi = json.loads(line)["doi"]
+    old = with_fields(line, updated="2019-01-01T00:00:00", oa_status="closed")
+    new = with_fields(line, updated="2021-01-01T00:00:00", oa_status="gold")
+    first, second = (new, old) if newer_first else (old, new)
+    paths = [
+        write(tmp_path / "a.jsonl", [first, *sample_lines()[1:50]]),
+        write(tmp_path / "b.jsonl", [second, *sample_lines()[50:100]]),
+        write(tmp_path / "c.jsonl", [with_fields(line, updated=None, oa_status="bronze")]),
+    ]
+    index = unpaywall_index(tmp_path / "cache")
+    index.index(paths)
+    assert json.loads(index.lookup([doi])[doi])["oa_status"] == "gold"
+    assert index._keys_ready  # the probe answered, not the join
+    # The same answer as DuckDB's join for every key.
+    wanted = {d.lower(): [d] for d in dois(sample_lines()[:100])}
+    probed = {key: id_ for id_, key in index._probe(wanted)}
+    joined = {key: id_ for id_, key in index._join(index._connection(), wanted)}
+    assert probed == joined
+    assert len(probed) == 100
+    index.close()
+
+
+def test_on_a_tie_the_latest_indexed_record_answers(tmp_path: Path) -> None:
+    """Two copies of one recorded record with the same ``updated``, ``oa_status`` changed here."""
+    line = sample_lines()[0]
+    doi = json.loads(line)["doi"]
+    paths = [
+        write(tmp_path / "a.jsonl", [with_fields(line, oa_status="closed")]),
+        write(tmp_path / "b.jsonl", [with_fields(line, oa_status="gold")]),
+    ]
+    index = unpaywall_index(tmp_path / "cache")
+    index.index(paths)
+    assert json.loads(index.lookup([doi])[doi])["oa_status"] == "gold"
+    wanted = {doi.lower(): [doi]}
+    assert index._probe(wanted) == index._join(index._connection(), wanted)
+    index.close()
+
+
+def test_a_changed_file_takes_its_old_keys_out_of_the_key_index(tmp_path: Path) -> None:
+    lines = sample_lines()
+    first = write(tmp_path / "a.jsonl", lines[:1000])
+    second = write(tmp_path / "b.jsonl", lines[1000:])
+    index = unpaywall_index(tmp_path / "cache")
+    index.index([first, second])
+    index.close()
+    write(first, lines[:500])  # the file changes: its last 500 records are gone
+    assert [Path(f.path) for f in index.index([first, second])] == [first]
+    index.close()
+    assert keys_of(index) == records_of(index)
+    assert len(keys_of(index)) == len(lines) - 500
+    assert keyed_files(index) == {str(first), str(second)}
+    assert index.lookup(dois(lines[500:1000])) == {}
+    assert len(index.lookup(dois(lines))) == len(lines) - 500
+    index.close()
+
+
+def test_a_forgotten_file_takes_its_keys_out_of_the_key_index(tmp_path: Path) -> None:
+    lines = sample_lines()
+    first = write(tmp_path / "a.jsonl", lines[:1000])
+    second = write(tmp_path / "b.jsonl", lines[1000:])
+    index = unpaywall_index(tmp_path / "cache")
+    index.index([first, second])
+    index.index([second])  # the snapshot is the second file alone
+    index.close()
+    assert keys_of(index) == records_of(index)
+    assert len(keys_of(index)) == len(lines) - 1000
+    assert keyed_files(index) == {str(second)}
+    assert index.lookup(dois(lines[:1000])) == {}
+    index.close()
+
+
+def test_an_interrupted_key_index_is_built_again_and_answers_meanwhile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = sample_lines()
+    paths = [
+        write(tmp_path / "a.jsonl", lines[:700]),
+        write(tmp_path / "b.jsonl", lines[700:1400]),
+        write(tmp_path / "c.jsonl", lines[1400:]),
+    ]
+    index = unpaywall_index(tmp_path / "cache")
+    real = SnapshotIndex._key_file
+
+    def interrupted(self: SnapshotIndex, connection: Any, raw: Any, path: str) -> None:
+        real(self, connection, raw, path)  # the file's keys go in...
+        if path == str(paths[1]):
+            raise KeyboardInterrupt  # ...then Ctrl-C comes, before they are committed
+
+    monkeypatch.setattr(snapshots, "_KEYS_A_FETCH", 100)  # several fetches a file
+    monkeypatch.setattr(SnapshotIndex, "_key_file", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        index.index(paths)
+    monkeypatch.setattr(SnapshotIndex, "_key_file", real)
+    # The records are indexed; the second file has no keys (none half-built).
+    assert len(index.files()) == 3
+    index.close()
+    assert keyed_files(index) == {str(paths[0])}
+    first_keys = {d.lower() for d in dois(lines[:700])}
+    assert keys_of(index) == [row for row in records_of(index) if row[0] in first_keys]
+    assert index.stale(paths) == paths[1:]  # their keys are still to build
+    found = index.lookup(dois(lines))  # answered meanwhile, by DuckDB's join
+    assert not index._keys_ready
+    assert len(found) == len(lines)
+    index.close()
+    assert index.index(paths) == []  # no file is read again: only the keys are built
+    assert index.stale(paths) == []
+    index.close()
+    assert keys_of(index) == records_of(index)
+    assert index.lookup(dois(lines)) == found
+    assert index._keys_ready
+    index.close()
+
+
+def test_an_index_made_before_the_key_index_is_read_then_given_one(tmp_path: Path) -> None:
+    """A raw store of the previous release: no key index (and ``user_version`` 0)."""
+    lines = sample_lines()
+    index = unpaywall_index(tmp_path / "cache")
+    index.index([SAMPLE.resolve()])
+    index.close()
+    with contextlib.closing(sqlite3.connect(index.raw_store)) as raw:
+        raw.execute("DROP TABLE keys")
+        raw.execute("DROP TABLE keyed")
+        raw.execute("PRAGMA user_version = 0")
+        raw.commit()
+    found = index.lookup(dois(lines))  # still read, by DuckDB's join
+    assert not index._keys_ready
+    assert len(found) == len(lines)
+    assert index.stale([SAMPLE.resolve()]) == [SAMPLE.resolve()]
+    index.close()
+    assert index.index([SAMPLE.resolve()]) == []  # the file is not read again
+    index.close()
+    assert keys_of(index) == records_of(index)
+    assert index.lookup(dois(lines)) == found
+    assert index._keys_ready
+    index.close()
+
+
+def test_a_key_index_of_another_layout_is_built_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = sample_lines()
+    index = unpaywall_index(tmp_path / "cache")
+    index.index([SAMPLE.resolve()])
+    index.close()
+    monkeypatch.setattr(snapshots, "_KEYS_LAYOUT", snapshots._KEYS_LAYOUT + 1)
+    assert index.stale([SAMPLE.resolve()]) == [SAMPLE.resolve()]
+    assert len(index.lookup(dois(lines))) == len(lines)
+    assert not index._keys_ready
+    index.close()
+    assert index.index([SAMPLE.resolve()]) == []
+    index.close()
+    assert keys_of(index) == records_of(index)
+    with contextlib.closing(sqlite3.connect(index.raw_store)) as raw:
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == snapshots._KEYS_LAYOUT
+    assert len(index.lookup(dois(lines))) == len(lines)
+    assert index._keys_ready
+    index.close()
