@@ -1,4 +1,4 @@
-"""The key index of a snapshot: look-ups that probe a B-tree of the keys, not DuckDB's column.
+"""The key index of a snapshot: look-ups that probe a B-tree of key hashes, not DuckDB's column.
 
 Every record is a recorded Unpaywall snapshot record from
 tests/fixtures/unpaywall/snapshot/ (the 2,150-record gzipped sample) or a
@@ -45,10 +45,10 @@ def write(path: Path, lines: list[bytes]) -> Path:
     return path.resolve()
 
 
-def keys_of(index: SnapshotIndex) -> list[tuple[str, int]]:
-    """The key index's rows: (key, id)."""
+def keys_of(index: SnapshotIndex) -> list[int]:
+    """The ids the key index holds, in order."""
     with contextlib.closing(sqlite3.connect(index.raw_store)) as raw:
-        return raw.execute("SELECT key, id FROM keys ORDER BY key, id").fetchall()
+        return sorted(row[0] for row in raw.execute("SELECT id FROM keys"))
 
 
 def keyed_files(index: SnapshotIndex) -> set[str]:
@@ -56,12 +56,21 @@ def keyed_files(index: SnapshotIndex) -> set[str]:
         return {row[0] for row in raw.execute("SELECT path FROM keyed")}
 
 
-def records_of(index: SnapshotIndex) -> list[tuple[str, int]]:
-    """DuckDB's rows with a key: (key, id)."""
+def records_of(index: SnapshotIndex, keys: set[str] | None = None) -> list[int]:
+    """The ids of DuckDB's rows with a key (one of ``keys``, if given), in order."""
     with duckdb.connect(str(index.database), read_only=True) as db:
-        return db.execute(
-            "SELECT key, id FROM records WHERE key IS NOT NULL ORDER BY key, id"
-        ).fetchall()
+        rows = db.execute("SELECT key, id FROM records WHERE key IS NOT NULL").fetchall()
+    return sorted(id_ for key, id_ in rows if keys is None or key in keys)
+
+
+def probed_and_joined(index: SnapshotIndex, asked: list[str]) -> tuple[dict[str, bytes], ...]:
+    """What the key index answers for ``asked``, and what DuckDB's join answers."""
+    connection = index._connection()
+    wanted = {key.strip().lower(): [key] for key in asked}
+    probed = index._probe(connection, wanted)
+    rows = index._join(connection, wanted)
+    bodies = index._bodies(id_ for id_, _ in rows)
+    return probed, {key: bodies[id_] for id_, key in rows}
 
 
 def dois(lines: list[bytes]) -> list[str]:
@@ -85,6 +94,7 @@ def test_look_ups_read_the_key_index_not_duckdbs_key_column(tmp_path: Path) -> N
     with duckdb.connect(str(index.database)) as db:
         db.execute("UPDATE records SET key = NULL")
     found = index.lookup([d.upper() + " " for d in dois(lines)])
+    assert index._keys_ready
     assert len(found) == len(lines)
     assert json.loads(found[dois(lines)[7].upper() + " "]) == json.loads(lines[7])
     assert index.lookup(["10.1/not-in-the-snapshot"]) == {}
@@ -105,15 +115,20 @@ def test_a_key_in_several_files_answers_its_latest_record_through_the_key_index(
         write(tmp_path / "a.jsonl", [first, *sample_lines()[1:50]]),
         write(tmp_path / "b.jsonl", [second, *sample_lines()[50:100]]),
         write(tmp_path / "c.jsonl", [with_fields(line, updated=None, oa_status="bronze")]),
+        # An ``updated`` that is no JSON string: its text is DuckDB's to tell.
+        write(tmp_path / "d.jsonl", [with_fields(line, updated=2020, oa_status="green")]),
+        write(tmp_path / "e.jsonl", [with_fields(sample_lines()[1], updated=[2030])]),
     ]
     index = unpaywall_index(tmp_path / "cache")
     index.index(paths)
     assert json.loads(index.lookup([doi])[doi])["oa_status"] == "gold"
     assert index._keys_ready  # the probe answered, not the join
+    assert json.loads(index.lookup([dois(sample_lines())[1]])[dois(sample_lines())[1]]) == {
+        **json.loads(sample_lines()[1]),
+        "updated": [2030],
+    }
     # The same answer as DuckDB's join for every key.
-    wanted = {d.lower(): [d] for d in dois(sample_lines()[:100])}
-    probed = {key: id_ for id_, key in index._probe(wanted)}
-    joined = {key: id_ for id_, key in index._join(index._connection(), wanted)}
+    probed, joined = probed_and_joined(index, dois(sample_lines()[:100]))
     assert probed == joined
     assert len(probed) == 100
     index.close()
@@ -130,8 +145,8 @@ def test_on_a_tie_the_latest_indexed_record_answers(tmp_path: Path) -> None:
     index = unpaywall_index(tmp_path / "cache")
     index.index(paths)
     assert json.loads(index.lookup([doi])[doi])["oa_status"] == "gold"
-    wanted = {doi.lower(): [doi]}
-    assert index._probe(wanted) == index._join(index._connection(), wanted)
+    probed, joined = probed_and_joined(index, [doi])
+    assert probed == joined
     index.close()
 
 
@@ -194,8 +209,7 @@ def test_an_interrupted_key_index_is_built_again_and_answers_meanwhile(
     assert len(index.files()) == 3
     index.close()
     assert keyed_files(index) == {str(paths[0])}
-    first_keys = {d.lower() for d in dois(lines[:700])}
-    assert keys_of(index) == [row for row in records_of(index) if row[0] in first_keys]
+    assert keys_of(index) == records_of(index, {d.lower() for d in dois(lines[:700])})
     assert index.stale(paths) == paths[1:]  # their keys are still to build
     found = index.lookup(dois(lines))  # answered meanwhile, by DuckDB's join
     assert not index._keys_ready
@@ -253,4 +267,67 @@ def test_a_key_index_of_another_layout_is_built_again(
         assert raw.execute("PRAGMA user_version").fetchone()[0] == snapshots._KEYS_LAYOUT
     assert len(index.lookup(dois(lines))) == len(lines)
     assert index._keys_ready
+    index.close()
+
+
+def test_keys_that_share_a_hash_answer_each_with_its_own_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hash of one bit (set here) makes every key share its hash with half the others."""
+    monkeypatch.setattr(snapshots, "_HASH", "(hash({}) % 2)::BIGINT")
+    snapshots._hash_check.cache_clear()
+    try:
+        lines = sample_lines()[:300]
+        paths = [write(tmp_path / "a.jsonl", lines[:150]), write(tmp_path / "b.jsonl", lines[150:])]
+        index = unpaywall_index(tmp_path / "cache")
+        index.index(paths)
+        asked = [*dois(lines), "10.1/not-in-the-snapshot", "10.1/nor-this"]
+        found = index.lookup(asked)
+        assert index._keys_ready
+        assert {d: json.loads(found[d]) for d in found} == {
+            d: json.loads(line) for d, line in zip(dois(lines), lines, strict=True)
+        }
+        index.close()
+    finally:
+        snapshots._hash_check.cache_clear()
+
+
+def test_a_key_index_hashed_by_another_duckdb_is_built_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As if DuckDB's ``hash`` changed with its version: the old hashes would find nothing."""
+    lines = sample_lines()
+    index = unpaywall_index(tmp_path / "cache")
+    index.index([SAMPLE.resolve()])
+    index.close()
+    monkeypatch.setattr(snapshots, "_HASH", "(hash({} || '!') >> 1)::BIGINT")
+    snapshots._hash_check.cache_clear()
+    try:
+        assert index.stale([SAMPLE.resolve()]) == [SAMPLE.resolve()]
+        assert len(index.lookup(dois(lines))) == len(lines)  # by DuckDB's join meanwhile
+        assert not index._keys_ready
+        index.close()
+        assert index.index([SAMPLE.resolve()]) == []
+        index.close()
+        assert keys_of(index) == records_of(index)
+        assert len(index.lookup(dois(lines))) == len(lines)
+        assert index._keys_ready
+        index.close()
+    finally:
+        snapshots._hash_check.cache_clear()
+
+
+def test_a_key_that_python_and_duckdb_lower_differently_answers_as_duckdb_indexed_it(
+    tmp_path: Path,
+) -> None:
+    """A copy of a recorded record under a DOI made here: 'İ' is 'i' to DuckDB, 'i̇' to Python."""
+    record = with_fields(sample_lines()[0], doi="10.1/\u0130x")
+    index = unpaywall_index(tmp_path / "cache")
+    index.index([write(tmp_path / "a.jsonl", [record, *sample_lines()[1:10]])])
+    found = index.lookup(["10.1/ix"])  # the key as DuckDB stored it
+    assert index._keys_ready
+    assert json.loads(found["10.1/ix"]) == json.loads(record)
+    probed, joined = probed_and_joined(index, ["10.1/ix", "10.1/\u0130x"])
+    assert probed == joined
+    assert list(probed) == ["10.1/ix"]
     index.close()
