@@ -193,19 +193,19 @@ def test_an_interrupted_key_index_is_built_again_and_answers_meanwhile(
         write(tmp_path / "c.jsonl", lines[1400:]),
     ]
     index = unpaywall_index(tmp_path / "cache")
-    real = SnapshotIndex._key_file
+    index.index(paths[:1])  # the first file, keys and all
+    real = SnapshotIndex._key_rows
 
-    def interrupted(self: SnapshotIndex, connection: Any, raw: Any, path: str) -> None:
-        real(self, connection, raw, path)  # the file's keys go in...
-        if path == str(paths[1]):
-            raise KeyboardInterrupt  # ...then Ctrl-C comes, before they are committed
+    def interrupted(self: SnapshotIndex, connection: Any, raw: Any, files: list[str]) -> None:
+        real(self, connection, raw, files)  # the files' keys go in...
+        raise KeyboardInterrupt  # ...then Ctrl-C comes, before they are committed
 
     monkeypatch.setattr(snapshots, "_KEYS_A_FETCH", 100)  # several fetches a file
-    monkeypatch.setattr(SnapshotIndex, "_key_file", interrupted)
+    monkeypatch.setattr(SnapshotIndex, "_key_rows", interrupted)
     with pytest.raises(KeyboardInterrupt):
         index.index(paths)
-    monkeypatch.setattr(SnapshotIndex, "_key_file", real)
-    # The records are indexed; the second file has no keys (none half-built).
+    monkeypatch.setattr(SnapshotIndex, "_key_rows", real)
+    # The records are indexed; the files after the first have no keys (none half-built).
     assert len(index.files()) == 3
     index.close()
     assert keyed_files(index) == {str(paths[0])}

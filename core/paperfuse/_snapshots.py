@@ -471,13 +471,14 @@ class SnapshotIndex:
         return "''"
 
     def _key_files(self, connection: Any) -> None:
-        """Build the key index of each indexed file that has none, a file a transaction.
+        """Build the key index of the indexed files that have none, in one pass.
 
-        A file's key hashes are read from DuckDB in sorted order (DuckDB sorts
-        past its memory limit on disk), so that SQLite's B-tree grows by
-        appending or by runs of neighbouring pages, and are moved a fetch at a
-        time: memory stays flat at any size. The transaction ends by naming the file
-        in ``keyed``; one interrupted leaves no key of the file.
+        Their key hashes are read from DuckDB in sorted order (DuckDB sorts
+        past its memory limit on disk), all files together, so that SQLite's
+        B-tree is swept once, by appending when it is new (a file at a time,
+        the tree would be swept once a file), and are moved a fetch at a time:
+        memory stays flat at any size. The transaction ends by naming the files
+        in ``keyed``; one interrupted leaves no key of them.
         """
         files = connection.execute(
             "SELECT path, first_id, last_id FROM files ORDER BY first_id"
@@ -497,23 +498,27 @@ class SnapshotIndex:
                 raw.execute("DELETE FROM keyed")
                 raw.commit()
                 keyed = {}
-            for path, first, last in files:
-                if path in keyed:
-                    continue
-                started = time.perf_counter()
-                self._key_file(connection, raw, path)
-                raw.execute("INSERT INTO keyed VALUES (?, ?, ?)", [path, first, last])
-                raw.commit()
-                log.info("built the key index of %s in %.1f s", path, time.perf_counter() - started)
+            unkeyed = [(path, first, last) for path, first, last in files if path not in keyed]
+            if not unkeyed:
+                return
+            started = time.perf_counter()
+            self._key_rows(connection, raw, [path for path, _, _ in unkeyed])
+            raw.executemany("INSERT INTO keyed VALUES (?, ?, ?)", unkeyed)
+            raw.commit()
+            log.info(
+                "built the key index of %s files in %.1f s",
+                len(unkeyed),
+                time.perf_counter() - started,
+            )
         finally:
             raw.close()  # uncommitted (an interruption): rolled back
 
-    def _key_file(self, connection: Any, raw: sqlite3.Connection, path: str) -> None:
-        """Insert the keys of file ``path`` into the key index, in hash order (not committed)."""
+    def _key_rows(self, connection: Any, raw: sqlite3.Connection, paths: list[str]) -> None:
+        """Insert the keys of the files ``paths`` into the key index, by hash (not committed)."""
         rows = connection.execute(
             f"SELECT {_HASH.format('key')} AS h, id FROM records"
-            " WHERE file = ? AND key IS NOT NULL ORDER BY h, id",
-            [path],
+            " WHERE file IN (SELECT unnest($1::VARCHAR[])) AND key IS NOT NULL ORDER BY h, id",
+            [paths],
         )
         while batch := rows.fetchmany(_KEYS_A_FETCH):
             raw.executemany("INSERT INTO keys VALUES (?, ?)", batch)
