@@ -162,7 +162,8 @@ class SnapshotIndex:
     stored lower case and trimmed; ``updated`` the field whose greatest value
     wins when files hold the same key twice. The raw object is stored in
     :attr:`raw_store`, compressed with zstd and the dictionary of the
-    ``meta`` table; :meth:`lookup` gives it back as text.
+    ``meta`` table, beside the key index (hashes of the keys, and ids) that
+    :meth:`lookup` probes; :meth:`lookup` gives the raw object back as text.
     """
 
     def __init__(
@@ -191,7 +192,9 @@ class SnapshotIndex:
     # -- indexing ---------------------------------------------------------------------
 
     def stale(self, files: Sequence[Path]) -> list[Path]:
-        """Which of ``files`` are not indexed as they are now (new, changed, or cut short)."""
+        """Which of ``files`` are not indexed as they are now (new, changed, or cut short),
+        or whose keys are not in the key index yet (which :meth:`index` builds
+        without reading the files again)."""
         if not self.database.exists():
             return list(files)
         if self._layout() != _LAYOUT:
