@@ -331,3 +331,70 @@ def test_a_key_that_python_and_duckdb_lower_differently_answers_as_duckdb_indexe
     assert probed == joined
     assert list(probed) == ["10.1/ix"]
     index.close()
+
+
+def test_a_changed_file_whose_index_is_interrupted_is_answered_as_before_then_indexed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its keys are taken out before its records are read again; Ctrl-C comes while they are."""
+    lines = sample_lines()
+    first = write(tmp_path / "a.jsonl", lines[:1000])
+    second = write(tmp_path / "b.jsonl", lines[1000:])
+    index = unpaywall_index(tmp_path / "cache")
+    index.index([first, second])
+    index.close()
+    write(first, lines[:500])  # the file changes: its last 500 records are gone
+    real = snapshots._line_batches
+
+    def interrupted(path: Path) -> Any:
+        if path == first:
+            raise KeyboardInterrupt
+        return real(path)
+
+    monkeypatch.setattr(snapshots, "_line_batches", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        index.index([first, second])
+    monkeypatch.setattr(snapshots, "_line_batches", real)
+    # The old records of the file are still indexed (DuckDB rolled back), without keys.
+    assert sum(f.records for f in index.files()) == len(lines)
+    index.close()
+    assert keyed_files(index) == {str(second)}
+    assert keys_of(index) == records_of(index, {d.lower() for d in dois(lines[1000:])})
+    assert len(index.lookup(dois(lines))) == len(lines)  # as before the change, by the join
+    assert not index._keys_ready
+    index.close()
+    assert [Path(f.path) for f in index.index([first, second])] == [first]
+    index.close()
+    assert keys_of(index) == records_of(index)
+    assert index.lookup(dois(lines[500:1000])) == {}
+    assert len(index.lookup(dois(lines))) == len(lines) - 500
+    assert index._keys_ready
+    index.close()
+
+
+def test_the_openalex_and_crossref_flavours_answer_through_their_key_indexes(
+    tmp_path: Path,
+) -> None:
+    """Their recorded works (tests/fixtures/openalex, tests/fixtures/crossref)."""
+    from test_snapshot_crossref import crossref_index, write_data_file
+    from test_snapshot_crossref import recorded_works as crossref_works
+    from test_snapshot_openalex import openalex_index, write_snapshot
+
+    from paperfuse import snapshot_files
+
+    openalex = openalex_index(tmp_path / "openalex")
+    openalex.index(snapshot_files([write_snapshot(tmp_path / "works")]))
+    found = openalex.lookup(["doi:10.7717/PEERJ.4375", "pmid:29456894", "W2600965442"])
+    assert openalex.works._keys_ready
+    assert openalex.aliases._keys_ready
+    assert {json.loads(v)["id"] for v in found.values()} == {
+        "https://openalex.org/W2741809807",
+        "https://openalex.org/W2600965442",
+    }
+    openalex.close()
+    crossref = crossref_index(tmp_path / "crossref")
+    crossref.index(write_data_file(tmp_path / "data", crossref_works()))
+    found = crossref.lookup(["10.1038/NATURE12373", "10.1234/not-in-the-snapshot"])
+    assert crossref.lines_index._keys_ready
+    assert list(found) == ["10.1038/NATURE12373"]
+    crossref.close()

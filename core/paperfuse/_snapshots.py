@@ -707,7 +707,7 @@ class SnapshotIndex:
         unsure = []
         for hashed, ids in ids_of.items():
             for id_ in ids:
-                stamp = stamps.get(id_, ())
+                stamp = stamps.get(id_, ())  # (): its raw object is gone, it answers nothing
                 if stamp is None or (
                     stamp
                     and (stamp[0] not in keys_of[hashed] or (len(ids) > 1 and stamp[1] is None))
