@@ -26,12 +26,17 @@ process of its own (peak memory is that process's ru_maxrss):
 Each measurement runs ``--repeat`` times, the two engines alternated, and
 the median is reported (the machine may be shared).
 
-``--scale-keys N`` then times the same look-up join against a key column of
-N synthetic keys (no raw objects), to show how look-ups grow with the index
-(the join reads the whole key column once per batch).
+``--scale-keys N`` then measures look-ups against N synthetic keys (no raw
+objects), each in a process of its own: the key index's probe
+(``SnapshotIndex._probe``, what look-ups do) and, beside it, DuckDB's join
+with the whole key column (what they did, and still do for an index whose
+key index is not built), per DOI, with peak memory; and the build of the key
+index from DuckDB's key column (keys a second, peak memory, its size).
+``--scale-only`` skips the comparison above and measures only that.
 
     .venv/bin/python benchmarks/snapshot.py                          # 1,000,000 records
     .venv/bin/python benchmarks/snapshot.py --records 100000 --lookups 20000
+    .venv/bin/python benchmarks/snapshot.py --scale-only --scale-keys 1000000 10000000
 
 It exits non-zero only when something crashes; a missed target is reported.
 """
@@ -39,6 +44,7 @@ It exits non-zero only when something crashes; a missed target is reported.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import json
 import os
@@ -221,7 +227,11 @@ def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 
 def run_child(task: str, args: list[str]) -> None:
     cache = Path(args[0])
-    if task == "legacy-index":
+    if task == "scale-build":
+        result = scale_build(cache, int(args[1]), Path(args[2]).read_text().split())
+    elif task in ("scale-probe", "scale-join"):
+        result = scale_lookups(cache, Path(args[1]).read_text().split(), task[6:])
+    elif task == "legacy-index":
         started = time.perf_counter()
         result = legacy_index(cache, args[1:])
         result["seconds"] = time.perf_counter() - started
@@ -274,6 +284,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--keep", type=Path, help="Generate into this folder and keep it.")
     parser.add_argument("--scale-keys", type=int, nargs="*", default=[], metavar="N")
+    parser.add_argument("--scale-only", action="store_true", help="Only --scale-keys.")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -290,6 +301,12 @@ def main() -> None:
 
 
 def report(folder: Path, args: argparse.Namespace) -> None:
+    if args.scale_only:
+        dois = all_dois([], max(args.records, 10_000))
+        random.Random(18).shuffle(dois)
+        for keys in args.scale_keys:
+            print(scale_keys(folder, keys, dois[:10_000]), flush=True)
+        return
     data = folder / "snapshot"
     data.mkdir(exist_ok=True)
     started = time.perf_counter()
@@ -383,34 +400,128 @@ def report(folder: Path, args: argparse.Namespace) -> None:
 
 
 def scale_keys(folder: Path, keys: int, asked: Sequence[str]) -> str:
-    """The look-up join of ``SnapshotIndex.lookup`` against ``keys`` synthetic keys."""
-    import duckdb
+    """Look-ups against ``keys`` synthetic keys: the key index's probe, and DuckDB's join."""
+    made = folder / "keys"
+    shutil.rmtree(made, ignore_errors=True)
+    made.mkdir()
+    try:
+        asked_file = made / "asked.txt"
+        asked_file.write_text("\n".join(asked) + "\n")
+        build = child("scale-build", str(made), str(keys), str(asked_file))
+        runs: dict[str, list[dict[str, Any]]] = {"probe": [], "join": []}
+        for n in range(3):  # alternated, each in a fresh process
+            for how in ("probe", "join") if n % 2 == 0 else ("join", "probe"):
+                runs[how].append(child(f"scale-{how}", str(made), str(asked_file)))
+    finally:
+        shutil.rmtree(made, ignore_errors=True)
+    probe, join = (
+        {k: statistics.median(r[k] for r in runs[how]) for k in ("per_doi", "peak_mb")}
+        for how in ("probe", "join")
+    )
+    return (
+        f"{keys:,} keys: key index {probe['per_doi'] * 1e3:.4f} ms a DOI"
+        f" (peak {probe['peak_mb']:,.0f} MB); DuckDB join {join['per_doi'] * 1e3:.4f} ms a DOI"
+        f" (peak {join['peak_mb']:,.0f} MB); key index built in {build['key_seconds']:.1f} s"
+        f" ({build['keys_per_s']:,.0f} keys/s, build peak {build['peak_mb']:,.0f} MB),"
+        f" {build['keys_mb']:,.0f} MB; raw store {build['raw_mb']:,.0f} MB,"
+        f" DuckDB {build['duckdb_mb']:,.0f} MB; 2,000 DOIs a batch, look-ups with their raw"
+        " objects read, medians of 3 processes"
+    )
 
-    path = folder / "keys.duckdb"
-    path.unlink(missing_ok=True)
-    with duckdb.connect(str(path), config={"memory_limit": "256MB"}) as db:
+
+def scale_index(folder: Path) -> Any:
+    from paperfuse import SnapshotIndex
+
+    return SnapshotIndex(folder / "keys.duckdb", key="doi", columns={"updated": "VARCHAR"})
+
+
+def scale_build(folder: Path, keys: int, asked: Sequence[str]) -> dict[str, Any]:
+    """A snapshot index of ``keys`` synthetic keys (and ``asked``), its key index timed.
+
+    The keys look like DOIs ('10.<prefix>/<md5>'), in no order; each has a
+    small raw object (``{"doi": ..., "updated": ...}``, zstd). One file holds
+    them all (the full snapshot's layout), so the key index is built by one
+    sorted pass, as ``paperfuse snapshot index`` builds it after the files.
+    """
+    import sqlite3
+
+    import duckdb
+    import zstandard
+
+    index = scale_index(folder)
+    compress = zstandard.ZstdCompressor(level=1).compress
+    with duckdb.connect(str(index.database), config={"memory_limit": "256MB"}) as db:
+        index._create(db)
         db.execute(
-            "CREATE TABLE records AS SELECT '10.' || (1000 + i % 9000) || '/' || md5(i::VARCHAR)"
-            " AS key, md5(i::VARCHAR)::BLOB AS raw FROM range(?) AS t(i)",
+            "INSERT INTO records SELECT '10.' || (1000 + i % 9000) || '/' || md5(i::VARCHAR),"
+            " 'synthetic', '2020-01-01T00:00:00', i + 1 FROM range(?) AS t(i)",
             [keys],
         )
-        db.execute("INSERT INTO records SELECT unnest(?::VARCHAR[]), ''::BLOB", [list(asked)])
+        db.execute(
+            "INSERT INTO records SELECT lower(k), 'synthetic', '2020-01-01T00:00:00', ? + n"
+            " FROM unnest(?::VARCHAR[]) WITH ORDINALITY AS t(k, n)",
+            [keys, list(asked)],
+        )
+        db.execute(
+            "INSERT INTO files VALUES ('synthetic', 0, 0, ?, 0, true, 1, ?)",
+            [keys + len(asked), keys + len(asked)],
+        )
+        db.execute("CHECKPOINT")
+        raw = index._raw_writer()
+        rows = db.execute(
+            "SELECT id, to_json({doi: key, updated: updated})::VARCHAR FROM records ORDER BY id"
+        )
+        while batch := rows.fetchmany(100_000):
+            raw.executemany(
+                "INSERT INTO raw VALUES (?, ?)", [(i, compress(t.encode())) for i, t in batch]
+            )
+        raw.commit()
+        raw.close()
+        started = time.perf_counter()
+        index._key_files(db)
+        seconds = time.perf_counter() - started
+    pages = float("nan")  # dbstat is in most SQLite builds, not all
+    with contextlib.suppress(sqlite3.Error), sqlite3.connect(index.raw_store) as raw:
+        pages = raw.execute(
+            "SELECT sum(pgsize) FROM dbstat WHERE name IN ('keys', 'sqlite_autoindex_keys_1')"
+        ).fetchone()[0]
+    return {
+        "key_seconds": seconds,
+        "keys_per_s": (keys + len(asked)) / seconds,
+        "keys_mb": pages / 1e6,
+        "raw_mb": index.raw_store.stat().st_size / 1e6,
+        "duckdb_mb": index.database.stat().st_size / 1e6,
+    }
+
+
+def scale_lookups(folder: Path, asked: Sequence[str], how: str) -> dict[str, Any]:
+    """Per DOI: the key index's look-up or DuckDB's join, 2,000 DOIs a batch, median of 3.
+
+    Both read the raw objects of the records found (the join as ``lookup``
+    did before the key index); each round asks the DOIs in a new order.
+    """
+    index = scale_index(folder)
+    connection = index._connection()
+    if how == "probe" and not index._keys_ready:
+        raise SystemExit("the key index is not built")
     times = []
-    with duckdb.connect(str(path), read_only=True, config={"memory_limit": "256MB"}) as db:
-        for _ in range(3):
-            started = time.perf_counter()
-            for n in range(0, len(asked), 2_000):
-                db.execute(
-                    "SELECT r.key, any_value(r.raw) FROM records AS r JOIN"
-                    " (SELECT unnest($1::VARCHAR[]) AS key) AS w ON r.key = w.key GROUP BY r.key",
-                    [list(asked[n : n + 2_000])],
-                ).fetchall()
-            times.append((time.perf_counter() - started) / len(asked))
-    path.unlink()
-    return (
-        f"look-up join against {keys:,} keys: {statistics.median(times) * 1e3:.3f} ms a DOI"
-        " (2,000 a batch, median of 3)"
-    )
+    for round_ in range(3):
+        order = list(asked)
+        random.Random(round_).shuffle(order)
+        started = time.perf_counter()
+        found = 0
+        for n in range(0, len(order), 2_000):
+            wanted = {d.lower(): [d] for d in order[n : n + 2_000]}
+            if how == "probe":
+                found += len(index._probe(connection, wanted))
+            else:
+                rows = index._join(connection, wanted)
+                found += len(index._bodies(id_ for id_, _ in rows))
+        times.append((time.perf_counter() - started) / len(order))
+        if found != len(order):
+            raise SystemExit(f"{how}: found {found} of {len(order)}")
+    index.close()
+    return {"per_doi": statistics.median(times)}
 
 
 def _forget_answers(cache: Path) -> None:

@@ -26,10 +26,22 @@ object, from which the record is mapped at look-up.
 - **Hostile lines** (not UTF-8, not JSON, not an object, a key that is not a
   string, nested too deep) are skipped and counted. A file that breaks off
   (a gzip cut short) keeps the lines before the break and says where it broke.
-- **Look-ups in batches**: :meth:`SnapshotIndex.lookup` answers hundreds of
-  keys in one query (a join on the key column). A key held by several files
-  (a snapshot and its change files) answers with its most recently
-  ``updated`` record.
+- **Look-ups in batches, by a key index**: :meth:`SnapshotIndex.lookup`
+  answers hundreds of keys a query from a B-tree of the keys' 63-bit hashes
+  (DuckDB's ``hash``) and their records' ids, table ``keys`` of the raw
+  store, which a batch probes hash by hash: a look-up reads a few pages
+  whatever the size of the index, in a few MB of SQLite's page cache. A
+  hash found is checked against the key of the raw object it points to, so
+  that two keys that share a hash never answer for each other. (DuckDB's
+  own answer, a join with the whole key column, reads every key once a
+  batch, and its ART index would have to fit in memory: docs/benchmarks.md.)
+  The key index of a file is built after the file is indexed, from its
+  hashes in sorted order, in a transaction of its own that ends by naming
+  the file and its ids in table ``keyed``: an interruption leaves the file
+  without keys, which the next index builds (until then, look-ups join
+  with the key column, as they did before there was a key index). A key
+  held by several files (a snapshot and its change files) answers with its
+  most recently ``updated`` record (the latest indexed on a tie).
 
 The database is opened read-only while nothing needs indexing, so that
 several processes (the workers of a Dask cluster) can share it; indexing
@@ -40,6 +52,7 @@ older paperfuse (raw objects as text) is indexed again, whole.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gzip
 import io
 import logging
@@ -49,7 +62,7 @@ import sqlite3
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +97,17 @@ _LEVEL = 1
 _LAYOUT = 2
 #: Raw objects asked of the raw store in one query (SQLite's variables a statement).
 _IDS_A_QUERY = 500
+#: The layout of the key index in the raw store (its ``user_version``); a key index of
+#: another layout, or hashed by another DuckDB's ``hash``, is built again from DuckDB's
+#: key column (the files are not read again).
+_KEYS_LAYOUT = 1
+#: A key's hash in the key index: DuckDB's 64-bit ``hash``, less its lowest bit (SQLite's
+#: integers are signed 64-bit).
+_HASH = "(hash({}) >> 1)::BIGINT"
+#: What DuckDB's hash of this text is says which hash function built a key index.
+_HASH_PROBE = "paperfuse: the hash of the key index"
+#: Keys moved from DuckDB into the key index (or out of it) a fetch.
+_KEYS_A_FETCH = 100_000
 #: Suffixes of snapshot files in a folder.
 _SUFFIXES = (".jsonl", ".jsonl.gz", ".json.gz", ".ndjson", ".ndjson.gz", ".gz")
 
@@ -138,7 +162,8 @@ class SnapshotIndex:
     stored lower case and trimmed; ``updated`` the field whose greatest value
     wins when files hold the same key twice. The raw object is stored in
     :attr:`raw_store`, compressed with zstd and the dictionary of the
-    ``meta`` table; :meth:`lookup` gives it back as text.
+    ``meta`` table, beside the key index (hashes of the keys, and ids) that
+    :meth:`lookup` probes; :meth:`lookup` gives the raw object back as text.
     """
 
     def __init__(
@@ -156,6 +181,8 @@ class SnapshotIndex:
         self._reader: Any = None
         self._raw_reader: sqlite3.Connection | None = None
         self._decompressor: Any = None
+        self._keys_ready = False
+        self._stamp_decoder: Any = None
 
     @property
     def raw_store(self) -> Path:
@@ -165,17 +192,24 @@ class SnapshotIndex:
     # -- indexing ---------------------------------------------------------------------
 
     def stale(self, files: Sequence[Path]) -> list[Path]:
-        """Which of ``files`` are not indexed as they are now (new, changed, or cut short)."""
+        """Which of ``files`` are not indexed as they are now (new, changed, or cut short),
+        or whose keys are not in the key index yet (which :meth:`index` builds
+        without reading the files again)."""
         if not self.database.exists():
             return list(files)
         if self._layout() != _LAYOUT:
             return list(files)  # an older layout: indexed again, whole
         known = {f.path: f for f in self.files()}
+        keyed = self._keyed_paths()
         stale = []
         for path in files:
             stat = path.stat()
             entry = known.get(str(path))
-            if entry is None or (entry.size, entry.mtime_ns) != (stat.st_size, stat.st_mtime_ns):
+            if (
+                entry is None
+                or (entry.size, entry.mtime_ns) != (stat.st_size, stat.st_mtime_ns)
+                or str(path) not in keyed  # indexed, but its keys are not (yet) in the key index
+            ):
                 stale.append(path)
         return stale
 
@@ -208,6 +242,7 @@ class SnapshotIndex:
                 named = {str(p) for p in files}
                 for gone in sorted(set(known) - named):
                     log.info("forgetting the snapshot file %s (no longer named)", gone)
+                    self._unkey(connection, gone)
                     self._forget(connection, gone)
             stale = [
                 (path, stat)
@@ -216,6 +251,7 @@ class SnapshotIndex:
             ]
             done = self._index_files(connection, stale, progress)
             self._collect(connection)
+            self._key_files(connection)
         order = {str(p): n for n, p in enumerate(files)}
         return sorted(done, key=lambda f: order[f.path])
 
@@ -286,6 +322,7 @@ class SnapshotIndex:
         """
         started = time.perf_counter()
         log.info("indexing the snapshot file %s", path)
+        self._unkey(connection, str(path))  # before its records go: they name the keys to remove
         raw = self._raw_writer()
         connection.execute("BEGIN TRANSACTION")
         try:
@@ -410,8 +447,121 @@ class SnapshotIndex:
         raw = sqlite3.connect(self.raw_store, isolation_level="DEFERRED", timeout=LOCK_WAIT)
         raw.execute("PRAGMA synchronous = NORMAL")
         raw.execute("CREATE TABLE IF NOT EXISTS raw (id INTEGER PRIMARY KEY, body BLOB NOT NULL)")
+        if _key_index_hash(raw) != _hash_check():
+            raw.execute("DROP TABLE IF EXISTS keys")  # another layout's or hash's: built again
+            raw.execute("DROP TABLE IF EXISTS keyed")
+            raw.execute("DROP TABLE IF EXISTS key_hash")
+            raw.execute(f"PRAGMA user_version = {_KEYS_LAYOUT}")
+            raw.execute("CREATE TABLE key_hash (value INTEGER NOT NULL)")
+            raw.execute("INSERT INTO key_hash VALUES (?)", [_hash_check()])
+        raw.execute(
+            "CREATE TABLE IF NOT EXISTS keys (hash INTEGER NOT NULL, id INTEGER NOT NULL,"
+            " PRIMARY KEY (hash, id)) WITHOUT ROWID"
+        )
+        raw.execute(
+            "CREATE TABLE IF NOT EXISTS keyed (path TEXT PRIMARY KEY, first_id INTEGER NOT NULL,"
+            " last_id INTEGER NOT NULL)"
+        )
         raw.commit()
         return raw
+
+    # -- the key index ----------------------------------------------------------------
+
+    def _updated_sql(self, table: str = "") -> str:
+        """The expression of a record's ``updated`` value as text ('' when there is none)."""
+        if self.updated and self.updated in self.columns:
+            return f"coalesce(CAST({table}{_quote(self.updated)} AS VARCHAR), '')"
+        return "''"
+
+    def _key_files(self, connection: Any) -> None:
+        """Build the key index of the indexed files that have none, in one pass.
+
+        Their key hashes are read from DuckDB in sorted order (DuckDB sorts
+        past its memory limit on disk), all files together, so that SQLite's
+        B-tree is swept once, by appending when it is new (a file at a time,
+        the tree would be swept once a file), and are moved a fetch at a time:
+        memory stays flat at any size. The transaction ends by naming the files
+        in ``keyed``; one interrupted leaves no key of them.
+        """
+        files = connection.execute(
+            "SELECT path, first_id, last_id FROM files ORDER BY first_id"
+        ).fetchall()
+        indexed = {path: (first, last) for path, first, last in files}
+        raw = self._raw_writer()
+        try:
+            keyed = {
+                path: (first, last)
+                for path, first, last in raw.execute("SELECT path, first_id, last_id FROM keyed")
+            }
+            if any(indexed.get(path) != ids for path, ids in keyed.items()):
+                # Keys of records DuckDB no longer holds (a raw store of another
+                # database): which they are cannot be asked of DuckDB, so all go.
+                log.info("the key index of %s is built again", self.database)
+                raw.execute("DELETE FROM keys")
+                raw.execute("DELETE FROM keyed")
+                raw.commit()
+                keyed = {}
+            unkeyed = [(path, first, last) for path, first, last in files if path not in keyed]
+            if not unkeyed:
+                return
+            started = time.perf_counter()
+            self._key_rows(connection, raw, [path for path, _, _ in unkeyed])
+            raw.executemany("INSERT INTO keyed VALUES (?, ?, ?)", unkeyed)
+            raw.commit()
+            log.info(
+                "built the key index of %s files in %.1f s",
+                len(unkeyed),
+                time.perf_counter() - started,
+            )
+        finally:
+            raw.close()  # uncommitted (an interruption): rolled back
+
+    def _key_rows(self, connection: Any, raw: sqlite3.Connection, paths: list[str]) -> None:
+        """Insert the keys of the files ``paths`` into the key index, by hash (not committed)."""
+        rows = connection.execute(
+            f"SELECT {_HASH.format('key')} AS h, id FROM records"
+            " WHERE file IN (SELECT unnest($1::VARCHAR[])) AND key IS NOT NULL ORDER BY h, id",
+            [paths],
+        )
+        while batch := rows.fetchmany(_KEYS_A_FETCH):
+            raw.executemany("INSERT INTO keys VALUES (?, ?)", batch)
+
+    def _unkey(self, connection: Any, path: str) -> None:
+        """Remove the keys of file ``path`` from the key index (before its records go).
+
+        Committed before DuckDB forgets the file's records: an interruption in
+        between leaves a file indexed without keys, which the next index
+        builds again, never keys of records that are gone.
+        """
+        if not self.raw_store.exists():
+            return
+        raw = self._raw_writer()
+        try:
+            if raw.execute("SELECT 1 FROM keyed WHERE path = ?", [path]).fetchone() is None:
+                return  # no keys built for it
+            if raw.execute("SELECT count(*) FROM keyed").fetchone()[0] == 1:
+                raw.execute("DELETE FROM keys")  # its keys are all the keys
+            else:
+                rows = connection.execute(
+                    f"SELECT {_HASH.format('key')} AS h, id FROM records"
+                    " WHERE file = ? AND key IS NOT NULL ORDER BY h, id",
+                    [path],
+                )
+                while batch := rows.fetchmany(_KEYS_A_FETCH):
+                    raw.executemany("DELETE FROM keys WHERE hash = ? AND id = ?", batch)
+            raw.execute("DELETE FROM keyed WHERE path = ?", [path])
+            raw.commit()
+        finally:
+            raw.close()
+
+    def _keyed_paths(self) -> set[str]:
+        """The files whose keys are in the key index (none before it was made)."""
+        if not self.raw_store.exists():
+            return set()
+        with contextlib.closing(sqlite3.connect(f"file:{self.raw_store}?mode=ro", uri=True)) as raw:
+            if _key_index_hash(raw) != _hash_check():
+                return set()  # none, or another layout's or hash's
+            return {row[0] for row in raw.execute("SELECT path FROM keyed")}
 
     @staticmethod
     def _forget(connection: Any, path: str) -> None:
@@ -425,17 +575,25 @@ class SnapshotIndex:
         kept as a row with no key, so that the skipped lines can be counted
         in the same pass; look-ups never match it.
         """
+        return f"INSERT INTO records {self._parse_sql(lines, '$1')}"
+
+    def _parse_sql(self, lines: str, file: str) -> str:
+        """The rows of ``records`` made of the lines of ``lines`` (``file`` names their file).
+
+        The indexing's parse, which :meth:`_exact_stamps` repeats on raw
+        objects to tell their key and ``updated`` exactly as indexed.
+        """
         fields = ", ".join(f"'{f}'" for f in [self.key, *self.columns])
         typed = "".join(
-            f", j[{i + 2}] ->> '$'"
+            f", j[{i + 2}] ->> '$' AS {_quote(name)}"
             if kind == "VARCHAR"
-            else f", TRY_CAST(j[{i + 2}] ->> '$' AS {kind})"
-            for i, kind in enumerate(self.columns.values())
+            else f", TRY_CAST(j[{i + 2}] ->> '$' AS {kind}) AS {_quote(name)}"
+            for i, (name, kind) in enumerate(self.columns.items())
         )
         # One parse of each line (TRY: NULL for a line that is not UTF-8 or not JSON).
         # Only an object has fields, so a key that is a JSON string means an object.
         return (
-            "INSERT INTO records SELECT CASE WHEN ok THEN lower(trim(j[1] ->> '$')) END, $1"
+            f"SELECT CASE WHEN ok THEN lower(trim(j[1] ->> '$')) END AS key, {file} AS file"
             f"{typed}, id FROM ("
             " SELECT id, j, coalesce(json_type(j[1]) = 'VARCHAR'"
             "  AND length(trim(j[1] ->> '$')) > 0, false) AS ok"
@@ -477,44 +635,154 @@ class SnapshotIndex:
         """The raw record (JSON text) of each of ``keys`` that the snapshot holds.
 
         Keys are compared lower case and trimmed; the answer is keyed by the
-        keys as given. One query for the whole batch: the keys, as a
-        relation, joined with the key column (only the rows found read their
-        raw object).
+        keys as given. The key index is probed for the batch, a few hundred
+        keys a query, in key order; an index whose key index is not built
+        (made by an older paperfuse, or interrupted before it) joins the keys
+        with DuckDB's key column instead, the same answer read more slowly.
+        Only the rows found read their raw object.
         """
         wanted: dict[str, list[str]] = {}
         for key in keys:
             wanted.setdefault(key.strip().lower(), []).append(key)
         if not wanted or not self.database.exists():
             return {}
-        latest = (
-            f"arg_max(r.id, coalesce(CAST(r.{_quote(self.updated)} AS VARCHAR), ''))"
-            if self.updated and self.updated in self.columns
-            else "any_value(r.id)"
-        )
         connection = self._connection()
+        if self._keys_ready:
+            texts = self._probe(connection, wanted)
+        else:
+            rows = self._join(connection, wanted)
+            bodies = self._bodies([id_ for id_, _ in rows])
+            texts = {key: bodies[id_] for id_, key in rows if id_ in bodies}
+        found: dict[str, str] = {}
+        for key, body in texts.items():
+            text = body.decode()
+            for given in wanted[key]:
+                found[given] = text
+        return found
+
+    def _bodies(self, ids: Iterable[int]) -> dict[int, bytes]:
+        """The raw objects of ``ids`` (those the raw store holds), decompressed."""
+        assert self._raw_reader is not None
+        decompress = self._decompressor.decompress
+        ordered = sorted(set(ids))
+        found: dict[int, bytes] = {}
+        for n in range(0, len(ordered), _IDS_A_QUERY):
+            part = ordered[n : n + _IDS_A_QUERY]
+            rows = self._raw_reader.execute(
+                f"SELECT id, body FROM raw WHERE id IN ({','.join('?' * len(part))})", part
+            )
+            for id_, body in rows:
+                found[id_] = decompress(body)
+        return found
+
+    def _probe(self, connection: Any, wanted: Collection[str]) -> dict[str, bytes]:
+        """The raw object each of the ``wanted`` keys (normalised) answers with, by the key index.
+
+        DuckDB hashes the keys (as it hashed them for the index); the key
+        index gives the ids under each hash, in queries of a few hundred
+        hashes in hash order; the raw objects of those ids are read and each
+        is kept only if its own key is the key asked (a hash shared by two
+        keys answers neither with the other's record). Of several records of
+        one key, the latest ``updated`` wins, then the latest indexed.
+        """
+        assert self._raw_reader is not None
+        keys_of: dict[int, list[str]] = {}
+        for key, hashed in connection.execute(
+            f"SELECT k, {_HASH.format('k')} FROM unnest($1::VARCHAR[]) AS t(k)", [list(wanted)]
+        ).fetchall():
+            keys_of.setdefault(hashed, []).append(key)
+        ids_of: dict[int, list[int]] = {}
+        hashes = sorted(keys_of)  # neighbouring hashes share the B-tree's pages
+        for n in range(0, len(hashes), _IDS_A_QUERY):
+            part = hashes[n : n + _IDS_A_QUERY]
+            rows = self._raw_reader.execute(
+                f"SELECT hash, id FROM keys WHERE hash IN ({','.join('?' * len(part))})", part
+            )
+            for hashed, id_ in rows:
+                ids_of.setdefault(hashed, []).append(id_)
+        bodies = self._bodies(id_ for ids in ids_of.values() for id_ in ids)
+        stamps: dict[int, tuple[str | None, str | None] | None] = {
+            id_: self._fast_stamp(body) for id_, body in bodies.items()
+        }
+        unsure = []
+        for hashed, ids in ids_of.items():
+            for id_ in ids:
+                stamp = stamps.get(id_, ())  # (): its raw object is gone, it answers nothing
+                if stamp is None or (
+                    stamp
+                    and (stamp[0] not in keys_of[hashed] or (len(ids) > 1 and stamp[1] is None))
+                ):
+                    unsure.append(id_)  # read, but msgspec cannot tell: DuckDB's parse will
+        if unsure:  # rare: a shared hash, or what only DuckDB's parse can tell
+            stamps.update(self._exact_stamps(connection, {i: bodies[i] for i in unsure}))
+        found: dict[str, bytes] = {}
+        best: dict[str, tuple[str, int]] = {}
+        for ids in ids_of.values():
+            for id_ in ids:
+                stamp = stamps.get(id_)
+                if stamp is None or stamp[0] is None:
+                    continue
+                mark = (stamp[1] or "", id_)  # the latest updated; on a tie, the latest indexed
+                if stamp[0] not in best or mark > best[stamp[0]]:
+                    best[stamp[0]] = mark
+                    found[stamp[0]] = bodies[id_]
+        return {key: body for key, body in found.items() if key in wanted}
+
+    def _fast_stamp(self, body: bytes) -> tuple[str | None, str | None] | None:
+        """A raw object's key (normalised) and ``updated`` text, read by msgspec.
+
+        None when msgspec cannot read it; ``updated`` None when only DuckDB can
+        tell its text (not a JSON string, or a column of another type).
+        """
+        if self._stamp_decoder is None:
+            fields: list[tuple[str, Any, Any]] = [("k", Any, None)]
+            rename = {"k": self.key}
+            if self.updated and self.updated in self.columns and self.updated != self.key:
+                fields.append(("u", msgspec.Raw, msgspec.Raw(b"null")))
+                rename["u"] = self.updated
+            self._stamp_decoder = msgspec.json.Decoder(
+                msgspec.defstruct("_Stamp", fields, rename=rename)
+            )
+        try:
+            stamp = self._stamp_decoder.decode(body)
+        except (msgspec.DecodeError, RecursionError):
+            return None
+        if not isinstance(stamp.k, str):
+            return None
+        key = stamp.k.strip().lower()
+        if not hasattr(stamp, "u"):
+            return key, ""
+        if self.columns.get(self.updated or "") != "VARCHAR":
+            return key, None
+        value = msgspec.json.decode(stamp.u)
+        if value is None:
+            return key, ""
+        return key, value if isinstance(value, str) else None
+
+    def _exact_stamps(
+        self, connection: Any, bodies: Mapping[int, bytes]
+    ) -> dict[int, tuple[str | None, str]]:
+        """Raw objects' keys and ``updated`` texts as the index's own parse tells them."""
+        ids = list(bodies)
         rows = connection.execute(
-            f"SELECT {latest}, r.key FROM records AS r"
+            f"SELECT id, key, {self._updated_sql()} FROM ("
+            + self._parse_sql(
+                "(SELECT unnest($1::BLOB[]) AS line, unnest($2::BIGINT[]) AS id)", "NULL"
+            )
+            + ")",
+            [[bodies[i] for i in ids], ids],
+        ).fetchall()
+        return {id_: (key, updated) for id_, key, updated in rows}
+
+    def _join(self, connection: Any, wanted: Collection[str]) -> list[tuple[int, str]]:
+        """``(id, key)`` of the record each key answers with, by a join with DuckDB's key column."""
+        rows: list[tuple[int, str]] = connection.execute(
+            f"SELECT arg_max(r.id, ({self._updated_sql('r.')}, r.id)), r.key FROM records AS r"
             " JOIN (SELECT unnest($1::VARCHAR[]) AS key) AS w ON r.key = w.key"
             " GROUP BY r.key",
             [list(wanted)],
         ).fetchall()
-        if not rows:
-            return {}
-        keys_of = dict(rows)
-        assert self._raw_reader is not None
-        decompress = self._decompressor.decompress
-        found: dict[str, str] = {}
-        ids = sorted(keys_of)
-        for n in range(0, len(ids), _IDS_A_QUERY):
-            part = ids[n : n + _IDS_A_QUERY]
-            bodies = self._raw_reader.execute(
-                f"SELECT id, body FROM raw WHERE id IN ({','.join('?' * len(part))})", part
-            )
-            for id_, body in bodies:
-                text = decompress(body).decode()
-                for given in wanted[keys_of[id_]]:
-                    found[given] = text
-        return found
+        return rows
 
     def _connection(self) -> Any:
         """The read-only connection of look-ups (opened on first use), and its decompressor."""
@@ -539,8 +807,23 @@ class SnapshotIndex:
                 if self.raw_store.exists()
                 else sqlite3.connect(":memory:", check_same_thread=False)
             )
+            self._keys_ready = self._keys_current(reader, self._raw_reader)
             self._reader = reader
         return self._reader
+
+    @staticmethod
+    def _keys_current(reader: Any, raw: sqlite3.Connection) -> bool:
+        """Whether the key index holds the keys of exactly the files indexed, as indexed."""
+        import duckdb
+
+        try:
+            if _key_index_hash(raw) != _hash_check():
+                return False
+            keyed = set(raw.execute("SELECT path, first_id, last_id FROM keyed").fetchall())
+            indexed = set(reader.execute("SELECT path, first_id, last_id FROM files").fetchall())
+        except (sqlite3.Error, duckdb.Error):
+            return False  # an index made before the key index
+        return keyed == indexed
 
     def _layout(self) -> int | None:
         """The layout of the database on disk (None before the layouts had numbers)."""
@@ -669,6 +952,28 @@ class SnapshotIndex:
         connection.execute(
             f"CREATE TABLE IF NOT EXISTS records (key VARCHAR, file VARCHAR{typed}, id BIGINT)"
         )
+
+
+@functools.cache
+def _hash_check() -> int:
+    """DuckDB's hash of :data:`_HASH_PROBE` in this process, as the key index stores it."""
+    import duckdb
+
+    with duckdb.connect() as db:
+        row = db.execute(f"SELECT {_HASH.format('$1::VARCHAR')}", [_HASH_PROBE]).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def _key_index_hash(raw: sqlite3.Connection) -> int | None:
+    """The hash check of the key index in ``raw`` (None: none, or of another layout)."""
+    try:
+        if raw.execute("PRAGMA user_version").fetchone()[0] != _KEYS_LAYOUT:
+            return None
+        row = raw.execute("SELECT value FROM key_hash").fetchone()
+    except sqlite3.Error:
+        return None  # a raw store made before the key index
+    return int(row[0]) if row is not None else None
 
 
 def _quote(name: str) -> str:
