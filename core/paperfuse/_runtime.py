@@ -60,6 +60,17 @@ class Outcome(NamedTuple):
     cached: bool = False  # answered from the cache, no request at all
 
 
+class HandOvers:
+    """How many batches' answers are still being handed to their waiters (see
+    :func:`_hand_over`), over every source of a resolver: until none is, the
+    waiters still to wake may ask a batching source for more identifiers."""
+
+    __slots__ = ("count",)
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
 @dataclass(frozen=True)
 class RuntimeContext:
     """What a source's runtime needs of the resolver that runs it, and nothing more.
@@ -76,18 +87,7 @@ class RuntimeContext:
     http_client: Callable[[], Any]  # the shared httpx.AsyncClient
     others_busy: Callable[[SourceRuntime], bool]
     agencies: Callable[[], RegistrationAgencies]
-    handovers: HandOvers = field(default_factory=lambda: HandOvers())
-
-
-class HandOvers:
-    """How many batches' answers are still being handed to their waiters (see
-    :func:`_hand_over`), over every source of a resolver: until none is, the
-    waiters still to wake may ask a batching source for more identifiers."""
-
-    __slots__ = ("count",)
-
-    def __init__(self) -> None:
-        self.count = 0
+    handovers: HandOvers = field(default_factory=HandOvers)
 
 
 class SourceRuntime:
