@@ -518,12 +518,7 @@ class SnapshotIndex:
 
     def _key_rows(self, connection: Any, raw: sqlite3.Connection, paths: list[str]) -> None:
         """Insert the keys of the files ``paths`` into the key index, by hash (not committed)."""
-        rows = connection.execute(
-            f"SELECT {_HASH.format('key')} AS h, id FROM records"
-            " WHERE file IN (SELECT unnest($1::VARCHAR[])) AND key IS NOT NULL ORDER BY h, id",
-            [paths],
-        )
-        while batch := rows.fetchmany(_KEYS_A_FETCH):
+        for batch in _hashed_keys(connection, paths):
             raw.executemany("INSERT INTO keys VALUES (?, ?)", batch)
 
     def _unkey(self, connection: Any, path: str) -> None:
@@ -542,12 +537,7 @@ class SnapshotIndex:
             if raw.execute("SELECT count(*) FROM keyed").fetchone()[0] == 1:
                 raw.execute("DELETE FROM keys")  # its keys are all the keys
             else:
-                rows = connection.execute(
-                    f"SELECT {_HASH.format('key')} AS h, id FROM records"
-                    " WHERE file = ? AND key IS NOT NULL ORDER BY h, id",
-                    [path],
-                )
-                while batch := rows.fetchmany(_KEYS_A_FETCH):
+                for batch in _hashed_keys(connection, [path]):
                     raw.executemany("DELETE FROM keys WHERE hash = ? AND id = ?", batch)
             raw.execute("DELETE FROM keyed WHERE path = ?", [path])
             raw.commit()
@@ -974,6 +964,18 @@ def _key_index_hash(raw: sqlite3.Connection) -> int | None:
     except sqlite3.Error:
         return None  # a raw store made before the key index
     return int(row[0]) if row is not None else None
+
+
+def _hashed_keys(connection: Any, paths: list[str]) -> Iterator[list[tuple[int, int]]]:
+    """``(hash, id)`` of the records of the files ``paths`` that have a key, in hash order,
+    in batches of :data:`_KEYS_A_FETCH`: the key index's rows."""
+    rows = connection.execute(
+        f"SELECT {_HASH.format('key')} AS h, id FROM records"
+        " WHERE file IN (SELECT unnest($1::VARCHAR[])) AND key IS NOT NULL ORDER BY h, id",
+        [paths],
+    )
+    while batch := rows.fetchmany(_KEYS_A_FETCH):
+        yield batch
 
 
 def _quote(name: str) -> str:
