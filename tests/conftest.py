@@ -19,6 +19,10 @@ names it (``paperfuse_isolated.use_plugins(entry_points=[...])``).
 
 from __future__ import annotations
 
+import logging
+import warnings
+from collections.abc import Iterator
+
 import pytest
 
 from installed_plugins import BUILT_IN_PLUGINS
@@ -30,3 +34,15 @@ def _isolated(paperfuse_isolated: Isolation) -> Isolation:
     """Every test isolated, with the built-in plugins (and only them) installed."""
     paperfuse_isolated.use_plugins(entry_points=BUILT_IN_PLUGINS)
     return paperfuse_isolated
+
+
+@pytest.fixture
+def logger_as_it_was() -> Iterator[None]:
+    """The CLI, run in the test's process, sets paperfuse's logger up for stderr: undo it
+    after (modules that run it: ``pytestmark = pytest.mark.usefixtures(...)``)."""
+    logger = logging.getLogger("paperfuse")
+    level, handlers, show = logger.level, list(logger.handlers), warnings.showwarning
+    yield
+    logger.setLevel(level)
+    logger.handlers[:] = handlers
+    warnings.showwarning = show

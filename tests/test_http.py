@@ -43,20 +43,26 @@ def test_user_agent_names_paperfuse_version_and_contact(httpserver: HTTPServer) 
     assert "mailto:me@example.org" in agent
 
 
-def test_requests_are_spaced_by_the_minimum_interval(httpserver: HTTPServer) -> None:
-    starts: list[float] = []
+def _paced_arrivals(httpserver: HTTPServer, *, count: int, concurrency: int) -> list[float]:
+    """When ``count`` GETs, sent at once through a client paced at 0.2 s, reached the server."""
+    arrivals: list[float] = []
 
     def handler(request: Request) -> Response:
-        starts.append(time.monotonic())
+        arrivals.append(time.monotonic())
         return Response("ok")
 
     httpserver.expect_request("/paced").respond_with_handler(handler)
 
     async def work(http: httpx.AsyncClient) -> None:
-        client = _client(http, interval=0.2, concurrency=1)
-        await asyncio.gather(*(client.get(httpserver.url_for("/paced")) for _ in range(5)))
+        client = _client(http, interval=0.2, concurrency=concurrency)
+        await asyncio.gather(*(client.get(httpserver.url_for("/paced")) for _ in range(count)))
 
     _run(work)
+    return arrivals
+
+
+def test_requests_are_spaced_by_the_minimum_interval(httpserver: HTTPServer) -> None:
+    starts = _paced_arrivals(httpserver, count=5, concurrency=1)
     gaps = [b - a for a, b in itertools.pairwise(starts)]
     assert len(starts) == 5
     assert min(gaps) >= 0.19
@@ -164,13 +170,6 @@ def test_a_request_that_leaves_late_holds_back_the_next_by_an_interval(
     other's heels and counted a violation of Crossref's limit. Here the first
     request's start is held up by a stall of the whole event loop.
     """
-    arrivals: list[float] = []
-
-    def handler(request: Request) -> Response:
-        arrivals.append(time.monotonic())
-        return Response("ok")
-
-    httpserver.expect_request("/paced").respond_with_handler(handler)
     spaced = Pacer._spaced
     stalls = iter([0.3])
 
@@ -179,12 +178,7 @@ def test_a_request_that_leaves_late_holds_back_the_next_by_an_interval(
         time.sleep(next(stalls, 0.0))  # the loop is busy: nothing runs, the request waits
 
     monkeypatch.setattr(Pacer, "_spaced", stalled)
-
-    async def work(http: httpx.AsyncClient) -> None:
-        client = _client(http, interval=0.2, concurrency=2)
-        await asyncio.gather(*(client.get(httpserver.url_for("/paced")) for _ in range(3)))
-
-    _run(work)
+    arrivals = _paced_arrivals(httpserver, count=3, concurrency=2)
     gaps = [b - a for a, b in itertools.pairwise(arrivals)]
     assert len(arrivals) == 3
     assert min(gaps) >= 0.19, gaps

@@ -19,17 +19,11 @@ from pathlib import Path
 
 import msgspec
 import pytest
+from snapshot_sample import SAMPLE
 
 import paperfuse
 from paperfuse import Config, SourceSettings, encode_json
 
-SAMPLE = (
-    Path(__file__).parent
-    / "fixtures"
-    / "unpaywall"
-    / "snapshot"
-    / "ezunpaywall_snapshot_2150records.jsonl.gz"
-).resolve()
 #: Every installed plugin but Unpaywall's (whose API source is skipped without an
 #: email): the snapshot answers alone.
 OTHERS = sorted({ep.name for ep in entry_points(group="paperfuse")} - {"unpaywall"})

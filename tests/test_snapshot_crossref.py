@@ -13,9 +13,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import logging
-import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,16 +33,7 @@ LIST = "commonmeta_works_rows_20_filter_prefix_3a10.5555_2ctype_3ajournal_articl
 ELIFE = "commonmeta_10.7554_elife.01567.json"
 NATURE = "skgif_10.1038_nature12373.json"
 
-
-@pytest.fixture(autouse=True)
-def _logger_as_it_was() -> Iterator[None]:
-    """The CLI, run in this process, sets paperfuse's logger up for stderr: undo it after."""
-    logger = logging.getLogger("paperfuse")
-    level, handlers, show = logger.level, list(logger.handlers), warnings.showwarning
-    yield
-    logger.setLevel(level)
-    logger.handlers[:] = handlers
-    warnings.showwarning = show
+pytestmark = pytest.mark.usefixtures("logger_as_it_was")
 
 
 def load(name: str) -> dict[str, Any]:

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import gzip
 import json
-import logging
 import os
 import time
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
 import msgspec
 import pytest
 from click.testing import CliRunner
+from snapshot_sample import SAMPLE
 
 import paperfuse
 import paperfuse_unpaywall
@@ -27,24 +26,7 @@ from paperfuse import Config, SnapshotIndex, SourceSettings, snapshot_database, 
 from paperfuse.cli import main
 from paperfuse_unpaywall import UnpaywallSnapshotSource
 
-SAMPLE = (
-    Path(__file__).parent
-    / "fixtures"
-    / "unpaywall"
-    / "snapshot"
-    / "ezunpaywall_snapshot_2150records.jsonl.gz"
-)
-
-
-@pytest.fixture(autouse=True)
-def _logger_as_it_was() -> Iterator[None]:
-    """The CLI, run in this process, sets paperfuse's logger up for stderr: undo it after."""
-    logger = logging.getLogger("paperfuse")
-    level, handlers, show = logger.level, list(logger.handlers), warnings.showwarning
-    yield
-    logger.setLevel(level)
-    logger.handlers[:] = handlers
-    warnings.showwarning = show
+pytestmark = pytest.mark.usefixtures("logger_as_it_was")
 
 
 def sample_lines() -> list[bytes]:

@@ -17,18 +17,11 @@ from typing import Any
 
 import duckdb
 import pytest
+from snapshot_sample import SAMPLE
 
 import paperfuse._snapshots as snapshots
 from paperfuse import Config, SnapshotIndex
 from paperfuse_unpaywall import UnpaywallSnapshotSource
-
-SAMPLE = (
-    Path(__file__).parent
-    / "fixtures"
-    / "unpaywall"
-    / "snapshot"
-    / "ezunpaywall_snapshot_2150records.jsonl.gz"
-)
 
 
 def sample_lines() -> list[bytes]:

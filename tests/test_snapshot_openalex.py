@@ -13,10 +13,7 @@ from __future__ import annotations
 
 import gzip
 import json
-import logging
 import sys
-import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,16 +34,7 @@ FIXTURES = Path(__file__).parent / "fixtures" / "openalex"
 OLD_2025 = "commonmeta_2025_work_10.1371_journal.pone.0000030.json"
 OLD_2022 = "researchassistant_2022_work_W2741809807_host_venue.json"
 
-
-@pytest.fixture(autouse=True)
-def _logger_as_it_was() -> Iterator[None]:
-    """The CLI, run in this process, sets paperfuse's logger up for stderr: undo it after."""
-    logger = logging.getLogger("paperfuse")
-    level, handlers, show = logger.level, list(logger.handlers), warnings.showwarning
-    yield
-    logger.setLevel(level)
-    logger.handlers[:] = handlers
-    warnings.showwarning = show
+pytestmark = pytest.mark.usefixtures("logger_as_it_was")
 
 
 def recorded_works() -> list[dict[str, Any]]:

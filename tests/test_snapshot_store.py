@@ -8,36 +8,17 @@ from __future__ import annotations
 import contextlib
 import gzip
 import json
-import logging
 import sqlite3
-import warnings
-from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import pytest
+from snapshot_sample import SAMPLE
 
 from paperfuse import Config
 from paperfuse_unpaywall import UnpaywallSnapshotSource
 
-SAMPLE = (
-    Path(__file__).parent
-    / "fixtures"
-    / "unpaywall"
-    / "snapshot"
-    / "ezunpaywall_snapshot_2150records.jsonl.gz"
-).resolve()
-
-
-@pytest.fixture(autouse=True)
-def _logger_as_it_was() -> Iterator[None]:
-    """The CLI, run in this process, sets paperfuse's logger up for stderr: undo it after."""
-    logger = logging.getLogger("paperfuse")
-    level, handlers, show = logger.level, list(logger.handlers), warnings.showwarning
-    yield
-    logger.setLevel(level)
-    logger.handlers[:] = handlers
-    warnings.showwarning = show
+pytestmark = pytest.mark.usefixtures("logger_as_it_was")
 
 
 def test_raw_objects_are_stored_compressed_and_answered_as_they_were(tmp_path: Path) -> None:
