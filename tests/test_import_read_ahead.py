@@ -28,17 +28,19 @@ def _paced(batch: int, interval: float) -> type:
     )
 
 
+def _counted_dois(count: int, read: list[int]) -> Iterator[str]:
+    """``count`` DOIs, each noted in ``read`` as it is read."""
+    for i in range(count):
+        read.append(i)
+        yield f"10.1234/{i}"
+
+
 def test_a_paced_source_gets_a_full_batch_beyond_the_window() -> None:
     source = _paced(batch=20, interval=0.2)
     read: list[int] = []
 
-    def inputs() -> Iterator[str]:
-        for i in range(60):
-            read.append(i)
-            yield f"10.1234/{i}"
-
     with make_resolver(source, config=Config(window=10, use_cache=False)) as resolver:
-        stream = resolver.resolve_many(inputs())
+        stream = resolver.resolve_many(_counted_dois(60, read))
         first = next(stream)
         assert first.title == "T0"
         # Read beyond the window (10) before the first work was handed out, but no
@@ -54,13 +56,8 @@ def test_an_unpaced_source_reads_no_further_than_the_window() -> None:
     source = _paced(batch=20, interval=0.0)
     read: list[int] = []
 
-    def inputs() -> Iterator[str]:
-        for i in range(60):
-            read.append(i)
-            yield f"10.1234/{i}"
-
     with make_resolver(source, config=Config(window=10, use_cache=False)) as resolver:
-        stream = resolver.resolve_many(inputs())
+        stream = resolver.resolve_many(_counted_dois(60, read))
         next(stream)
         assert len(read) <= 11
         assert len(list(stream)) == 59
@@ -77,12 +74,7 @@ def test_a_one_at_a_time_source_asks_before_the_whole_window_is_read() -> None:
 
     source = fake_source("single", ["doi"], batch_size=1, answer=answer)
 
-    def inputs() -> Iterator[str]:
-        for i in range(1000):
-            read.append(i)
-            yield f"10.1234/{i}"
-
     with make_resolver(source, config=Config(window=1000, use_cache=False)) as resolver:
-        works = list(resolver.resolve_many(inputs()))
+        works = list(resolver.resolve_many(_counted_dois(1000, read)))
     assert len(works) == 1000
     assert read_at_first_call[0] < 500, read_at_first_call[0]

@@ -143,12 +143,18 @@ def test_on_a_tie_the_latest_indexed_record_answers(tmp_path: Path) -> None:
     index.close()
 
 
-def test_a_changed_file_takes_its_old_keys_out_of_the_key_index(tmp_path: Path) -> None:
+def two_files_indexed(tmp_path: Path) -> tuple[list[bytes], Path, Path, SnapshotIndex]:
+    """The sample's lines, in two files (1,000 and the rest) indexed with their keys."""
     lines = sample_lines()
     first = write(tmp_path / "a.jsonl", lines[:1000])
     second = write(tmp_path / "b.jsonl", lines[1000:])
     index = unpaywall_index(tmp_path / "cache")
     index.index([first, second])
+    return lines, first, second, index
+
+
+def test_a_changed_file_takes_its_old_keys_out_of_the_key_index(tmp_path: Path) -> None:
+    lines, first, second, index = two_files_indexed(tmp_path)
     index.close()
     write(first, lines[:500])  # the file changes: its last 500 records are gone
     assert [Path(f.path) for f in index.index([first, second])] == [first]
@@ -162,11 +168,7 @@ def test_a_changed_file_takes_its_old_keys_out_of_the_key_index(tmp_path: Path) 
 
 
 def test_a_forgotten_file_takes_its_keys_out_of_the_key_index(tmp_path: Path) -> None:
-    lines = sample_lines()
-    first = write(tmp_path / "a.jsonl", lines[:1000])
-    second = write(tmp_path / "b.jsonl", lines[1000:])
-    index = unpaywall_index(tmp_path / "cache")
-    index.index([first, second])
+    lines, _, second, index = two_files_indexed(tmp_path)
     index.index([second])  # the snapshot is the second file alone
     index.close()
     assert keys_of(index) == records_of(index)
