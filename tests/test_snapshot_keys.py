@@ -77,12 +77,9 @@ def with_fields(line: bytes, **fields: Any) -> bytes:
 
 
 def test_look_ups_read_the_key_index_not_duckdbs_key_column(tmp_path: Path) -> None:
-    lines = sample_lines()
-    index = unpaywall_index(tmp_path / "cache")
-    index.index([SAMPLE.resolve()])
-    index.close()
+    lines, index = sample_indexed(tmp_path)
     assert keys_of(index) == records_of(index)  # every key, once per record
-    assert keyed_files(index) == {str(SAMPLE.resolve())}
+    assert keyed_files(index) == {str(SAMPLE)}
     # Emptied, DuckDB's key column cannot answer: the answers come from the key index.
     with duckdb.connect(str(index.database)) as db:
         db.execute("UPDATE records SET key = NULL")
@@ -221,10 +218,7 @@ def test_an_interrupted_key_index_is_built_again_and_answers_meanwhile(
 
 def test_an_index_made_before_the_key_index_is_read_then_given_one(tmp_path: Path) -> None:
     """A raw store of the previous release: no key index (and ``user_version`` 0)."""
-    lines = sample_lines()
-    index = unpaywall_index(tmp_path / "cache")
-    index.index([SAMPLE.resolve()])
-    index.close()
+    lines, index = sample_indexed(tmp_path)
     with contextlib.closing(sqlite3.connect(index.raw_store)) as raw:
         raw.execute("DROP TABLE keys")
         raw.execute("DROP TABLE keyed")
@@ -233,9 +227,9 @@ def test_an_index_made_before_the_key_index_is_read_then_given_one(tmp_path: Pat
     found = index.lookup(dois(lines))  # still read, by DuckDB's join
     assert not index._keys_ready
     assert len(found) == len(lines)
-    assert index.stale([SAMPLE.resolve()]) == [SAMPLE.resolve()]
+    assert index.stale([SAMPLE]) == [SAMPLE]
     index.close()
-    assert index.index([SAMPLE.resolve()]) == []  # the file is not read again
+    assert index.index([SAMPLE]) == []  # the file is not read again
     index.close()
     assert keys_of(index) == records_of(index)
     assert index.lookup(dois(lines)) == found
@@ -243,19 +237,25 @@ def test_an_index_made_before_the_key_index_is_read_then_given_one(tmp_path: Pat
     index.close()
 
 
+def sample_indexed(tmp_path: Path) -> tuple[list[bytes], SnapshotIndex]:
+    """The sample's lines, and an index of the sample (closed) with its keys."""
+    lines = sample_lines()
+    index = unpaywall_index(tmp_path / "cache")
+    index.index([SAMPLE])
+    index.close()
+    return lines, index
+
+
 def test_a_key_index_of_another_layout_is_built_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    lines = sample_lines()
-    index = unpaywall_index(tmp_path / "cache")
-    index.index([SAMPLE.resolve()])
-    index.close()
+    lines, index = sample_indexed(tmp_path)
     monkeypatch.setattr(snapshots, "_KEYS_LAYOUT", snapshots._KEYS_LAYOUT + 1)
-    assert index.stale([SAMPLE.resolve()]) == [SAMPLE.resolve()]
+    assert index.stale([SAMPLE]) == [SAMPLE]
     assert len(index.lookup(dois(lines))) == len(lines)
     assert not index._keys_ready
     index.close()
-    assert index.index([SAMPLE.resolve()]) == []
+    assert index.index([SAMPLE]) == []
     index.close()
     assert keys_of(index) == records_of(index)
     with contextlib.closing(sqlite3.connect(index.raw_store)) as raw:
@@ -291,18 +291,15 @@ def test_a_key_index_hashed_by_another_duckdb_is_built_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """As if DuckDB's ``hash`` changed with its version: the old hashes would find nothing."""
-    lines = sample_lines()
-    index = unpaywall_index(tmp_path / "cache")
-    index.index([SAMPLE.resolve()])
-    index.close()
+    lines, index = sample_indexed(tmp_path)
     monkeypatch.setattr(snapshots, "_HASH", "(hash({} || '!') >> 1)::BIGINT")
     snapshots._hash_check.cache_clear()
     try:
-        assert index.stale([SAMPLE.resolve()]) == [SAMPLE.resolve()]
+        assert index.stale([SAMPLE]) == [SAMPLE]
         assert len(index.lookup(dois(lines))) == len(lines)  # by DuckDB's join meanwhile
         assert not index._keys_ready
         index.close()
-        assert index.index([SAMPLE.resolve()]) == []
+        assert index.index([SAMPLE]) == []
         index.close()
         assert keys_of(index) == records_of(index)
         assert len(index.lookup(dois(lines))) == len(lines)
