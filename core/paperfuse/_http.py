@@ -37,6 +37,7 @@ from ._deadline import within
 from ._errors import BadResponse, RateLimited, SourceError, SourceUnavailable
 from ._redact import carries_secret, redact
 from ._store import Store
+from ._transport import POOL
 from ._version import __version__
 
 __all__ = ["DailyBudget", "Pacer", "SourceClient", "user_agent"]
@@ -697,6 +698,7 @@ class SourceClient:
                     self.budget.spend(described)
                 self.requests += 1
                 request.extensions["trace"] = self._trace(start)
+                request.extensions[POOL] = self.name  # the source's own connections
                 return await within(self._receive(request, described, cap), self.timeout)
             except asyncio.TimeoutError:
                 raise httpx.TimeoutException(
