@@ -27,6 +27,7 @@ from types import TracebackType
 from typing import Any
 
 from ._cache import AnswerCache
+from ._collector import tuned_for_batches
 from ._config import Config, load_config
 from ._errors import ConfigError
 from ._identifiers import IdentifierScheme, identify
@@ -138,12 +139,13 @@ class Resolver:
         """
         pipeline = _Pipeline(self._resolution(), inputs, self.config.window)
         try:
-            while True:
-                try:
-                    work = await pipeline.next()
-                except StopAsyncIteration:
-                    return
-                yield work
+            with tuned_for_batches():
+                while True:
+                    try:
+                        work = await pipeline.next()
+                    except StopAsyncIteration:
+                        return
+                    yield work
         finally:
             pipeline.cancel()
             self.store.commit_answers()
@@ -171,12 +173,13 @@ class Resolver:
             return works
 
         try:
-            while True:
-                try:
-                    works = self._run(ready())
-                except StopAsyncIteration:
-                    return
-                yield from works
+            with tuned_for_batches():
+                while True:
+                    try:
+                        works = self._run(ready())
+                    except StopAsyncIteration:
+                        return
+                    yield from works
         finally:
             if pipeline is not None:
                 pipeline.cancel()

@@ -3,26 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import aclosing, contextmanager
+from contextlib import aclosing
 from pathlib import Path
 from typing import IO, Any
 
 import click
 
+from .._collector import tuned_for_batches
 from ._batch import Input, InputFeed, Output, count_inputs, read_inputs
 
 __all__ = ["resolve"]
 
 #: How often the progress bar's per-source figures are refreshed (seconds).
 _POSTFIX_EVERY = 0.5
-#: Allocations between the collector's youngest-generation runs during a batch (700 by
-#: default): tasks, futures and parsed entries of a batch come by the thousand.
-_GC_THRESHOLD = 10_000
 
 
 @click.command()
@@ -197,7 +194,7 @@ def resolve(
         from .._interrupt import run_interruptibly
 
         # In an event loop of its own that Ctrl-C stops cleanly (see run_interruptibly).
-        with _collector_for_batches():
+        with tuned_for_batches():
             stats = run_interruptibly(batch())
     except KeyboardInterrupt:
         if progress is not None:
@@ -236,25 +233,6 @@ def resolve(
             summary += "\n" + failures.summary(format_name)
         click.echo(summary, err=True)
     sys.exit(0 if counts["resolved"] == sum(counts.values()) else 1)
-
-
-@contextmanager
-def _collector_for_batches() -> Iterator[None]:
-    """Python's cyclic garbage collector, tuned for a batch, then as it was.
-
-    What start-up loaded (modules, classes, plugins) lives until the process
-    ends: frozen, it is not scanned again by every full collection. Records
-    hold no reference cycles (and are not tracked), so collections are made
-    less often: a batch of 2,000 spent a tenth of its time collecting.
-    """
-    threshold = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(max(threshold[0], _GC_THRESHOLD), *threshold[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*threshold)
-        gc.unfreeze()
 
 
 class _Failures:

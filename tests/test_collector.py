@@ -1,0 +1,131 @@
+"""Batches tune Python's garbage collector while they run and leave it as it was."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import paperfuse
+from paperfuse._collector import YOUNG_THRESHOLD, tuned_for_batches
+
+
+@pytest.fixture(autouse=True)
+def collector_as_it_was() -> Iterator[tuple[tuple[int, ...], int]]:
+    """The collector's settings before the test; each test must leave them so."""
+    before = gc.get_threshold(), gc.get_freeze_count()
+    yield before
+    after = gc.get_threshold(), gc.get_freeze_count()
+    gc.set_threshold(*before[0])
+    assert after == before
+
+
+def _tuned() -> bool:
+    return gc.get_threshold()[0] >= YOUNG_THRESHOLD and gc.get_freeze_count() > 0
+
+
+def test_a_batch_freezes_what_was_there_and_collects_less_often(
+    collector_as_it_was: tuple[tuple[int, ...], int],
+) -> None:
+    threshold, _ = collector_as_it_was
+    alive = [[] for _ in range(100)]  # objects made before the batch
+    with tuned_for_batches():
+        assert gc.get_threshold() == (YOUNG_THRESHOLD, *threshold[1:])
+        assert gc.get_freeze_count() >= len(alive)
+    assert gc.get_threshold() == threshold
+    assert gc.get_freeze_count() == 0
+
+
+def test_overlapping_batches_put_it_back_when_the_last_ends() -> None:
+    first, second = tuned_for_batches(), tuned_for_batches()
+    first.__enter__()
+    frozen = gc.get_freeze_count()
+    second.__enter__()
+    assert gc.get_freeze_count() == frozen  # not frozen twice
+    first.__exit__(None, None, None)
+    assert _tuned()  # the second batch still runs
+    second.__exit__(None, None, None)
+    assert not _tuned()
+
+
+def test_batches_in_threads_put_it_back_once_all_are_done() -> None:
+    inside = threading.Barrier(3)
+    leave = threading.Event()
+
+    def batch() -> None:
+        with tuned_for_batches():
+            inside.wait()
+            leave.wait()
+
+    threads = [threading.Thread(target=batch) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    inside.wait()
+    assert _tuned()
+    leave.set()
+    for thread in threads:
+        thread.join()
+    assert not _tuned()
+
+
+def test_a_failing_batch_puts_it_back() -> None:
+    with pytest.raises(RuntimeError), tuned_for_batches():
+        raise RuntimeError("boom")
+    assert not _tuned()
+
+
+def test_what_the_caller_froze_stays_frozen(
+    collector_as_it_was: tuple[tuple[int, ...], int],
+) -> None:
+    threshold, _ = collector_as_it_was
+    gc.freeze()  # a server about to fork its workers, say
+    frozen = gc.get_freeze_count()
+    made_since = [[] for _ in range(1_000)]  # frozen again, they would count
+    try:
+        with tuned_for_batches():
+            assert gc.get_threshold()[0] == YOUNG_THRESHOLD
+            # Not frozen again: what was made since the caller's freeze is not added.
+            assert 0 < gc.get_freeze_count() <= frozen
+            assert len(made_since) == 1_000  # alive all along
+        # Nor unfrozen: the caller's objects are still in the permanent generation.
+        assert 0 < gc.get_freeze_count() <= frozen
+        assert gc.get_threshold() == threshold
+    finally:
+        gc.unfreeze()
+
+
+def _resolver(tmp_path: Path) -> paperfuse.Resolver:
+    config = paperfuse.load_config(env={"PAPERFUSE_CACHE_DIR": str(tmp_path)})
+    return paperfuse.Resolver(config, entry_points=False)
+
+
+def test_resolve_many_is_tuned_while_it_yields_and_not_after(tmp_path: Path) -> None:
+    seen: list[bool] = []
+    with _resolver(tmp_path) as resolver:
+        for work in resolver.resolve_many(["%%%", "@@@", "###"]):
+            assert work.status == "invalid"  # nothing to ask: no source needed
+            seen.append(_tuned())
+        assert seen == [True, True, True]
+        assert not _tuned()
+        # Left early: put back when the generator is closed.
+        works = resolver.resolve_many(["%%%", "@@@"])
+        next(works)
+        assert _tuned()
+        works.close()
+        assert not _tuned()
+
+
+def test_aresolve_many_is_tuned_while_it_yields_and_not_after(tmp_path: Path) -> None:
+    async def go() -> list[bool]:
+        seen = []
+        async with _resolver(tmp_path) as resolver:
+            async for _ in resolver.aresolve_many(["%%%", "@@@"]):
+                seen.append(_tuned())
+        return seen
+
+    assert asyncio.run(go()) == [True, True]
+    assert not _tuned()
