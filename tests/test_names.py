@@ -189,6 +189,7 @@ def test_every_person_in_the_recorded_answers_has_a_family_name() -> None:
 
 
 @example("< < JP,V")  # a comma nameparser kept inside the family name
+@example("< A«»")  # quotes nameparser took off as a nickname's
 @settings(max_examples=300, deadline=None)
 @given(
     st.one_of(

@@ -232,6 +232,8 @@ def _parsed_split(text: str) -> tuple[str, str] | None:
         family = f"{family} {parsed.suffix}".strip()
     if "," in family or "," in given:
         return None  # a comma nameparser did not read as "Family, Given"
+    if not set(f"{given} {family}".split()) <= set(text.replace(",", " ").split()):
+        return None  # a word nameparser changed ("A«»" read as "A" with a nickname)
     return given, family
 
 
