@@ -17,6 +17,7 @@ import pytest
 import stamina
 from lxml import etree
 from pytest_httpserver import HTTPServer
+from turns import TurnCounter
 from werkzeug import Request, Response
 
 import paperfuse
@@ -643,3 +644,23 @@ def test_cli_resolves_against_a_local_replay(
     )
     assert second["oa_status"] == "green"
     assert second["best_oa_location"]["url_for_pdf"] == "https://arxiv.org/pdf/math/0211159"
+
+
+def test_a_large_feed_is_read_in_turns_by_the_source(
+    httpserver: HTTPServer, make_resolver: MakeResolver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The recorded 100-entry feed, as the answer of a request for its own ids: its entries
+    are read 32 at a time, the event loop running other tasks in between."""
+    from paperfuse_arxiv import _atom
+
+    body = fixture("arxivvanity_query_cs_ml_start0_max100.xml")
+    ids = [work.ids.arxiv for work in parse_feed(body).works]
+    serve(httpserver, lambda p: (body, 200))
+    counter = TurnCounter()
+    monkeypatch.setattr(_atom, "_entry", counter.wrap(_atom._entry))
+    with make_resolver(httpserver) as resolver:
+        works = list(resolver.resolve_many(ids))
+    counter.running = False
+    assert all(w.status == "resolved" for w in works)
+    assert len(counter.seen_at) == 100  # one feed
+    assert counter.distinct == 4  # 32, 32, 32 and 4 entries

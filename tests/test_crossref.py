@@ -25,6 +25,7 @@ import pytest
 import stamina
 from hypothesis import HealthCheck, given, settings
 from pytest_httpserver import HTTPServer
+from turns import TurnCounter
 from werkzeug import Request, Response
 
 import paperfuse
@@ -735,3 +736,26 @@ def test_cli_resolves_against_a_local_replay(
     assert (record["volume"], record["issue"], record["pages"]) == ("46", "7", "776-779")
     assert record["authors"][0]["family"] == "Lehsnau"
     assert EMAIL not in run.stdout + run.stderr
+
+
+def test_a_list_of_twenty_works_is_read_in_turns(
+    httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The recorded 20-work list answers a request for its own DOIs: its works are mapped
+    eight at a time, the event loop running other tasks in between."""
+    import paperfuse_crossref._mapping as mapping
+
+    items = message(LIST)["items"]
+    dois = [item["DOI"] for item in items]
+    httpserver.expect_request("/works").respond_with_data(
+        recorded(LIST), content_type="application/json"
+    )
+    counter = TurnCounter()
+    monkeypatch.setattr(mapping, "work_to_record", counter.wrap(mapping.work_to_record))
+    with resolver(config(httpserver)) as r:
+        works = list(r.resolve_many(dois))
+    counter.running = False
+    assert [w.ids.doi for w in works] == [d.lower() for d in dois]
+    assert all(w.status == "resolved" for w in works)
+    assert len(counter.seen_at) == 20  # one list, no single look-up
+    assert counter.distinct == 3  # 8, 8 and 4 works

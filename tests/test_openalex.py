@@ -13,6 +13,7 @@ from typing import Any
 
 import msgspec
 import pytest
+from turns import TurnCounter
 
 import paperfuse_openalex
 from openalex_replay import (
@@ -392,6 +393,27 @@ def test_dois_within_the_allowance_are_asked_in_lists_of_a_hundred(
     assert (costing.lists, costing.singles) == (20, 0)
     assert costing.charged == pytest.approx(0.002)
     assert "daily allowance" not in caplog.text
+
+
+def test_a_list_of_a_hundred_works_is_mapped_in_turns(
+    paperfuse_upstream: FakeUpstream,
+    paperfuse_resolver: ResolverFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Eight works at a time, the event loop running other tasks in between: mapped in one
+    step, a list held every other source's answers and requests for ~25 ms."""
+    import paperfuse_openalex._source as source
+
+    costing = CostingUpstream(paperfuse_upstream)
+    counter = TurnCounter()
+    monkeypatch.setattr(source, "to_work", counter.wrap(source.to_work))
+    with resolver_for(paperfuse_resolver, paperfuse_upstream) as resolver:
+        works = list(resolver.resolve_many(_dois(100)))
+    counter.running = False
+    assert all(w.status == "resolved" for w in works)
+    assert (costing.lists, costing.singles) == (1, 0)
+    assert len(counter.seen_at) == 100
+    assert counter.distinct == 13  # twelve turns of eight, then four
 
 
 def test_ten_thousand_dois_past_the_allowance_go_on_one_by_one_for_free(

@@ -98,7 +98,9 @@ _LAZY = {
     "normalize_title": "_text",
     "search_words": "_text",
     "parse_xml": "_xml",
+    "parse_xml_in_turns": "_xml",
     "xml_parser": "_xml",
+    "in_turns": "_turns",
     "ZoteroJSONFormat": "_zotero",
     "work_from_zotero": "_zotero",
     "zotero_item": "_zotero",
@@ -120,7 +122,8 @@ if TYPE_CHECKING:
     from ._snapshots import SnapshotFile, SnapshotIndex, snapshot_database, snapshot_files
     from ._store import SourceStore
     from ._text import normalize_title, search_words
-    from ._xml import parse_xml, xml_parser
+    from ._turns import in_turns
+    from ._xml import parse_xml, parse_xml_in_turns, xml_parser
     from ._zotero import ZoteroJSONFormat, work_from_zotero, zotero_item
     from .hookspecs import hookimpl
 
@@ -195,11 +198,13 @@ __all__ = [
     "encode_json",
     "hookimpl",
     "identify",
+    "in_turns",
     "lazy_exports",
     "load_config",
     "merge",
     "normalize_title",
     "parse_xml",
+    "parse_xml_in_turns",
     "plausible_year",
     "rank_oa",
     "redact",

@@ -13,6 +13,7 @@ and quotes the start of the body.
 
 from __future__ import annotations
 
+import asyncio
 import codecs
 import html
 import re
@@ -23,7 +24,10 @@ from lxml import etree
 
 from ._errors import BadResponse
 
-__all__ = ["parse_xml", "xml_parser"]
+__all__ = ["parse_xml", "parse_xml_in_turns", "xml_parser"]
+
+#: Bytes :func:`parse_xml_in_turns` parses between two turns of the event loop.
+XML_TURN = 256 * 1024
 
 #: Byte order marks of the encodings whose bytes hide ASCII text from a byte search
 #: (UTF-32 first: its little-endian mark begins with UTF-16's), then how ``<`` begins
@@ -110,6 +114,41 @@ def parse_xml(
         root = etree.fromstring(body, parser)
     except (etree.LxmlError, ValueError) as e:
         raise BadResponse(f"malformed XML ({e}): {_excerpt(body)!r}") from None
+    return _checked_root(root, body, expected, roots)
+
+
+async def parse_xml_in_turns(
+    body: bytes,
+    *,
+    allow_doctype: bool = False,
+    expected: str = "XML",
+    roots: Collection[str] | None = None,
+) -> etree._Element:
+    """:func:`parse_xml` for a large answer, in turns of the event loop.
+
+    The same checks, parser settings and errors; the body is parsed
+    :data:`XML_TURN` bytes at a time (a parser of its own, fed), and other
+    tasks run in between: a 4 MB feed is some 16 turns of a few milliseconds
+    rather than one of ~45 ms.
+    """
+    if len(body) <= XML_TURN:
+        return parse_xml(body, allow_doctype=allow_doctype, expected=expected, roots=roots)
+    _screen(body, allow_doctype=allow_doctype, expected=expected)
+    parser = xml_parser()
+    view = memoryview(body)
+    try:
+        for start in range(0, len(body), XML_TURN):
+            parser.feed(bytes(view[start : start + XML_TURN]))
+            await asyncio.sleep(0)
+        root = parser.close()
+    except (etree.LxmlError, ValueError) as e:
+        raise BadResponse(f"malformed XML ({e}): {_excerpt(body)!r}") from None
+    return _checked_root(root, body, expected, roots)
+
+
+def _checked_root(
+    root: etree._Element | None, body: bytes, expected: str, roots: Collection[str] | None
+) -> etree._Element:
     if root is None or (roots is not None and root.tag not in roots):
         raise BadResponse(f"not {expected}: {_excerpt(body)!r}")
     return root

@@ -18,7 +18,16 @@ from datetime import datetime, timezone
 import msgspec
 from lxml import etree
 
-from paperfuse import Author, Ids, OALocation, Work, parse_xml, xml_parser
+from paperfuse import (
+    Author,
+    Ids,
+    OALocation,
+    Work,
+    in_turns,
+    parse_xml,
+    parse_xml_in_turns,
+    xml_parser,
+)
 
 __all__ = ["Feed", "FeedError", "abs_url", "parse_feed", "pdf_url"]
 
@@ -104,12 +113,31 @@ def parse_feed(data: bytes) -> Feed:
     works: list[Work] = []
     errors: list[FeedError] = []
     for entry in root.iterchildren(_ENTRY):
-        entry_id = entry.findtext(_ID) or ""
-        if "/api/errors" in entry_id:
-            message = _clean(entry.findtext(_SUMMARY)) or "unknown error"
-            errors.append(FeedError(message=message, slug=entry_id.partition("#")[2]))
-        else:
-            works.append(_entry(entry, entry_id))
+        _read_entry(entry, works, errors)
+    return _feed(root, works, errors)
+
+
+async def read_feed(data: bytes) -> Feed:
+    """:func:`parse_feed` in turns of the event loop: a feed of 2,000 entries is parsed and
+    read a few entries at a time, and the rest of a batch goes on in between."""
+    root = await parse_xml_in_turns(data, expected="an Atom feed", roots=(_FEED,))
+    works: list[Work] = []
+    errors: list[FeedError] = []
+    async for entry in in_turns(root.iterchildren(_ENTRY)):
+        _read_entry(entry, works, errors)
+    return _feed(root, works, errors)
+
+
+def _read_entry(entry: etree._Element, works: list[Work], errors: list[FeedError]) -> None:
+    entry_id = entry.findtext(_ID) or ""
+    if "/api/errors" in entry_id:
+        message = _clean(entry.findtext(_SUMMARY)) or "unknown error"
+        errors.append(FeedError(message=message, slug=entry_id.partition("#")[2]))
+    else:
+        works.append(_entry(entry, entry_id))
+
+
+def _feed(root: etree._Element, works: list[Work], errors: list[FeedError]) -> Feed:
     return Feed(
         works=tuple(works),
         errors=tuple(errors),

@@ -189,7 +189,7 @@ class ArxivSource(Source):
         return works
 
     async def _fetch(self, params: dict[str, str], *, post: bool) -> Feed:
-        from ._atom import parse_feed
+        from ._atom import read_feed
 
         client = self.context.client
         kwargs: dict[str, Any] = {"data": params} if post else {"params": params}
@@ -204,7 +204,7 @@ class ArxivSource(Source):
                 request=described,
             )
         try:
-            return parse_feed(response.content)
+            return await read_feed(response.content)
         except SourceError as e:
             raise BadResponse(
                 f"HTTP {response.status_code}, {e.message}", source=self.name, request=described

@@ -23,6 +23,7 @@ from paperfuse import (
     SourceSettings,
     SourceUnavailable,
     Work,
+    in_turns,
 )
 
 __all__ = ["CrossrefSource"]
@@ -206,9 +207,12 @@ class CrossrefSource(Source):
 
         params = self._params(filter=",".join(f"doi:{d}" for d in dois), rows=str(len(dois)))
         response = await self._get(f"{self.context.base_url}/works", params)
-        items = self._items(response)
-        works = (work_to_record(item, self.name) for item in items)
-        return {w.ids.doi: w for w in works if w is not None and w.ids.doi}
+        found: dict[str, Work] = {}
+        async for item in in_turns(self._items(response), every=8):
+            work = work_to_record(item, self.name)
+            if work is not None and work.ids.doi:
+                found[work.ids.doi] = work
+        return found
 
     async def _single(self, doi: str) -> Work | None:
         from ._mapping import work_to_record
