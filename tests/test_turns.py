@@ -119,3 +119,18 @@ def test_the_arxiv_source_reads_a_large_feed_in_turns_into_the_same_works() -> N
     # The parse's chunks, then a turn every 32 entries.
     chunks = -(-len(BIG_FEED) // XML_TURN)
     assert counter.seen_at[-1] - counter.seen_at[0] == chunks + 200 // 32
+
+
+@pytest.mark.parametrize("declared", ["ISO-8859-1", "UTF-7"])
+def test_a_large_answer_is_read_as_utf8_whatever_it_declares(declared: str) -> None:
+    """As parse_xml: a declared encoding is never followed (UTF-7 would hide a DTD from
+    the byte checks)."""
+    text = "é +ADw-x"
+    body = (
+        f'<?xml version="1.0" encoding="{declared}"?><feed>{text}'.encode()
+        + b" " * XML_TURN
+        + b"</feed>"
+    )
+    root = asyncio.run(paperfuse.parse_xml_in_turns(body))
+    assert root.text.startswith(text)
+    assert root.text == paperfuse.parse_xml(body).text
