@@ -7,6 +7,7 @@ import gc
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -103,23 +104,36 @@ def _resolver(tmp_path: Path) -> paperfuse.Resolver:
     return paperfuse.Resolver(config, entry_points=False)
 
 
-def test_resolve_many_is_tuned_while_it_yields_and_not_after(tmp_path: Path) -> None:
-    seen: list[bool] = []
+def test_resolve_many_is_tuned_while_its_loop_runs_not_while_it_yields(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from paperfuse._resolver import _Pipeline
+
+    running: list[bool] = []
+    original = _Pipeline.next
+
+    async def next_work(self: _Pipeline) -> Any:
+        running.append(_tuned())
+        return await original(self)
+
+    monkeypatch.setattr(_Pipeline, "next", next_work)
+    held: list[bool] = []
     with _resolver(tmp_path) as resolver:
         for work in resolver.resolve_many(["%%%", "@@@", "###"]):
             assert work.status == "invalid"  # nothing to ask: no source needed
-            seen.append(_tuned())
-        assert seen == [True, True, True]
-        assert not _tuned()
-        # Left early: put back when the generator is closed.
+            held.append(_tuned())
+        assert running
+        assert all(running)
+        assert held == [False, False, False]
+        # Left unfinished: nothing stays changed, whether or not it is ever closed.
         works = resolver.resolve_many(["%%%", "@@@"])
         next(works)
-        assert _tuned()
+        assert not _tuned()
         works.close()
         assert not _tuned()
 
 
-def test_aresolve_many_is_tuned_while_it_yields_and_not_after(tmp_path: Path) -> None:
+def test_aresolve_many_leaves_the_collector_to_the_callers_loop(tmp_path: Path) -> None:
     async def go() -> list[bool]:
         seen = []
         async with _resolver(tmp_path) as resolver:
@@ -127,5 +141,4 @@ def test_aresolve_many_is_tuned_while_it_yields_and_not_after(tmp_path: Path) ->
                 seen.append(_tuned())
         return seen
 
-    assert asyncio.run(go()) == [True, True]
-    assert not _tuned()
+    assert asyncio.run(go()) == [False, False]

@@ -139,13 +139,12 @@ class Resolver:
         """
         pipeline = _Pipeline(self._resolution(), inputs, self.config.window)
         try:
-            with tuned_for_batches():
-                while True:
-                    try:
-                        work = await pipeline.next()
-                    except StopAsyncIteration:
-                        return
-                    yield work
+            while True:
+                try:
+                    work = await pipeline.next()
+                except StopAsyncIteration:
+                    return
+                yield work
         finally:
             pipeline.cancel()
             self.store.commit_answers()
@@ -173,13 +172,15 @@ class Resolver:
             return works
 
         try:
-            with tuned_for_batches():
-                while True:
-                    try:
+            while True:
+                try:
+                    # The collector tuned while the loop runs, not while the caller holds
+                    # the works: a generator left unclosed leaves nothing changed.
+                    with tuned_for_batches():
                         works = self._run(ready())
-                    except StopAsyncIteration:
-                        return
-                    yield from works
+                except StopAsyncIteration:
+                    return
+                yield from works
         finally:
             if pipeline is not None:
                 pipeline.cancel()
