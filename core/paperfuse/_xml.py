@@ -113,7 +113,7 @@ def parse_xml(
     try:
         root = etree.fromstring(body, parser)
     except (etree.LxmlError, ValueError) as e:
-        raise BadResponse(f"malformed XML ({e}): {_excerpt(body)!r}") from None
+        raise _malformed(e, body) from None
     return _checked_root(root, body, expected, roots)
 
 
@@ -142,8 +142,12 @@ async def parse_xml_in_turns(
             await asyncio.sleep(0)
         root = parser.close()
     except (etree.LxmlError, ValueError) as e:
-        raise BadResponse(f"malformed XML ({e}): {_excerpt(body)!r}") from None
+        raise _malformed(e, body) from None
     return _checked_root(root, body, expected, roots)
+
+
+def _malformed(error: Exception, body: bytes) -> BadResponse:
+    return BadResponse(f"malformed XML ({error}): {_excerpt(body)!r}")
 
 
 def _checked_root(
