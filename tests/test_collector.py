@@ -12,17 +12,32 @@ from typing import Any
 import pytest
 
 import paperfuse
+from paperfuse import _collector
 from paperfuse._collector import YOUNG_THRESHOLD, tuned_for_batches
 
 
 @pytest.fixture(autouse=True)
 def collector_as_it_was() -> Iterator[tuple[tuple[int, ...], int]]:
-    """The collector's settings before the test; each test must leave them so."""
+    """The collector's settings before the test; each test must leave them so.
+
+    A test that fails half-way is cleaned up after here, so that its fault is
+    reported against it alone and not against every later test.
+    """
     before = gc.get_threshold(), gc.get_freeze_count()
     yield before
-    after = gc.get_threshold(), gc.get_freeze_count()
+    after = gc.get_threshold(), gc.get_freeze_count(), _collector._batches
+    if after[2]:
+        _collector._batches = 0
+        if _collector._froze:
+            gc.unfreeze()
     gc.set_threshold(*before[0])
-    assert after == before
+    assert after[0] == before[0]
+    assert after[2] == 0  # every batch that started has ended
+    if before[1] == 0:
+        assert after[1] == 0
+    else:
+        # The permanent generation only shrinks as its objects die.
+        assert 0 < after[1] <= before[1]
 
 
 def _tuned() -> bool:
@@ -44,32 +59,48 @@ def test_a_batch_freezes_what_was_there_and_collects_less_often(
 def test_overlapping_batches_put_it_back_when_the_last_ends() -> None:
     first, second = tuned_for_batches(), tuned_for_batches()
     first.__enter__()
-    frozen = gc.get_freeze_count()
-    second.__enter__()
-    assert gc.get_freeze_count() == frozen  # not frozen twice
-    first.__exit__(None, None, None)
-    assert _tuned()  # the second batch still runs
-    second.__exit__(None, None, None)
+    first_running = True
+    try:
+        frozen = gc.get_freeze_count()
+        made_between = [[] for _ in range(1_000)]
+        second.__enter__()
+        try:
+            # Not frozen again: the objects made between the two would count. The
+            # count may shrink, as frozen objects die; it never grows by a freeze.
+            assert gc.get_freeze_count() <= frozen
+            assert len(made_between) == 1_000  # alive all along
+            first_running = False
+            first.__exit__(None, None, None)
+            assert _tuned()  # the second batch still runs
+        finally:
+            second.__exit__(None, None, None)
+    finally:
+        if first_running:
+            first.__exit__(None, None, None)
     assert not _tuned()
 
 
 def test_batches_in_threads_put_it_back_once_all_are_done() -> None:
-    inside = threading.Barrier(3)
+    inside = threading.Barrier(3, timeout=30)
     leave = threading.Event()
 
     def batch() -> None:
         with tuned_for_batches():
             inside.wait()
-            leave.wait()
+            leave.wait(timeout=30)
 
-    threads = [threading.Thread(target=batch) for _ in range(2)]
+    # Daemon threads, released in any case: a failing test must not hold the process.
+    threads = [threading.Thread(target=batch, daemon=True) for _ in range(2)]
     for thread in threads:
         thread.start()
-    inside.wait()
-    assert _tuned()
-    leave.set()
-    for thread in threads:
-        thread.join()
+    try:
+        inside.wait()
+        assert _tuned()
+    finally:
+        leave.set()
+        for thread in threads:
+            thread.join(timeout=30)
+    assert not any(thread.is_alive() for thread in threads)
     assert not _tuned()
 
 
