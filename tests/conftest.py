@@ -25,6 +25,7 @@ from collections.abc import Iterator
 
 import pytest
 
+import paperfuse._transport
 from installed_plugins import BUILT_IN_PLUGINS
 from paperfuse.testing import Isolation
 
@@ -34,6 +35,16 @@ def _isolated(paperfuse_isolated: Isolation) -> Isolation:
     """Every test isolated, with the built-in plugins (and only them) installed."""
     paperfuse_isolated.use_plugins(entry_points=BUILT_IN_PLUGINS)
     return paperfuse_isolated
+
+
+@pytest.fixture(params=["httpcore", "bulk"])
+def http_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The test twice: through httpcore, and through the bulk path (aiohttp) from a pool's
+    first request on, in every ``LazyTransport`` made during the test (modules that use
+    it: ``pytestmark = pytest.mark.usefixtures("http_path")``)."""
+    if request.param == "bulk":
+        monkeypatch.setattr(paperfuse._transport, "BULK_AFTER", 0)
+    return str(request.param)
 
 
 @pytest.fixture

@@ -16,6 +16,9 @@ from werkzeug import Request, Response
 
 from paperfuse import BadResponse, RateLimited, SourceUnavailable, __version__
 from paperfuse._http import Pacer, SourceClient, user_agent
+from paperfuse._transport import LazyTransport
+
+pytestmark = pytest.mark.usefixtures("http_path")
 
 
 def _client(
@@ -28,7 +31,9 @@ def _client(
 
 def _run(work: Callable[[httpx.AsyncClient], Any]) -> Any:
     async def main() -> Any:
-        async with httpx.AsyncClient(headers={"User-Agent": user_agent("me@example.org")}) as http:
+        async with httpx.AsyncClient(
+            headers={"User-Agent": user_agent("me@example.org")}, transport=LazyTransport()
+        ) as http:
             return await work(http)
 
     return asyncio.run(main())

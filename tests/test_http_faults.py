@@ -10,6 +10,7 @@ built here.
 from __future__ import annotations
 
 import asyncio
+import errno
 import gc
 import socket
 import struct
@@ -26,8 +27,11 @@ import stamina
 from pytest_httpserver import HTTPServer
 
 from paperfuse import BadResponse, SourceUnavailable
-from paperfuse._http import Pacer, SourceClient, user_agent
+from paperfuse._http import Pacer, SourceClient, _unreachable, user_agent
+from paperfuse._transport import LazyTransport
 from paperfuse.testing import Isolation
+
+pytestmark = pytest.mark.usefixtures("http_path")
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
@@ -40,7 +44,7 @@ def _client(http: httpx.AsyncClient, **kw: Any) -> SourceClient:
 def _run(work: Callable[[httpx.AsyncClient], Awaitable[Any]], **headers: str) -> Any:
     async def main() -> Any:
         headers["User-Agent"] = user_agent(None)
-        async with httpx.AsyncClient(headers=headers) as http:
+        async with httpx.AsyncClient(headers=headers, transport=LazyTransport()) as http:
             return await work(http)
 
     return asyncio.run(main())
@@ -68,7 +72,9 @@ async def raw_server(handler: Handler) -> AsyncIterator[str]:
 async def _fetch(handler: Handler, **kw: Any) -> httpx.Response:
     async with (
         raw_server(handler) as url,
-        httpx.AsyncClient(headers={"User-Agent": user_agent(None)}) as http,
+        httpx.AsyncClient(
+            headers={"User-Agent": user_agent(None)}, transport=LazyTransport()
+        ) as http,
     ):
         # A generous outer bound: a test fails rather than hangs.
         return await asyncio.wait_for(_client(http, **kw).get(url + "/x"), 20)
@@ -143,6 +149,39 @@ def test_a_broken_connection_is_unavailable_after_retries(fault: Handler) -> Non
         asyncio.run(_fetch(handler, attempts=3))
     assert calls == 3
     assert caught.value.source == "test"
+
+
+# -- long and endless headers ----------------------------------------------------------------
+
+
+def test_a_long_header_as_services_send_is_read() -> None:
+    link = "<https://api.example.org/works?cursor=" + "c" * 20_000 + '>; rel="next"'
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = f"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nLink: {link}\r\n\r\n"
+        writer.write(head.encode("ascii") + b"ok")
+        await writer.drain()
+
+    response = asyncio.run(_fetch(handler))
+    assert response.headers["Link"] == link
+    assert response.text == "ok"
+
+
+def test_an_endless_header_is_refused_before_much_is_read() -> None:
+    sent = 0
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal sent
+        writer.write(b"HTTP/1.1 200 OK\r\nX-Flood: ")
+        for _ in range(1_000):  # 64 MB in all, and never a line's end
+            writer.write(b"f" * 65_536)
+            await writer.drain()
+            sent += 65_536
+
+    with pytest.raises(SourceUnavailable) as caught:
+        asyncio.run(_fetch(handler, timeout=20.0))
+    assert "timed out" not in str(caught.value)  # refused, not waited out
+    assert sent < 8 * 2**20  # the client stopped reading long before the end
 
 
 # -- bodies that cannot be decoded -------------------------------------------------------------
@@ -257,7 +296,9 @@ def test_a_name_that_does_not_resolve_is_not_retried(
     assert str(caught.value) == "cannot reach nonexistent.invalid: the name does not resolve"
 
 
-def test_a_closed_port_is_connection_refused_and_not_retried() -> None:
+# localhost: one refusal per address it resolves to (127.0.0.1, and ::1 where it has one).
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+def test_a_closed_port_is_connection_refused_and_not_retried(host: str) -> None:
     with socket.socket() as probe:  # a port that was free a moment ago, and closed
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -266,11 +307,21 @@ def test_a_closed_port_is_connection_refused_and_not_retried() -> None:
     async def work(http: httpx.AsyncClient) -> Any:
         client = _client(http)
         try:
-            return await client.get(f"http://127.0.0.1:{port}/x")
+            return await client.get(f"http://{host}:{port}/x")
         finally:
             client_requests.append(client.requests)
 
     with stamina.set_testing(True, attempts=4), pytest.raises(SourceUnavailable) as caught:
         _run(work)
-    assert str(caught.value) == "cannot reach 127.0.0.1: connection refused"
+    assert str(caught.value) == f"cannot reach {host}: connection refused"
     assert client_requests == [1]
+
+
+def test_every_address_refused_is_connection_refused() -> None:
+    # As aiohttp's happy eyeballs reports a name whose addresses all refused.
+    combined = OSError(errno.ECONNREFUSED, "Multiple exceptions: [Errno 111] ..., [Errno 111] ...")
+    error = httpx.ConnectError("cannot connect")
+    error.__cause__ = combined
+    assert _unreachable(error) == "connection refused"
+    error.__cause__ = OSError(errno.EHOSTUNREACH, "No route to host")
+    assert _unreachable(error) is None  # may answer a second attempt

@@ -20,6 +20,9 @@ from pytest_httpserver import HTTPServer
 
 from paperfuse import BadResponse
 from paperfuse._http import MAX_REDIRECTS, Pacer, SourceClient, user_agent
+from paperfuse._transport import LazyTransport
+
+pytestmark = pytest.mark.usefixtures("http_path")
 
 EMAIL = "secret-probe-91@example.org"
 KEY = "k-probe-7f3a9c"
@@ -39,7 +42,9 @@ def other() -> Iterator[HTTPServer]:
 def _run(work: Callable[[SourceClient], Any]) -> Any:
     async def main() -> Any:
         async with httpx.AsyncClient(
-            headers={"User-Agent": user_agent(EMAIL)}, follow_redirects=True
+            headers={"User-Agent": user_agent(EMAIL)},
+            follow_redirects=True,
+            transport=LazyTransport(),
         ) as http:
             client = SourceClient(
                 name="test", http=http, pacer=Pacer(0.0, 4), secrets=(EMAIL, KEY), timeout=5.0

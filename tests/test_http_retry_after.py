@@ -22,11 +22,14 @@ from pytest_httpserver import HTTPServer
 
 from paperfuse import RateLimited, SourceError, SourceUnavailable
 from paperfuse._http import MAX_RETRY_AFTER, Pacer, SourceClient, _retry_after
+from paperfuse._transport import LazyTransport
+
+pytestmark = pytest.mark.usefixtures("http_path")
 
 
 def _run(work: Callable[[SourceClient], Any]) -> Any:
     async def main() -> Any:
-        async with httpx.AsyncClient() as http:
+        async with httpx.AsyncClient(transport=LazyTransport()) as http:
             client = SourceClient(name="test", http=http, pacer=Pacer(0.0, 4), timeout=5.0)
             return await work(client)
 

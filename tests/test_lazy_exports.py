@@ -81,7 +81,16 @@ def test_a_lazy_package_registers_its_hooks(lazy_package: str) -> None:
 
 
 #: Modules that only some sources need: a run asking arXiv alone imports none at start-up.
-_HEAVY = ("lxml.html", "stamina", "tenacity", "httpcore", "anyio", "nameparser", "duckdb")
+_HEAVY = (
+    "lxml.html",
+    "stamina",
+    "tenacity",
+    "httpcore",
+    "anyio",
+    "aiohttp",
+    "nameparser",
+    "duckdb",
+)
 
 
 def test_starting_a_resolver_imports_no_plugin_s_heavy_modules(tmp_path: Path) -> None:

@@ -1,10 +1,14 @@
-"""The resolver's transport: the verifying TLS context only for https:// requests, and a
-connection pool per source."""
+"""The resolver's transport: the verifying TLS context only for https:// requests, a
+connection pool per source, and the bulk path for a pool's requests beyond the first few."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import ssl
+import subprocess
+import sys
+import textwrap
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,6 +19,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from paperfuse._transport import POOL, LazyTransport
+from paperfuse.testing import Isolation
 
 
 @pytest.fixture
@@ -84,20 +89,38 @@ def test_https_requests_get_httpx_default_verification(
     assert context is not made[0]["verify"]
 
 
+class _Seen:
+    """What a keep-alive server saw of each request: the client's port, the headers, the body."""
+
+    def __init__(self) -> None:
+        self.ports: list[int] = []
+        self.paths: list[str] = []
+        self.headers: list[list[tuple[str, str]]] = []
+        self.bodies: list[bytes] = []
+        self.cookie: str | None = None  # a Set-Cookie to answer with
+
+
 @pytest.fixture
-def keep_alive_server() -> Iterator[tuple[str, list[int]]]:
-    """An HTTP/1.1 server that keeps connections open; the client port of each request."""
-    ports: list[int] = []
+def seen_by_server() -> Iterator[tuple[str, _Seen]]:
+    """An HTTP/1.1 server that keeps connections open and records every request."""
+    seen = _Seen()
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
         def do_GET(self) -> None:
-            ports.append(self.client_address[1])
+            seen.ports.append(self.client_address[1])
+            seen.paths.append(self.path)
+            seen.headers.append([(k.lower(), v) for k, v in self.headers.items()])
+            seen.bodies.append(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
             self.send_response(200)
             self.send_header("Content-Length", "2")
+            if seen.cookie:
+                self.send_header("Set-Cookie", seen.cookie)
             self.end_headers()
             self.wfile.write(b"ok")
+
+        do_POST = do_GET
 
         def log_message(self, *args: object) -> None:
             pass
@@ -106,10 +129,17 @@ def keep_alive_server() -> Iterator[tuple[str, list[int]]]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/", ports
+        yield f"http://127.0.0.1:{server.server_address[1]}/", seen
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def keep_alive_server(seen_by_server: tuple[str, _Seen]) -> tuple[str, list[int]]:
+    """The keep-alive server's URL and the client port of each request."""
+    url, seen = seen_by_server
+    return url, seen.ports
 
 
 def test_each_pool_keeps_its_own_connections(
@@ -167,3 +197,131 @@ def test_the_resolver_sends_through_the_lazy_transport(tmp_path: Any) -> None:
     config = paperfuse.load_config(env={"PAPERFUSE_CACHE_DIR": str(tmp_path)})
     with paperfuse.Resolver(config, entry_points=False) as resolver:
         assert isinstance(resolver._http_client()._transport, LazyTransport)
+
+
+def test_a_pools_requests_beyond_the_first_few_take_the_bulk_path(
+    seen_by_server: tuple[str, _Seen],
+) -> None:
+    url, seen = seen_by_server
+
+    async def go() -> None:
+        async with httpx.AsyncClient(transport=LazyTransport(bulk_after=2)) as client:
+            for pool in ("a", "a", "a", "a", None, None, None):
+                extensions = {} if pool is None else {POOL: pool}
+                response = await client.get(url, extensions=extensions)
+                assert response.text == "ok"
+
+    asyncio.run(go())
+    a1, a2, a3, a4, n1, n2, n3 = seen.ports
+    assert a1 == a2  # the first two over httpcore, on one connection
+    assert a3 == a4  # the rest over the bulk path, on one connection of its own
+    assert a3 != a1
+    assert n1 == n2 == n3 != a1  # requests that name no pool never take the bulk path
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_bulk_requests_leave_as_httpx_built_them(
+    seen_by_server: tuple[str, _Seen], method: str
+) -> None:
+    url, seen = seen_by_server
+
+    async def go() -> None:
+        async with httpx.AsyncClient(
+            transport=LazyTransport(bulk_after=1), headers={"User-Agent": "paperfuse/test"}
+        ) as client:
+            for _ in range(2):
+                response = await client.request(
+                    method,
+                    url + "q?a=%2F%7E&b=x%20y",
+                    headers={"X-Key": "k"},
+                    content=b"body" if method == "POST" else None,
+                    extensions={POOL: "a"},
+                )
+                assert (response.status_code, response.text) == (200, "ok")
+                assert response.http_version == "HTTP/1.1"
+                assert response.reason_phrase == "OK"
+
+    asyncio.run(go())
+    over_httpcore, over_bulk = seen.headers
+    assert seen.ports[0] != seen.ports[1]  # the second went over the bulk path
+    # The same headers, the same values: none added, none changed, none dropped.
+    assert sorted(over_bulk) == sorted(over_httpcore)
+    assert seen.paths == ["/q?a=%2F%7E&b=x%20y"] * 2  # the target as httpx encoded it
+    assert seen.bodies[0] == seen.bodies[1] == (b"body" if method == "POST" else b"")
+
+
+def test_the_bulk_path_keeps_no_cookies(seen_by_server: tuple[str, _Seen]) -> None:
+    url, seen = seen_by_server
+    url = url.replace("127.0.0.1", "localhost")  # a cookie jar takes no cookie of an address
+
+    async def go() -> None:
+        transport = LazyTransport(bulk_after=0)
+        async with httpx.AsyncClient(transport=transport) as client:
+            request = client.build_request("GET", url, extensions={POOL: "a"})
+            response = await transport.handle_async_request(request)
+            await response.aread()
+            request = client.build_request("GET", url, extensions={POOL: "a"})
+            response = await transport.handle_async_request(request)
+            await response.aread()
+
+    # A server that sets a cookie: the transport itself never sends it back (httpx's
+    # client decides what its requests carry).
+    seen.cookie = "session=1; Path=/"
+    asyncio.run(go())
+    assert len(seen.headers) == 2
+    assert all("cookie" not in dict(headers) for headers in seen.headers)
+
+
+def test_the_isolation_guards_the_bulk_path(paperfuse_isolated: Isolation) -> None:
+    async def go() -> None:
+        async with httpx.AsyncClient(transport=LazyTransport(bulk_after=0)) as client:
+            await client.get("http://example.org/", extensions={POOL: "a"})
+
+    with pytest.raises(httpx.ConnectError, match="no connection beyond loopback"):
+        asyncio.run(go())
+    assert paperfuse_isolated.refused == ["http://example.org"]
+    paperfuse_isolated.refused.clear()  # refused as it should be: the test passes
+
+
+def test_a_few_requests_per_pool_never_import_aiohttp(tmp_path: Any) -> None:
+    """A single look-up does not pay for the bulk path's import; a batch does."""
+    script = textwrap.dedent(
+        """
+        import asyncio, json, sys, threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        import httpx
+        from paperfuse._transport import BULK_AFTER, POOL, LazyTransport
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            def do_GET(self):
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+            def log_message(self, *args):
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        imported = []
+
+        async def go():
+            async with httpx.AsyncClient(transport=LazyTransport()) as client:
+                for _ in range(BULK_AFTER + 1):
+                    for pool in ("a", "b"):
+                        imported.append("aiohttp" in sys.modules)
+                        await client.get(url, extensions={POOL: pool})
+                imported.append("aiohttp" in sys.modules)
+
+        asyncio.run(go())
+        print(json.dumps(imported))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    imported = json.loads(done.stdout.strip().splitlines()[-1])
+    assert not any(imported[:-2])  # two pools' first BULK_AFTER requests each
+    assert imported[-1]

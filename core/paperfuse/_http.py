@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import contextvars
 import email.utils
+import errno
 import logging
 import math
 import re
@@ -375,7 +376,10 @@ def _unreachable(error: httpx.TransportError) -> str | None:
         seen.add(id(cause))
         if isinstance(cause, socket.gaierror):
             return "the name does not resolve"
-        if isinstance(cause, ConnectionRefusedError):
+        if isinstance(cause, ConnectionRefusedError) or (
+            # every address of the name refused (happy eyeballs' combined error)
+            isinstance(cause, OSError) and cause.errno == errno.ECONNREFUSED
+        ):
             return "connection refused"
         causes += [c for c in (cause.__cause__, cause.__context__) if c is not None]
         causes += getattr(cause, "exceptions", ())  # an exception group: one per address

@@ -36,6 +36,10 @@ HTTP_LOGGERS = (
     "hpack",
     "hpack.hpack",
     "hpack.table",
+    # the bulk path (paperfuse._bulk)
+    "aiohttp",
+    "aiohttp.client",
+    "aiohttp.internal",
 )
 
 

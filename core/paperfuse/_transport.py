@@ -18,31 +18,46 @@ source, each request paid for all the others' connections (400 DOIs asked of
 nine sources: 1.7 % fewer instructions in all with a pool per source). A
 source that holds its connections (slow answers, a stalled service) no longer
 takes them from the others either; each pool has the transport's ``limits``.
+
+A pool's requests beyond its first :data:`BULK_AFTER` take the bulk path
+(:mod:`paperfuse._bulk`, aiohttp behind httpx's interface), which costs a
+third of the CPU per request: a batch that asks a service thousands of times
+gains, and a look-up that asks each service once or twice does not import
+aiohttp at all. Requests that name no pool always go through httpcore.
 """
 
 from __future__ import annotations
 
 import ssl
-from typing import Any
 
 import httpx
 
-__all__ = ["POOL", "LazyTransport"]
+__all__ = ["BULK_AFTER", "POOL", "LazyTransport"]
 
 #: The request extension that names the connection pool a request goes through.
 POOL = "paperfuse.pool"
 
+#: A pool's requests that go through httpcore before the rest take the bulk path.
+BULK_AFTER = 64
+
 
 class LazyTransport(httpx.AsyncBaseTransport):
-    """An ``httpx.AsyncHTTPTransport`` per URL scheme and pool, each made on first use.
+    """A transport per URL scheme and pool, each made on first use.
 
-    ``options`` are the transports' keyword arguments (``limits`` and such).
+    ``limits`` bound each pool's connections (httpx's default limits when
+    None); ``bulk_after`` is how many of a pool's requests go through
+    httpcore before the rest take the bulk path (:data:`BULK_AFTER` when None).
     """
 
-    def __init__(self, **options: Any) -> None:
-        self._options = options
+    def __init__(
+        self, *, limits: httpx.Limits | None = None, bulk_after: int | None = None
+    ) -> None:
+        self._limits = limits or httpx.Limits(max_connections=100, max_keepalive_connections=20)
+        self._bulk_after = BULK_AFTER if bulk_after is None else bulk_after
         self._contexts: dict[str, ssl.SSLContext] = {}
-        self._transports: dict[tuple[str, str | None], httpx.AsyncHTTPTransport] = {}
+        # By scheme, pool, and whether it is the pool's bulk path.
+        self._transports: dict[tuple[str, str | None, bool], httpx.AsyncBaseTransport] = {}
+        self._requests: dict[tuple[str, str], int] = {}
 
     def _context(self, scheme: str) -> ssl.SSLContext:
         context = self._contexts.get(scheme)
@@ -55,12 +70,26 @@ class LazyTransport(httpx.AsyncBaseTransport):
             self._contexts[scheme] = context
         return context
 
-    def _for(self, scheme: str, pool: str | None) -> httpx.AsyncHTTPTransport:
-        key = ("http" if scheme == "http" else "https", pool)
-        transport = self._transports.get(key)
+    def _for(self, scheme: str, pool: str | None) -> httpx.AsyncBaseTransport:
+        """The pool's transport for its next request."""
+        scheme = "http" if scheme == "http" else "https"
+        bulk = False
+        if pool is not None:
+            sent = self._requests.get((scheme, pool), 0)
+            bulk = sent >= self._bulk_after
+            if not bulk:
+                self._requests[scheme, pool] = sent + 1
+        transport = self._transports.get((scheme, pool, bulk))
         if transport is None:
-            transport = httpx.AsyncHTTPTransport(verify=self._context(key[0]), **self._options)
-            self._transports[key] = transport
+            if bulk:
+                from ._bulk import BulkTransport
+
+                transport = BulkTransport(self._context(scheme), self._limits)
+            else:
+                transport = httpx.AsyncHTTPTransport(
+                    verify=self._context(scheme), limits=self._limits
+                )
+            self._transports[scheme, pool, bulk] = transport
         return transport
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:

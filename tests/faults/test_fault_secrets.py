@@ -26,7 +26,7 @@ from upstream import CLI, INPUTS
 from installed_plugins import BUILT_IN_PLUGINS
 from paperfuse import encode_json
 
-pytestmark = pytest.mark.faults
+pytestmark = [pytest.mark.faults, pytest.mark.usefixtures("http_path")]
 
 EMAIL = "secret-probe-91@example.org"
 KEY = "key-probe-7731"

@@ -43,7 +43,7 @@ import paperfuse_oab._source
 import paperfuse_unpaywall._source
 from paperfuse import encode_json
 
-pytestmark = pytest.mark.faults
+pytestmark = [pytest.mark.faults, pytest.mark.usefixtures("http_path")]
 
 ReplyFor = Callable[[str, Request], Reply]
 

@@ -274,12 +274,17 @@ class Isolation:
             of the kit under an isolated project) replaces the guard rather than stacking."""
             return getattr(method, "__unguarded__", method)
 
+        from .._transport import LazyTransport
+
         mp = self.monkeypatch
-        mp.setattr(
-            httpx.AsyncHTTPTransport,
-            "handle_async_request",
-            guarded_async(unguarded(httpx.AsyncHTTPTransport.handle_async_request)),
-        )
+        # The resolver's own transport too: a pool's bulk path (aiohttp) is no httpx
+        # transport of httpcore's.
+        for transport in (httpx.AsyncHTTPTransport, LazyTransport):
+            mp.setattr(
+                transport,
+                "handle_async_request",
+                guarded_async(unguarded(transport.handle_async_request)),
+            )
         mp.setattr(
             httpx.HTTPTransport,
             "handle_request",
