@@ -20,10 +20,12 @@ source that holds its connections (slow answers, a stalled service) no longer
 takes them from the others either; each pool has the transport's ``limits``.
 
 A pool's requests beyond its first :data:`BULK_AFTER` take the bulk path
-(:mod:`paperfuse._bulk`, aiohttp behind httpx's interface), which costs a
-third of the CPU per request: a batch that asks a service thousands of times
-gains, and a look-up that asks each service once or twice does not import
-aiohttp at all. Requests that name no pool always go through httpcore.
+(:mod:`paperfuse._bulk`, aiohttp behind httpx's interface), which costs
+about a third less CPU per request: a batch that asks a service thousands of
+times gains, and a look-up that asks each service a few times does not import
+aiohttp at all (about 0.1 s). A pool's first connections stay open, idle,
+until the transport closes. Requests that name no pool always go through
+httpcore.
 """
 
 from __future__ import annotations
