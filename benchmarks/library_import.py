@@ -912,10 +912,6 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(child(json.loads(args.child))), flush=True)
         return
 
-    try:
-        import aiohttp  # noqa: F401
-    except ImportError:
-        sys.exit("aiohttp is missing: .venv/bin/pip install -q -e '.[bench]'")
     if args.quick:
         sizes = {"a": 2_000, "b": 400, "c": 400, "memory": (2_000, 20_000)}
     else:

@@ -25,6 +25,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pytest_httpserver import HTTPServer
+from turns import TurnCounter
 from werkzeug import Request, Response
 
 import paperfuse
@@ -197,6 +198,26 @@ def test_no_email_sends_no_contact(httpserver: HTTPServer, tmp_path: Path) -> No
     (request,) = asked(httpserver)
     assert "email" not in request.args
     assert "mailto" not in request.headers["User-Agent"]
+
+
+def test_a_page_of_results_is_mapped_in_turns(
+    httpserver: HTTPServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Eight results at a time, the event loop running other tasks in between: a page of
+    1,000 results mapped in one step would hold every other source for tens of ms."""
+    import paperfuse_europepmc._source as source
+
+    serve(httpserver, replay(CORE))
+    pmids = [r["pmid"] for r in results()]
+    counter = TurnCounter()
+    monkeypatch.setattr(source, "result_to_record", counter.wrap(source.result_to_record))
+    with resolver(config(httpserver, tmp_path)) as r:
+        works = list(r.resolve_many(f"PMID:{p}" for p in pmids))
+    counter.running = False
+    assert [w.ids.pmid for w in works] == pmids
+    assert len(asked(httpserver)) == 1
+    assert len(counter.seen_at) == 25
+    assert counter.distinct == 4  # three turns of eight, then one
 
 
 def test_a_thousand_pmids_cost_five_posted_queries(httpserver: HTTPServer, tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 import stamina
 from pytest_httpserver import HTTPServer
+from turns import TurnCounter
 from werkzeug import Request, Response
 
 import paperfuse
@@ -130,6 +131,43 @@ def test_a_pmid_absent_from_the_answer_is_not_found(httpserver: HTTPServer) -> N
     assert report(works[1], "pubmed").status == "not_found"
     (request,) = requests(httpserver)
     assert sorted(asked_ids(request)) == ["22663011", "99999999"]
+
+
+def test_an_answer_of_two_hundred_articles_is_read_in_turns(
+    httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """200 articles (some 6 MB) are parsed 256 KiB a turn and read 16 articles a turn, so
+    that the other sources' answers and requests are not held up meanwhile."""
+    from paperfuse_pubmed import _xml
+
+    replay(httpserver)
+    counter = TurnCounter()
+    monkeypatch.setattr(_xml, "_article", counter.wrap(_xml._article))
+    pmids = [str(2_000_000 + i) for i in range(200)]
+    with resolver(config(httpserver)) as r:
+        works = list(r.resolve_many(f"PMID:{p}" for p in pmids))
+    counter.running = False
+    assert [w.ids.pmid for w in works] == pmids
+    assert len(requests(httpserver)) == 1
+    assert len(counter.seen_at) == 200
+    assert counter.distinct == 13  # twelve turns of 16 articles, then 8
+
+
+def test_reading_in_turns_gives_what_parsing_at_once_does() -> None:
+    from paperfuse_pubmed._xml import parse_articles, read_articles
+
+    for body in (RECORDED.encode("utf-8"), article_set([str(3_000_000 + i) for i in range(40)])):
+        assert asyncio.run(read_articles(body)) == parse_articles(body)
+    for refused in (
+        b"<eFetchResult><ERROR>Empty id list</ERROR></eFetchResult>",
+        b"<html>not PubMed</html>",
+        b"<PubmedArticleSet><PubmedArticle>",
+    ):
+        with pytest.raises(paperfuse.BadResponse) as at_once:
+            parse_articles(refused)
+        with pytest.raises(paperfuse.BadResponse) as in_turns:
+            asyncio.run(read_articles(refused))
+        assert str(in_turns.value) == str(at_once.value)
 
 
 def test_a_thousand_pmids_cost_five_requests_of_two_hundred(httpserver: HTTPServer) -> None:

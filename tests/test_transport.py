@@ -200,7 +200,7 @@ def test_the_resolver_sends_through_the_lazy_transport(tmp_path: Any) -> None:
 
 
 def test_a_pools_requests_beyond_the_first_few_take_the_bulk_path(
-    seen_by_server: tuple[str, _Seen],
+    seen_by_server: tuple[str, _Seen], made: list[dict[str, Any]]
 ) -> None:
     url, seen = seen_by_server
 
@@ -216,7 +216,10 @@ def test_a_pools_requests_beyond_the_first_few_take_the_bulk_path(
     assert a1 == a2  # the first two over httpcore, on one connection
     assert a3 == a4  # the rest over the bulk path, on one connection of its own
     assert a3 != a1
-    assert n1 == n2 == n3 != a1  # requests that name no pool never take the bulk path
+    assert n1 == n2 == n3 != a1
+    # Two pools over httpcore: "a" for its first two, and the requests that name no
+    # pool, all three of them (they never take the bulk path).
+    assert len(made) == 2
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
@@ -283,45 +286,88 @@ def test_the_isolation_guards_the_bulk_path(paperfuse_isolated: Isolation) -> No
     paperfuse_isolated.refused.clear()  # refused as it should be: the test passes
 
 
-def test_a_few_requests_per_pool_never_import_aiohttp(tmp_path: Any) -> None:
-    """A single look-up does not pay for the bulk path's import; a batch does."""
-    script = textwrap.dedent(
-        """
-        import asyncio, json, sys, threading
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-        import httpx
-        from paperfuse._transport import BULK_AFTER, POOL, LazyTransport
+_SERVER_SCRIPT = """
+import asyncio, json, logging, sys, threading, time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            def do_GET(self):
-                self.send_response(200)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
-            def log_message(self, *args):
-                pass
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        PORTS.append(self.client_address[1])
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+    def log_message(self, *args):
+        pass
 
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        url = f"http://127.0.0.1:{server.server_address[1]}/"
-        imported = []
+PORTS = []
+server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+threading.Thread(target=server.serve_forever, daemon=True).start()
+URL = f"http://127.0.0.1:{server.server_address[1]}/"
+"""
 
-        async def go():
-            async with httpx.AsyncClient(transport=LazyTransport()) as client:
-                for _ in range(BULK_AFTER + 1):
-                    for pool in ("a", "b"):
-                        imported.append("aiohttp" in sys.modules)
-                        await client.get(url, extensions={POOL: pool})
-                imported.append("aiohttp" in sys.modules)
 
-        asyncio.run(go())
-        print(json.dumps(imported))
-        """
-    )
+def _run_script(body: str) -> tuple[Any, list[str]]:
+    """Runs ``body`` after a keep-alive server's set-up, in a fresh interpreter (no module
+    imported yet): the JSON its last line prints, and the lines before it."""
+    script = _SERVER_SCRIPT + textwrap.dedent(body)
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
     )
-    imported = json.loads(done.stdout.strip().splitlines()[-1])
-    assert not any(imported[:-2])  # two pools' first BULK_AFTER requests each
-    assert imported[-1]
+    *before, last = done.stdout.strip().splitlines()
+    return json.loads(last), before
+
+
+def test_a_few_requests_per_pool_never_import_aiohttp() -> None:
+    """A look-up does not pay for the bulk path's import. A pool half-way there has it
+    imported in a thread of its own: here the event loop itself is held, and the import
+    still happens."""
+    found, _ = _run_script(
+        """
+        import httpx
+        from paperfuse._transport import BULK_AFTER, POOL, LazyTransport
+
+        seen = []
+
+        async def go():
+            async with httpx.AsyncClient(transport=LazyTransport()) as client:
+                for _ in range(BULK_AFTER // 2 - 1):
+                    for pool in ("a", "b"):
+                        await client.get(URL, extensions={POOL: pool})
+                        seen.append("aiohttp" in sys.modules)
+                await client.get(URL, extensions={POOL: "a"})  # half-way
+                deadline = time.monotonic() + 30
+                while "paperfuse._bulk" not in sys.modules and time.monotonic() < deadline:
+                    time.sleep(0.01)  # the event loop held: only another thread can import
+                seen.append("paperfuse._bulk" in sys.modules)
+
+        asyncio.run(go())
+        print(json.dumps(seen))
+        """
+    )
+    assert found[:-1] == [False] * (len(found) - 1)  # two pools' first requests
+    assert found[-1]  # imported meanwhile, by the thread
+
+
+def test_without_aiohttp_every_request_goes_through_httpcore() -> None:
+    found, logged = _run_script(
+        """
+        sys.modules["aiohttp"] = None  # cannot be imported
+        import httpx
+        from paperfuse._transport import POOL, LazyTransport
+
+        logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stdout)
+
+        async def go():
+            async with httpx.AsyncClient(transport=LazyTransport(bulk_after=2)) as client:
+                return [(await client.get(URL, extensions={POOL: "a"})).text for _ in range(5)]
+
+        texts = asyncio.run(go())
+        print(json.dumps({"texts": texts, "ports": len(set(PORTS))}))
+        """
+    )
+    assert found == {"texts": ["ok"] * 5, "ports": 1}  # one httpcore connection, kept
+    assert len(logged) == 1  # said once
+    assert logged[0].startswith("aiohttp cannot be used (")
+    assert logged[0].endswith("); requests go through httpcore")

@@ -23,14 +23,22 @@ A pool's requests beyond its first :data:`BULK_AFTER` take the bulk path
 (:mod:`paperfuse._bulk`, aiohttp behind httpx's interface), which costs
 about a third less CPU per request: a batch that asks a service thousands of
 times gains, and a look-up that asks each service a few times does not import
-aiohttp at all (about 0.1 s). A pool's first connections stay open, idle,
-until the transport closes. Requests that name no pool always go through
-httpcore.
+aiohttp at all. A pool half-way to the bulk path has it imported in a thread
+of its own, while the event loop waits for answers: imported on the event
+loop, it held every source's requests for 0.2 s. Should aiohttp fail to
+import, every request goes through httpcore, with one warning. A pool's
+first connections stay open, idle, until the transport closes. Requests that
+name no pool always go through httpcore.
 """
 
 from __future__ import annotations
 
+import contextlib
+import importlib
+import logging
 import ssl
+import sys
+import threading
 
 import httpx
 
@@ -41,6 +49,13 @@ POOL = "paperfuse.pool"
 
 #: A pool's requests that go through httpcore before the rest take the bulk path.
 BULK_AFTER = 64
+
+log = logging.getLogger("paperfuse")
+
+
+def _import_bulk_path() -> None:
+    with contextlib.suppress(ImportError):  # said when the bulk path is first taken
+        importlib.import_module("paperfuse._bulk")
 
 
 class LazyTransport(httpx.AsyncBaseTransport):
@@ -81,11 +96,19 @@ class LazyTransport(httpx.AsyncBaseTransport):
             bulk = sent >= self._bulk_after
             if not bulk:
                 self._requests[scheme, pool] = sent + 1
+                if sent + 1 == self._bulk_after // 2 and "paperfuse._bulk" not in sys.modules:
+                    threading.Thread(
+                        target=_import_bulk_path, name="paperfuse-bulk-import", daemon=True
+                    ).start()
         transport = self._transports.get((scheme, pool, bulk))
         if transport is None:
             if bulk:
-                from ._bulk import BulkTransport
-
+                try:
+                    from ._bulk import BulkTransport
+                except ImportError as e:
+                    log.warning("aiohttp cannot be used (%s); requests go through httpcore", e)
+                    self._bulk_after = sys.maxsize
+                    return self._for(scheme, pool)
                 transport = BulkTransport(self._context(scheme), self._limits)
             else:
                 transport = httpx.AsyncHTTPTransport(

@@ -17,6 +17,7 @@ from paperfuse import (
     Source,
     SourceError,
     Work,
+    in_turns,
 )
 
 from ._mapping import result_to_record
@@ -162,7 +163,8 @@ class EuropePMCSource(Source):
                 self._params(" OR ".join(terms), page_size, cursor)
             )
             new = 0
-            for item in items:
+            # A page of up to 1,000 results, mapped eight a turn of the event loop.
+            async for item in in_turns(items, 8):
                 work = result_to_record(item, self.name)
                 if work is None:
                     continue

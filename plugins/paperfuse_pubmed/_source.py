@@ -158,14 +158,14 @@ class PubMedSource(Source):
         unique = list(dict.fromkeys(p.lstrip("0") or "0" for p in pmids))
         params = self._params(db="pubmed", retmode="xml", id=",".join(unique))
         response = await self._ask(EFETCH, params, post=len(unique) > POST_ABOVE)
-        works = self._articles(response)
+        works = await self._articles(response)
         return {w.ids.pmid: w for w in works if w.ids.pmid}
 
-    def _articles(self, response: Any) -> list[Work]:
-        from ._xml import parse_articles
+    async def _articles(self, response: Any) -> list[Work]:
+        from ._xml import read_articles
 
         try:
-            return parse_articles(response.content)
+            return await read_articles(response.content)
         except SourceError as e:
             raise BadResponse(
                 e.message, source=self.name, request=self._describe(response)

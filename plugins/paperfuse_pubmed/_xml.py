@@ -29,12 +29,14 @@ from paperfuse import (
     OALocation,
     Update,
     Work,
+    in_turns,
     parse_xml,
+    parse_xml_in_turns,
     plausible_year,
     storable,
 )
 
-__all__ = ["RATE_LIMIT_TEXT", "is_rate_limit_body", "parse_articles"]
+__all__ = ["RATE_LIMIT_TEXT", "is_rate_limit_body", "parse_articles", "read_articles"]
 
 RATE_LIMIT_TEXT = b"API rate limit exceeded"
 
@@ -90,14 +92,32 @@ def parse_articles(data: bytes) -> list[Work]:
     An ``eFetchResult`` error answer is a bad response naming its message.
     Book records (``PubmedBookArticle``) are not read.
     """
-    root = parse_xml(data, allow_doctype=True, expected="PubMed XML")
+    root = _article_set(parse_xml(data, allow_doctype=True, expected="PubMed XML"), data)
+    works = (_article(a) for a in root.iterchildren("PubmedArticle"))
+    return [w for w in works if w is not None]
+
+
+async def read_articles(data: bytes) -> list[Work]:
+    """:func:`parse_articles` in turns of the event loop: an answer of 200 articles (a few
+    megabytes) is parsed and read a few articles at a time, and the rest of a batch goes
+    on in between."""
+    root = await parse_xml_in_turns(data, allow_doctype=True, expected="PubMed XML")
+    works = []
+    async for article in in_turns(_article_set(root, data).iterchildren("PubmedArticle"), 16):
+        work = _article(article)
+        if work is not None:
+            works.append(work)
+    return works
+
+
+def _article_set(root: etree._Element, data: bytes) -> etree._Element:
+    """``root`` when it is a ``PubmedArticleSet``; otherwise the error it is."""
     if root.tag == "eFetchResult":
         message = _text(root.find("ERROR")) or "no article set"
         raise BadResponse(f"E-utilities error: {message[:200]}")
     if root.tag != "PubmedArticleSet":
         raise BadResponse(f"not a PubmedArticleSet: {_excerpt(data)!r}")
-    works = (_article(a) for a in root.iterchildren("PubmedArticle"))
-    return [w for w in works if w is not None]
+    return root
 
 
 def _text(element: etree._Element | None) -> str | None:
