@@ -23,9 +23,9 @@ off-origin, bodies decompressed in bounded steps and capped). Here:
 - the response's body is read as it arrives, through aiohttp's bounded
   buffer, and a body not read to its end closes its connection.
 
-aiohttp is imported only when a pool first takes this path (see
-:class:`~paperfuse._transport.LazyTransport`): a single look-up never pays
-for it.
+aiohttp is imported only once a pool is half-way to this path, in a thread
+of its own (see :class:`~paperfuse._transport.LazyTransport`): a single
+look-up never pays for it.
 """
 
 from __future__ import annotations
