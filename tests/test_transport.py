@@ -9,13 +9,13 @@ import ssl
 import subprocess
 import sys
 import textwrap
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from keep_alive import Seen, serve, url_of
 from pytest_httpserver import HTTPServer
 
 from paperfuse._transport import POOL, LazyTransport
@@ -89,54 +89,20 @@ def test_https_requests_get_httpx_default_verification(
     assert context is not made[0]["verify"]
 
 
-class _Seen:
-    """What a keep-alive server saw of each request: the client's port, the headers, the body."""
-
-    def __init__(self) -> None:
-        self.ports: list[int] = []
-        self.paths: list[str] = []
-        self.headers: list[list[tuple[str, str]]] = []
-        self.bodies: list[bytes] = []
-        self.cookie: str | None = None  # a Set-Cookie to answer with
-
-
 @pytest.fixture
-def seen_by_server() -> Iterator[tuple[str, _Seen]]:
-    """An HTTP/1.1 server that keeps connections open and records every request."""
-    seen = _Seen()
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_GET(self) -> None:
-            seen.ports.append(self.client_address[1])
-            seen.paths.append(self.path)
-            seen.headers.append([(k.lower(), v) for k, v in self.headers.items()])
-            seen.bodies.append(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
-            self.send_response(200)
-            self.send_header("Content-Length", "2")
-            if seen.cookie:
-                self.send_header("Set-Cookie", seen.cookie)
-            self.end_headers()
-            self.wfile.write(b"ok")
-
-        do_POST = do_GET
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+def seen_by_server() -> Iterator[tuple[str, Seen]]:
+    """A keep-alive HTTP/1.1 server (tests/keep_alive.py) and what it saw of every request."""
+    seen = Seen()
+    server = serve(seen)
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/", seen
+        yield url_of(server), seen
     finally:
         server.shutdown()
         server.server_close()
 
 
 @pytest.fixture
-def keep_alive_server(seen_by_server: tuple[str, _Seen]) -> tuple[str, list[int]]:
+def keep_alive_server(seen_by_server: tuple[str, Seen]) -> tuple[str, list[int]]:
     """The keep-alive server's URL and the client port of each request."""
     url, seen = seen_by_server
     return url, seen.ports
@@ -200,7 +166,7 @@ def test_the_resolver_sends_through_the_lazy_transport(tmp_path: Any) -> None:
 
 
 def test_a_pools_requests_beyond_the_first_few_take_the_bulk_path(
-    seen_by_server: tuple[str, _Seen], made: list[dict[str, Any]]
+    seen_by_server: tuple[str, Seen], made: list[dict[str, Any]]
 ) -> None:
     url, seen = seen_by_server
 
@@ -224,7 +190,7 @@ def test_a_pools_requests_beyond_the_first_few_take_the_bulk_path(
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
 def test_bulk_requests_leave_as_httpx_built_them(
-    seen_by_server: tuple[str, _Seen], method: str
+    seen_by_server: tuple[str, Seen], method: str
 ) -> None:
     url, seen = seen_by_server
 
@@ -253,7 +219,7 @@ def test_bulk_requests_leave_as_httpx_built_them(
     assert seen.bodies[0] == seen.bodies[1] == (b"body" if method == "POST" else b"")
 
 
-def test_the_bulk_path_keeps_no_cookies(seen_by_server: tuple[str, _Seen]) -> None:
+def test_the_bulk_path_keeps_no_cookies(seen_by_server: tuple[str, Seen]) -> None:
     url, seen = seen_by_server
     url = url.replace("127.0.0.1", "localhost")  # a cookie jar takes no cookie of an address
 
@@ -286,25 +252,13 @@ def test_the_isolation_guards_the_bulk_path(paperfuse_isolated: Isolation) -> No
     paperfuse_isolated.refused.clear()  # refused as it should be: the test passes
 
 
-_SERVER_SCRIPT = """
-import asyncio, json, logging, sys, threading, time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+_SERVER_SCRIPT = f"""
+import asyncio, json, logging, sys, time
+sys.path.insert(0, {str(Path(__file__).parent)!r})
+from keep_alive import Seen, serve, url_of
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def do_GET(self):
-        PORTS.append(self.client_address[1])
-        self.send_response(200)
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"ok")
-    def log_message(self, *args):
-        pass
-
-PORTS = []
-server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-threading.Thread(target=server.serve_forever, daemon=True).start()
-URL = f"http://127.0.0.1:{server.server_address[1]}/"
+SEEN = Seen()
+URL = url_of(serve(SEEN))
 """
 
 
@@ -364,7 +318,7 @@ def test_without_aiohttp_every_request_goes_through_httpcore() -> None:
                 return [(await client.get(URL, extensions={POOL: "a"})).text for _ in range(5)]
 
         texts = asyncio.run(go())
-        print(json.dumps({"texts": texts, "ports": len(set(PORTS))}))
+        print(json.dumps({"texts": texts, "ports": len(set(SEEN.ports))}))
         """
     )
     assert found == {"texts": ["ok"] * 5, "ports": 1}  # one httpcore connection, kept
