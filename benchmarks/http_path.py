@@ -62,26 +62,39 @@ async def _workers(concurrency: int, requests: int, one: Callable[[int], Awaitab
     await asyncio.gather(*(worker() for _ in range(concurrency)))
 
 
-def _source_client(bulk: bool) -> Loop:
+def _source_client(bulk: bool, pump: bool = False) -> Loop:
     async def run(url: str, requests: int, concurrency: int) -> None:
         import httpx
 
-        from paperfuse._http import Pacer, SourceClient, user_agent
+        from paperfuse._http import CALLS_AHEAD, Pacer, SourceClient, user_agent
+        from paperfuse._pump import RequestPump
         from paperfuse._transport import LazyTransport
 
-        transport = LazyTransport(bulk_after=0 if bulk else sys.maxsize)
+        bulk_after = 0 if bulk else sys.maxsize
+        transport = LazyTransport(bulk_after=bulk_after)
+        # As a resolver runs such a source: calls ahead of the request slots.
+        calls = concurrency * CALLS_AHEAD if pump else concurrency
+        pumped = RequestPump(bulk_after=bulk_after) if pump else None
         async with httpx.AsyncClient(
             headers={"User-Agent": user_agent(EMAIL)}, transport=transport
         ) as http:
             client = SourceClient(
-                name="unpaywall", http=http, pacer=Pacer(0.0, concurrency), secrets=(EMAIL,)
+                name="unpaywall",
+                http=http,
+                pacer=Pacer(0.0, concurrency, max_calls=calls),
+                secrets=(EMAIL,),
+                pump=pumped,
             )
 
             async def one(i: int) -> None:
                 response = await client.get(_doi_url(url, i), params={"email": EMAIL})
                 client.decode_json(response)
 
-            await _workers(concurrency, requests, one)
+            try:
+                await _workers(calls, requests, one)
+            finally:
+                if pumped is not None:
+                    await pumped.aclose()
 
     return run
 
@@ -112,6 +125,7 @@ async def _bare_aiohttp(url: str, requests: int, concurrency: int) -> None:
 CLIENTS: dict[str, Loop] = {
     "SourceClient, httpcore": _source_client(bulk=False),
     "SourceClient, bulk": _source_client(bulk=True),
+    "SourceClient, pump": _source_client(bulk=True, pump=True),
     "bare httpx": _bare_httpx,
     "bare aiohttp": _bare_aiohttp,
 }

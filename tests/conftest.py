@@ -19,14 +19,18 @@ names it (``paperfuse_isolated.use_plugins(entry_points=[...])``).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import warnings
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 import paperfuse._transport
 from installed_plugins import BUILT_IN_PLUGINS
+from paperfuse._http import SourceClient
+from paperfuse._pump import RequestPump
 from paperfuse.testing import Isolation
 
 
@@ -37,14 +41,31 @@ def _isolated(paperfuse_isolated: Isolation) -> Isolation:
     return paperfuse_isolated
 
 
-@pytest.fixture(params=["httpcore", "bulk"])
-def http_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """The test twice: through httpcore, and through the bulk path (aiohttp) from a pool's
-    first request on, in every ``LazyTransport`` made during the test (modules that use
-    it: ``pytestmark = pytest.mark.usefixtures("http_path")``)."""
-    if request.param == "bulk":
+@pytest.fixture(params=["httpcore", "bulk", "pump"])
+def http_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The test three times, in every ``LazyTransport`` made during the test: through
+    httpcore; through the bulk path (aiohttp) from a pool's first request on; and, for
+    a ``SourceClient`` paced by concurrency alone over a ``LazyTransport``, through a
+    request pump (``paperfuse._pump``) on the bulk path, as a resolver's Unpaywall
+    sends (modules that use it: ``pytestmark = pytest.mark.usefixtures("http_path")``)."""
+    pumps: list[RequestPump] = []
+    if request.param in ("bulk", "pump"):
         monkeypatch.setattr(paperfuse._transport, "BULK_AFTER", 0)
-    return str(request.param)
+    if request.param == "pump":
+        made = SourceClient.__init__
+
+        def with_pump(client: SourceClient, *args: Any, **kwargs: Any) -> None:
+            made(client, *args, **kwargs)
+            transport = getattr(client.http, "_transport", None)
+            lazy = isinstance(transport, paperfuse._transport.LazyTransport)
+            if lazy and client.pump is None and client.pacer.min_interval == 0:
+                client.pump = RequestPump()
+                pumps.append(client.pump)
+
+        monkeypatch.setattr(SourceClient, "__init__", with_pump)
+    yield str(request.param)
+    for pump in pumps:
+        asyncio.run(pump.aclose())
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 
 import paperfuse
 from paperfuse import _collector
-from paperfuse._collector import YOUNG_THRESHOLD, tuned_for_batches
+from paperfuse._collector import SWITCH_INTERVAL, YOUNG_THRESHOLD, tuned_for_batches
 
 
 @pytest.fixture(autouse=True)
@@ -24,14 +25,18 @@ def collector_as_it_was() -> Iterator[tuple[tuple[int, ...], int]]:
     reported against it alone and not against every later test.
     """
     before = gc.get_threshold(), gc.get_freeze_count()
+    switch = sys.getswitchinterval()
     yield before
     after = gc.get_threshold(), gc.get_freeze_count(), _collector._batches
+    switched = sys.getswitchinterval()
     if after[2]:
         _collector._batches = 0
         if _collector._froze:
             gc.unfreeze()
     gc.set_threshold(*before[0])
+    sys.setswitchinterval(switch)
     assert after[0] == before[0]
+    assert switched == switch
     assert after[2] == 0  # every batch that started has ended
     if before[1] == 0:
         assert after[1] == 0
@@ -41,19 +46,25 @@ def collector_as_it_was() -> Iterator[tuple[tuple[int, ...], int]]:
 
 
 def _tuned() -> bool:
-    return gc.get_threshold()[0] >= YOUNG_THRESHOLD and gc.get_freeze_count() > 0
+    tuned = gc.get_threshold()[0] >= YOUNG_THRESHOLD and gc.get_freeze_count() > 0
+    assert tuned == (sys.getswitchinterval() <= SWITCH_INTERVAL)  # all changed, or none
+    return tuned
 
 
 def test_a_batch_freezes_what_was_there_and_collects_less_often(
     collector_as_it_was: tuple[tuple[int, ...], int],
 ) -> None:
     threshold, _ = collector_as_it_was
+    switch = sys.getswitchinterval()
+    assert switch > SWITCH_INTERVAL  # Python's default, 5 ms
     alive = [[] for _ in range(100)]  # objects made before the batch
     with tuned_for_batches():
         assert gc.get_threshold() == (YOUNG_THRESHOLD, *threshold[1:])
         assert gc.get_freeze_count() >= len(alive)
+        assert sys.getswitchinterval() == pytest.approx(SWITCH_INTERVAL)
     assert gc.get_threshold() == threshold
     assert gc.get_freeze_count() == 0
+    assert sys.getswitchinterval() == switch
 
 
 def test_overlapping_batches_put_it_back_when_the_last_ends() -> None:

@@ -1,4 +1,5 @@
-"""Python's cyclic garbage collector, tuned while a batch's event loop runs, then as it was.
+"""Python's garbage collector and thread switching, tuned while a batch's loop runs, then as
+they were.
 
 A batch allocates many small objects (answers, records, tasks) that hold no
 reference cycles, and Python collects its youngest generation every 700 new
@@ -11,7 +12,13 @@ collection scans it again, and the youngest generation is collected every
 10,000 new objects. The same 2,000 ids then spend about a third as long
 collecting (0.13 s), with no full collection at all.
 
-The collector's settings belong to the whole process: they are changed when
+The interpreter's switch interval is 1 ms while a batch runs (5 ms by
+default): the request pump's thread (:mod:`paperfuse._pump`), woken by an
+answer that frees one of Unpaywall's slots, waits at most that long for the
+interpreter while the batch's loop runs Python code, before it sends that
+slot's next request. 2,000 DOIs at 50 ms: 12 % over the bound instead of 14.
+
+These settings belong to the whole process: they are changed when
 the first of any overlapping batches starts and put back when the last one
 ends, so each is changed only around a synchronous run of the event loop
 (``Resolver.resolve_many`` between two handings-over of works, the CLI's
@@ -24,27 +31,33 @@ workers, say) are left frozen: the batch then only collects less often.
 from __future__ import annotations
 
 import gc
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["YOUNG_THRESHOLD", "tuned_for_batches"]
+__all__ = ["SWITCH_INTERVAL", "YOUNG_THRESHOLD", "tuned_for_batches"]
 
 #: New objects between collections of the youngest generation while a batch runs.
 YOUNG_THRESHOLD = 10_000
+#: The interpreter's thread switch interval while a batch runs (seconds), at most.
+SWITCH_INTERVAL = 0.001
 
 _lock = threading.Lock()
 _batches = 0
 _threshold: tuple[int, ...] = ()
+_switch = 0.0
 _froze = False
 
 
 @contextmanager
 def tuned_for_batches() -> Iterator[None]:
     """Run the body with the collector tuned for a batch (see the module's docstring)."""
-    global _batches, _threshold, _froze
+    global _batches, _threshold, _switch, _froze
     with _lock:
         if _batches == 0:
+            _switch = sys.getswitchinterval()
+            sys.setswitchinterval(min(_switch, SWITCH_INTERVAL))
             _threshold = gc.get_threshold()
             _froze = gc.get_freeze_count() == 0
             if _froze:
@@ -57,6 +70,7 @@ def tuned_for_batches() -> Iterator[None]:
         with _lock:
             _batches -= 1
             if _batches == 0:
+                sys.setswitchinterval(_switch)
                 gc.set_threshold(*_threshold)
                 if _froze:
                     gc.unfreeze()

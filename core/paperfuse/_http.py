@@ -28,7 +28,7 @@ import zlib
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import msgspec
@@ -40,6 +40,9 @@ from ._redact import carries_secret, redact
 from ._store import Store
 from ._transport import POOL
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._pump import RequestPump
 
 __all__ = ["DailyBudget", "Pacer", "SourceClient", "user_agent"]
 
@@ -53,6 +56,11 @@ MAX_BODY_BYTES = 64 * 1024 * 1024
 MAX_REDIRECTS = 5
 #: The content codings paperfuse decodes, and so the only ones it asks for.
 ACCEPT_ENCODING = "gzip, deflate"
+
+#: Calls in flight per request slot for a source paced by concurrency alone whose every
+#: request goes through its client (``Source.paced_by_requests``), which the request pump
+#: sends (:mod:`paperfuse._pump`): its next requests are ready when a slot frees.
+CALLS_AHEAD = 4
 
 #: Largest piece of a body decompressed at once.
 _DECODE_STEP = 64 * 1024
@@ -114,6 +122,10 @@ def _never() -> bool:
     return False
 
 
+def _not_halted() -> BaseException | None:
+    return None
+
+
 class Pacer:
     """Spaces the starts of requests to one source and bounds calls in flight.
 
@@ -122,7 +134,9 @@ class Pacer:
     Retry-After pushes the next slot back for every task of the source.
     """
 
-    def __init__(self, min_interval: float, max_concurrency: int) -> None:
+    def __init__(self, min_interval: float, max_concurrency: int, *, max_calls: int = 0) -> None:
+        """``max_calls`` bounds the calls in flight (``max_concurrency`` when 0): more than
+        there are request slots lets calls prepare their requests ahead."""
         self.min_interval = min_interval
         self.max_concurrency = max_concurrency
         self._next = 0.0
@@ -131,7 +145,7 @@ class Pacer:
         self._sent = -math.inf  # when the latest request's headers left
         self._turn = asyncio.Lock()
         self._returned = asyncio.Event()  # set when a call gives its unused slot back
-        self._calls = asyncio.Semaphore(max_concurrency)
+        self._calls = asyncio.Semaphore(max(max_calls, max_concurrency))
         self._requests = asyncio.Semaphore(max_concurrency)
         self._starting = asyncio.Lock()  # held from a request's slot until its headers leave
 
@@ -149,6 +163,11 @@ class Pacer:
             granted = self._next
             self._next = time.monotonic() + self.min_interval
             return granted
+
+    @property
+    def not_before(self) -> float:
+        """No request before this time (``time.monotonic()``): a Retry-After's end."""
+        return self._not_before
 
     def stamp(self) -> None:
         """Note that a request starts now: the next slot is one interval later.
@@ -543,6 +562,7 @@ class SourceClient:
         timeout: float = 30.0,
         max_body: int = MAX_BODY_BYTES,
         budget: DailyBudget | None = None,
+        pump: RequestPump | None = None,
     ) -> None:
         self.name = name
         self.budget = budget
@@ -553,6 +573,12 @@ class SourceClient:
         self.timeout = timeout
         self.max_body = max_body
         self.requests = 0
+        #: Sends the requests when the source is paced by concurrency alone (see
+        #: :mod:`paperfuse._pump`).
+        self.pump = pump if pacer.min_interval == 0 else None
+        #: The error for a request that must not start (the source was found gone or
+        #: paused while it waited in the pump), else None; read from the pump's thread.
+        self.halted: Callable[[], BaseException | None] = _not_halted
 
     def describe(self, method: str, url: str | httpx.URL) -> str:
         """A short description of a request, safe to show (secrets masked)."""
@@ -699,6 +725,8 @@ class SourceClient:
         self, request: httpx.Request, described: str, cap: int, *, first: bool
     ) -> httpx.Response:
         """One request and its response, paced, within the deadline."""
+        if self.pump is not None:
+            return await self._pump_exchange(self.pump, request, described, cap, first=first)
         async with self.pacer._requests:
             start = await self.pacer.start()
             try:
@@ -707,16 +735,47 @@ class SourceClient:
                 self.requests += 1
                 request.extensions["trace"] = self._trace(start)
                 request.extensions[POOL] = self.name  # the source's own connections
-                return await within(self._receive(request, described, cap), self.timeout)
-            except asyncio.TimeoutError:
-                raise httpx.TimeoutException(
-                    f"no complete response within {self.timeout:g} s", request=request
-                ) from None
+                return await self._deliver(self.http, request, described, cap)
             finally:
                 start.leave()
 
-    async def _receive(self, request: httpx.Request, described: str, cap: int) -> httpx.Response:
-        response = await self.http.send(request, stream=True, follow_redirects=False)
+    async def _pump_exchange(
+        self,
+        pump: RequestPump,
+        request: httpx.Request,
+        described: str,
+        cap: int,
+        *,
+        first: bool,
+    ) -> httpx.Response:
+        """:meth:`_exchange` through the pump, which keeps the source's request slots."""
+        if first and self.budget is not None:
+            self.budget.spend(described)
+        self.requests += 1
+        call = _current_call.get()
+        if call is not None and call.pacer is self.pacer:
+            call.prepaid = False
+            call.requests += 1
+        request.extensions.pop("trace", None)  # the pacer's hook, for this loop only
+        request.extensions[POOL] = self.name
+        return await pump.exchange(self, request, described, cap)
+
+    async def _deliver(
+        self, http: httpx.AsyncClient, request: httpx.Request, described: str, cap: int
+    ) -> httpx.Response:
+        """Send ``request`` through ``http`` and read its answer, within the deadline: the
+        caller holds the request's slot (used by the request pump)."""
+        try:
+            return await within(self._receive(http, request, described, cap), self.timeout)
+        except asyncio.TimeoutError:
+            raise httpx.TimeoutException(
+                f"no complete response within {self.timeout:g} s", request=request
+            ) from None
+
+    async def _receive(
+        self, http: httpx.AsyncClient, request: httpx.Request, described: str, cap: int
+    ) -> httpx.Response:
+        response = await http.send(request, stream=True, follow_redirects=False)
         try:
             if response.status_code == 429 or response.status_code >= 500:
                 raise _RetryableStatus(response)

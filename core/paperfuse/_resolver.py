@@ -94,6 +94,7 @@ class Resolver:
             ttl_not_found=self.config.cache_ttl_not_found,
         )
         self._http: Any = None
+        self._pump: Any = None  # the request pump, made with the resolver's own transport
         self._log_filter: RedactingFilter | None = None
         self._runtimes: dict[str, SourceRuntime] | None = None
         self._agencies: Any = None
@@ -192,6 +193,9 @@ class Resolver:
             for runtime in self._runtimes.values():
                 await runtime.aclose()
             self._runtimes = None
+        if self._pump is not None:
+            pump, self._pump = self._pump, None
+            await pump.aclose()
         if self._http is not None:
             await self._http.aclose()
             self._http = None
@@ -212,7 +216,7 @@ class Resolver:
                 loop.run_until_complete(loop.shutdown_asyncgens())
             finally:
                 loop.close()
-        elif self._runtimes is not None or self._http is not None:
+        elif self._runtimes is not None or self._http is not None or self._pump is not None:
             asyncio.run(self.aclose())
         self.store.close()
 
@@ -256,11 +260,17 @@ class Resolver:
 
             self._log_filter = filter_http_logs(self.config.secrets)
             limits = httpx.Limits(max_connections=64, max_keepalive_connections=32)
+            transport = self._transport
+            if transport is None:
+                from ._pump import RequestPump
+
+                # The TLS context only when an https:// request needs it.
+                transport = LazyTransport(limits=limits)
+                self._pump = RequestPump(limits, contexts=transport.tls_contexts)
             self._http = httpx.AsyncClient(
                 headers={"User-Agent": user_agent(self.config.email)},
                 follow_redirects=True,
-                # The TLS context only when an https:// request needs it.
-                transport=self._transport or LazyTransport(limits=limits),
+                transport=transport,
             )
         return self._http
 
@@ -305,6 +315,7 @@ class Resolver:
                 http_client=self._http_client,
                 others_busy=self._busy_besides,
                 agencies=self._registration_agencies,
+                pump=lambda: self._pump,
             )
             self._runtimes = {
                 name: SourceRuntime(context, cls) for name, cls in sorted(self.host.sources.items())

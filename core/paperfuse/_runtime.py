@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from ._deadline import within
-from ._errors import SourceError, SourceGone
+from ._errors import SourceError, SourceGone, SourceUnavailable
 from ._records import Budget, Identifier, Query, SourceStats, Work
 from ._redact import redact
 from ._source import Politeness, Source, SourceContext
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from ._agency import RegistrationAgencies
     from ._cache import AnswerCache
     from ._config import Config
+    from ._pump import RequestPump
     from ._store import Store
 
 __all__ = ["Outcome", "RuntimeContext", "SourceRuntime"]
@@ -88,13 +89,16 @@ class RuntimeContext:
     others_busy: Callable[[SourceRuntime], bool]
     agencies: Callable[[], RegistrationAgencies]
     handovers: HandOvers = field(default_factory=HandOvers)
+    #: The resolver's request pump (see :mod:`paperfuse._pump`), None when its requests
+    #: go through a transport it was given.
+    pump: Callable[[], RequestPump | None] = lambda: None
 
 
 class SourceRuntime:
     """One source inside one resolver: its instance, pacer and lookup batcher."""
 
     def __init__(self, context: RuntimeContext, cls: type[Source]) -> None:
-        from ._http import DailyBudget, Pacer, SourceClient
+        from ._http import CALLS_AHEAD, DailyBudget, Pacer, SourceClient
 
         config = context.config
         self.name = cls.name
@@ -112,16 +116,25 @@ class SourceRuntime:
         self._handovers = context.handovers
         self._lingering = False
         self._searching = 0
-        self.pacer = Pacer(politeness.min_interval, politeness.max_concurrency)
+        http = context.http_client()
+        # A source paced by concurrency alone has its requests sent by the pump; when they
+        # all go through its client, calls prepare theirs ahead of the free request slots.
+        pump = context.pump() if politeness.min_interval == 0 else None
+        concurrency = politeness.max_concurrency
+        ahead = pump is not None and cls.paced_by_requests
+        calls = concurrency * CALLS_AHEAD if ahead else concurrency
+        self.pacer = Pacer(politeness.min_interval, concurrency, max_calls=calls)
         budget = politeness.daily_budget
         self.client = SourceClient(
             name=cls.name,
-            http=context.http_client(),
+            http=http,
             pacer=self.pacer,
             secrets=config.secrets,
             timeout=settings.timeout or config.timeout,
             budget=DailyBudget(context.store, cls.name, budget) if budget else None,
+            pump=pump,
         )
+        self.client.halted = self._halted
         self.call_timeout = settings.call_timeout or config.call_timeout
         self.secrets = config.secrets
         # A source answering from a local index (a snapshot) is not cached again.
@@ -172,6 +185,16 @@ class SourceRuntime:
         return redact(text, self.secrets)
 
     # -- lookups, batched across every pending input --------------------------------
+
+    def _halted(self) -> BaseException | None:
+        """The error for a request the pump has not started yet when the source was found
+        gone or paused meanwhile. Read from the pump's thread: it changes nothing."""
+        if (gone := self.gone) is not None:
+            return SourceGone(gone, source=self.name)
+        paused, until = self.paused, self._paused_until
+        if paused is not None and (until is None or time.time() < until):
+            return SourceUnavailable(paused, source=self.name)
+        return None
 
     def _stopped(self) -> Outcome | None:
         """The answer to every request while the source is gone or paused, else None."""

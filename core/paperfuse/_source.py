@@ -161,8 +161,10 @@ class Source:
     ids_are_equivalent: ClassVar[bool] = False
     #: True when every request of the source goes through ``context.client`` (which
     #: paces each request): a call that sent none (an answer known without asking,
-    #: such as another registration agency's DOI) then costs no interval. Left False,
-    #: every call is paced as if it sent a request.
+    #: such as another registration agency's DOI) then costs no interval; and, for a
+    #: source paced by concurrency alone, calls may prepare their requests ahead of its
+    #: free request slots, which the client keeps. Left False, every call is paced as if
+    #: it sent a request, and only ``max_concurrency`` calls run at a time.
     paced_by_requests: ClassVar[bool] = False
     #: Other names the source's settings may be given under, such as the service's
     #: own name (PubMed's ``ncbi``: ``[sources.ncbi]``, ``PAPERFUSE_NCBI_URL``). What

@@ -63,18 +63,29 @@ class LazyTransport(httpx.AsyncBaseTransport):
 
     ``limits`` bound each pool's connections (httpx's default limits when
     None); ``bulk_after`` is how many of a pool's requests go through
-    httpcore before the rest take the bulk path (:data:`BULK_AFTER` when None).
+    httpcore before the rest take the bulk path (:data:`BULK_AFTER` when None);
+    ``contexts`` are TLS contexts by scheme shared with another transport
+    (:attr:`tls_contexts`), each made by whichever needs it first.
     """
 
     def __init__(
-        self, *, limits: httpx.Limits | None = None, bulk_after: int | None = None
+        self,
+        *,
+        limits: httpx.Limits | None = None,
+        bulk_after: int | None = None,
+        contexts: dict[str, ssl.SSLContext] | None = None,
     ) -> None:
         self._limits = limits or httpx.Limits(max_connections=100, max_keepalive_connections=20)
         self._bulk_after = BULK_AFTER if bulk_after is None else bulk_after
-        self._contexts: dict[str, ssl.SSLContext] = {}
+        self._contexts: dict[str, ssl.SSLContext] = {} if contexts is None else contexts
         # By scheme, pool, and whether it is the pool's bulk path.
         self._transports: dict[tuple[str, str | None, bool], httpx.AsyncBaseTransport] = {}
         self._requests: dict[tuple[str, str], int] = {}
+
+    @property
+    def tls_contexts(self) -> dict[str, ssl.SSLContext]:
+        """The TLS contexts made so far, by scheme, to share with another transport."""
+        return self._contexts
 
     def _context(self, scheme: str) -> ssl.SSLContext:
         context = self._contexts.get(scheme)

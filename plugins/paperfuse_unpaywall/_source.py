@@ -47,6 +47,9 @@ class UnpaywallSource(Source):
     searches_titles = True
     batch_size = 1
     politeness = Politeness(min_interval=0.0, max_concurrency=4, daily_budget=100_000)
+    #: Every request goes through ``context.client``, whose pump keeps the four at a time:
+    #: calls may prepare theirs ahead of a free slot.
+    paced_by_requests = True
     base_url = "https://api.unpaywall.org"
     description = "Unpaywall REST API v2: OA locations and Crossref metadata of DOIs"
     #: Its place in the default merge ranking (docs/merge-policy.md).
