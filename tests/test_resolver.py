@@ -704,6 +704,47 @@ def test_costly_source_lingers_for_ids_other_sources_reveal() -> None:
     assert len(costly.calls[0][2]) == 20
 
 
+def test_a_lingering_batch_waits_for_the_sources_that_reveal_its_ids_not_for_others() -> None:
+    revealer = fake_source(
+        "revealer",
+        ["doi"],
+        batch_size=1,
+        delay=0.02,
+        politeness=Politeness(max_concurrency=2),
+        answer=lambda batch: {
+            i: Work(ids=Ids(arxiv=f"2101.{int(i.value[8:]):05d}")) for i in batch
+        },
+    )
+    # Busy for ~2 s after the revealer is done, and reveals no arXiv id.
+    slow = fake_source(
+        "slow",
+        ["doi"],
+        batch_size=1,
+        delay=0.1,
+        politeness=Politeness(max_concurrency=1),
+        answer=lambda batch: {i: Work(title="slow") for i in batch},
+    )
+    slow_busy_when_asked: list[bool] = []
+
+    def answer(batch: Sequence[Identifier]) -> dict[Identifier, Work]:
+        slow_busy_when_asked.append(len(slow.calls) < 20)
+        return {i: Work(title=i.value) for i in batch}
+
+    costly = fake_source(
+        "costly",
+        ["arxiv"],
+        batch_size=100,
+        politeness=Politeness(min_interval=0.2, max_concurrency=1, max_linger=10.0),
+        answer=answer,
+    )
+    with make_resolver(revealer, slow, costly) as resolver:
+        works = list(resolver.resolve_many([f"10.5555/{n}" for n in range(1, 21)]))
+    assert len(costly.calls) == 1  # every id the revealer revealed, in one batch
+    assert len(costly.calls[0][2]) == 20
+    assert slow_busy_when_asked == [True]  # not held back until the slow source was done
+    assert all(w.status == "resolved" for w in works)
+
+
 def test_lingering_is_bounded_when_another_source_hangs() -> None:
     hanging = fake_source("hanging", ["doi"], delay=5.0)
     costly = fake_source(

@@ -174,7 +174,7 @@ class Resolution:
             work = self._with_normalized_ids(work)
             item.found_by.add(name)
             item.partials.append((name, work))
-            self._learn_revealed(item, work, 1)
+            self._learn_revealed(item, name, work, 1)
 
     async def _expand(self, item: _Item) -> None:
         """Ask sources for the item's identifiers, following what they reveal.
@@ -210,7 +210,7 @@ class Resolution:
                 work = self._with_normalized_ids(outcome.payload)
                 item.found_by.add(name)
                 item.partials.append((name, work))
-                self._learn_revealed(item, work, depth + 1)
+                self._learn_revealed(item, name, work, depth + 1)
                 outcome = outcome._replace(payload=None)
             item.outcomes.setdefault(name, []).append(outcome)
 
@@ -228,9 +228,12 @@ class Resolution:
                     receive(name, depth, task.result())
             asks = dispatch()
 
-    def _learn_revealed(self, item: _Item, work: Work, depth: int) -> None:
-        """Note what a partial work reveals: its identifiers, and its other versions'."""
+    def _learn_revealed(self, item: _Item, source: str, work: Work, depth: int) -> None:
+        """Note what a partial work reveals: its identifiers, and its other versions'; and
+        the schemes ``source`` revealed (see :attr:`SourceRuntime.revealed`)."""
+        revealed = self.sources[source].revealed
         for identifier in self._revealed(work):
+            revealed.add(identifier.scheme)
             item.learn(identifier, depth)
         for relation in work.relations:
             if relation.type in SAME_WORK_RELATIONS and relation.value:
@@ -238,6 +241,7 @@ class Resolution:
                 identifier = Identifier(scheme=relation.scheme, value=value)
                 if identifier.key not in item.known:
                     item.versions.add(identifier.key)
+                revealed.add(identifier.scheme)
                 item.learn(identifier, depth)
 
     def _next_identifier(

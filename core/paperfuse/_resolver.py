@@ -248,8 +248,13 @@ class Resolver:
         return run_in(self._own_loop, coro)
 
     def _busy_besides(self, runtime: SourceRuntime) -> bool:
-        """Whether a source other than ``runtime`` is still working."""
-        return any(r.busy for r in (self._runtimes or {}).values() if r is not runtime)
+        """Whether a source that may reveal identifiers for ``runtime`` is still working:
+        those that have revealed one of the schemes it accepts in this run, or, until one
+        has, every other source."""
+        others = [r for r in (self._runtimes or {}).values() if r is not runtime]
+        schemes = runtime.cls.schemes
+        revealing = [r for r in others if not r.revealed.isdisjoint(schemes)]
+        return any(r.busy for r in revealing or others)
 
     def _http_client(self) -> Any:
         if self._http is None:

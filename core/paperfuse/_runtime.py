@@ -116,6 +116,9 @@ class SourceRuntime:
         self._handovers = context.handovers
         self._lingering = False
         self._searching = 0
+        #: Schemes of the identifiers this source's answers have revealed in this run: a
+        #: lingering batch of a source accepting one of them waits for this one.
+        self.revealed: set[str] = set()
         http = context.http_client()
         # A source paced by concurrency alone has its requests sent by the pump; when they
         # all go through its client, calls prepare theirs ahead of the free request slots.
