@@ -19,6 +19,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, ClassVar
 
 import httpx
@@ -27,8 +28,9 @@ import pytest
 import paperfuse
 from engine_resolvers import make_resolver
 from paperfuse import Identifier, Politeness, SourceGone, SourceUnavailable, Work
-from paperfuse._http import CALLS_AHEAD, Pacer, SourceClient
+from paperfuse._http import CALLS_AHEAD, DailyBudget, Pacer, SourceClient
 from paperfuse._pump import RequestPump
+from paperfuse._store import Store
 from paperfuse._transport import LazyTransport
 
 Answer = tuple[int, dict[str, str], float]  # status, headers, seconds held
@@ -284,3 +286,74 @@ def test_no_request_leaves_a_slot_after_the_answer_that_says_gone(upstream: Upst
         works = list(resolver.resolve_many([f"10.5555/{n}" for n in range(10)]))
     assert {w.sources[0].status for w in works} == {"gone"}
     assert len(upstream.paths) == 2  # the two in flight when the first answer came
+
+
+def test_a_request_never_sent_is_neither_counted_nor_charged_to_the_budget(
+    upstream: Upstream, tmp_path: Path
+) -> None:
+    gone = threading.Event()
+    upstream.on_request = lambda path: gone.set()
+    store = Store(tmp_path / "store.sqlite3")
+
+    async def main() -> tuple[list[Any], int, int]:
+        pump = RequestPump()
+        try:
+            async with httpx.AsyncClient(transport=LazyTransport()) as http:
+                budget = DailyBudget(store, "test", 1_000)
+                client = SourceClient(
+                    name="test",
+                    http=http,
+                    pacer=Pacer(0.0, 1, max_calls=4),
+                    budget=budget,
+                    pump=pump,
+                )
+                client.halted = lambda: SourceGone("gone", source="test") if gone.is_set() else None
+                asks = [client.get(f"{upstream.url}/{n}") for n in range(3)]
+                results = await asyncio.gather(*asks, return_exceptions=True)
+                return results, client.requests, budget.left()
+        finally:
+            await pump.aclose()
+
+    try:
+        results, requests, left = asyncio.run(main())
+    finally:
+        store.close()
+    assert [type(r).__name__ for r in results] == ["Response", "SourceGone", "SourceGone"]
+    assert upstream.paths == ["/0"]
+    assert requests == 1
+    assert left == 999
+
+
+def test_a_caller_that_gives_up_on_an_error_lets_its_slot_go_on(upstream: Upstream) -> None:
+    upstream.answer = lambda path: (403, {}, 0.3) if path == "/refused" else (200, {}, 0.0)
+
+    async def work(client: SourceClient, pump: RequestPump) -> float:
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(client.get(f"{upstream.url}/refused"), 0.1)
+        started = time.monotonic()
+        assert (await client.get(f"{upstream.url}/next")).status_code == 200
+        return time.monotonic() - started
+
+    waited = _pumped(1, work)
+    assert upstream.paths == ["/refused", "/next"]
+    assert waited < 5.0  # not the slot's whole wait for a reader that had gone
+
+
+def test_closing_a_pump_started_before_a_fork_returns_at_once() -> None:
+    async def started() -> RequestPump:
+        pump = RequestPump()
+        pump._running_loop()
+        return pump
+
+    pump = asyncio.run(started())
+    loop, thread = pump._loop, pump._thread
+    assert loop is not None
+    assert thread is not None
+    # As in a process forked after the pump started: its loop, but no thread running it.
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(5)
+    pump._pid = -1
+    began = time.monotonic()
+    asyncio.run(pump.aclose())
+    assert time.monotonic() - began < 1.0
+    loop.close()

@@ -23,6 +23,7 @@ import logging
 import math
 import re
 import socket
+import threading
 import time
 import zlib
 from collections.abc import Awaitable, Callable, Iterable, Iterator
@@ -148,6 +149,7 @@ class Pacer:
         self._calls = asyncio.Semaphore(max(max_calls, max_concurrency))
         self._requests = asyncio.Semaphore(max_concurrency)
         self._starting = asyncio.Lock()  # held from a request's slot until its headers leave
+        self._deferring = threading.Lock()
 
     async def wait(self) -> float:
         """Wait for the next free slot (the start of one request), in turn.
@@ -178,10 +180,12 @@ class Pacer:
         self._next = max(self._next, time.monotonic() + self.min_interval)
 
     def defer(self, seconds: float) -> None:
-        """Push the next slot at least ``seconds`` into the future."""
+        """Push the next slot at least ``seconds`` into the future (from either thread of a
+        resolver: the request pump's heeds a Retry-After too)."""
         until = time.monotonic() + seconds
-        self._next = max(self._next, until)
-        self._not_before = max(self._not_before, until)
+        with self._deferring:
+            self._next = max(self._next, until)
+            self._not_before = max(self._not_before, until)
 
     async def acquire(self) -> _Call:
         """Wait for a place among the calls in flight and for a slot; see :meth:`release`."""
@@ -343,6 +347,13 @@ class DailyBudget:
                 f"{used:,}",
                 f"{self.limit:,}",
             )
+
+    def refund(self) -> None:
+        """Give back the last call counted, which was never sent (the request pump dropped
+        it: its source was found gone or paused, or the run closed)."""
+        if self._day == time.strftime("%Y-%m-%d", time.gmtime()):
+            self._claimed += 1
+            self._next -= 1
 
     def left(self) -> int:
         """The calls left of today's budget, for every run on this store."""
@@ -749,16 +760,28 @@ class SourceClient:
         first: bool,
     ) -> httpx.Response:
         """:meth:`_exchange` through the pump, which keeps the source's request slots."""
-        if first and self.budget is not None:
-            self.budget.spend(described)
+        budget = self.budget if first else None
+        if budget is not None:
+            budget.spend(described)
         self.requests += 1
         call = _current_call.get()
         if call is not None and call.pacer is self.pacer:
             call.prepaid = False
             call.requests += 1
+        else:
+            call = None
+
+        def unsent() -> None:
+            """Counted above but never sent: neither a request nor a call of the budget."""
+            self.requests -= 1
+            if call is not None:
+                call.requests -= 1
+            if budget is not None:
+                budget.refund()
+
         request.extensions.pop("trace", None)  # the pacer's hook, for this loop only
         request.extensions[POOL] = self.name
-        return await pump.exchange(self, request, described, cap)
+        return await pump.exchange(self, request, described, cap, unsent=unsent)
 
     async def _deliver(
         self, http: httpx.AsyncClient, request: httpx.Request, described: str, cap: int

@@ -29,18 +29,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import ssl
 import threading
 import time
 from collections import deque
-from concurrent.futures import Future
+from collections.abc import Callable
+from concurrent.futures import Future, InvalidStateError
 from typing import TYPE_CHECKING
 
 import httpx
 
 from ._errors import SourceUnavailable
-from ._http import _retry_after, _RetryableStatus
+from ._http import MAX_RETRY_AFTER, _retry_after, _RetryableStatus
 from ._transport import LazyTransport
 
 if TYPE_CHECKING:
@@ -48,19 +50,21 @@ if TYPE_CHECKING:
 
 __all__ = ["RequestPump"]
 
+log = logging.getLogger("paperfuse")
+
 #: How long closing waits for the pump's thread to end (seconds).
 _CLOSE_WAIT = 5.0
 #: How often a request held back by a Retry-After looks whether its source was paused.
 _HALT_CHECK = 0.05
 #: Longest a request slot waits for the resolver's loop to read an error or a refusal.
-_HEARD_WAIT = 1.0
+_HEARD_WAIT = 30.0
 
 
 class _Queued:
     """A request handed to the pump, and its answer (completed on the pump's loop, awaited
     on the resolver's)."""
 
-    __slots__ = ("answer", "cap", "client", "described", "heard", "request")
+    __slots__ = ("answer", "cap", "client", "described", "heard", "read", "request", "sent")
 
     def __init__(
         self, client: SourceClient, request: httpx.Request, described: str, cap: int
@@ -73,6 +77,16 @@ class _Queued:
         #: Set (on the pump's loop) when the resolver's loop has read an answer that its
         #: slot waits on (see :meth:`RequestPump._heard`).
         self.heard: asyncio.Future[None] | None = None
+        self.read = False  # the resolver's loop is done with the answer (or gave up on it)
+        self.sent = False  # the request has started (its slot's checks passed)
+
+
+class _Dropped(Exception):
+    """A request dropped before it was sent, and why: its caller raises ``error``."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 class RequestPump:
@@ -144,22 +158,38 @@ class RequestPump:
             return self._loop
 
     async def exchange(
-        self, client: SourceClient, request: httpx.Request, described: str, cap: int
+        self,
+        client: SourceClient,
+        request: httpx.Request,
+        described: str,
+        cap: int,
+        *,
+        unsent: Callable[[], None] = lambda: None,
     ) -> httpx.Response:
         """``client``'s request sent by the pump: its response, body read and decoded.
 
-        Cancelling the caller drops the request if it has not started; one
-        that has ends within its deadline, its answer unread.
+        ``unsent`` is called (on the caller's loop) when the request was
+        dropped before it was sent. Cancelling the caller drops the request
+        if it has not started; one that has ends within its deadline, its
+        answer unread.
         """
         queued = _Queued(client, request, described, cap)
         loop = self._running_loop()
         loop.call_soon_threadsafe(self._enqueue, queued)
         try:
             return await asyncio.wrap_future(queued.answer)
+        except _Dropped as e:
+            unsent()
+            raise e.error from None
+        except asyncio.CancelledError:
+            if queued.answer.cancel():  # still queued: it never leaves
+                unsent()
+            raise
         finally:
-            if (heard := queued.heard) is not None:
-                # Once the source has read the answer, in this turn of the loop.
-                asyncio.get_running_loop().call_soon(_tell, loop, heard)
+            if queued.heard is not None or not queued.answer.done():
+                # Once the source has read the answer (in this turn of the loop), or
+                # its caller gave up on it, the slot may go on.
+                asyncio.get_running_loop().call_soon(_tell, loop, queued)
 
     def _enqueue(self, queued: _Queued) -> None:
         """On the pump's loop: queue a request; a worker for it if the source has a free slot."""
@@ -185,8 +215,11 @@ class RequestPump:
                 try:
                     response = await self._send(queued)
                 except asyncio.CancelledError:  # the pump closes: release the waiter
-                    _settle(queued.answer, None, _closed(name))
+                    closed = _closed(name)
+                    _settle(queued.answer, None, closed if queued.sent else _Dropped(closed))
                     raise
+                except _Dropped as e:
+                    _settle(queued.answer, None, e)
                 except BaseException as e:
                     await self._heard(queued, None, e)
                 else:
@@ -206,6 +239,8 @@ class RequestPump:
         :data:`_HEARD_WAIT`: the slot's next request starts after, as it would there."""
         heard = queued.heard = asyncio.get_running_loop().create_future()
         _settle(queued.answer, response, error)
+        if queued.read:  # the caller gave up on it already
+            return
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(heard, _HEARD_WAIT)
 
@@ -219,7 +254,8 @@ class RequestPump:
                 break
             await asyncio.sleep(min(wait, _HALT_CHECK))
         if halted is not None:
-            raise halted
+            raise _Dropped(halted)
+        queued.sent = True
         if self._http is None:
             # Connections of the pump's own, made on its loop (the resolver's TLS contexts).
             transport = LazyTransport(
@@ -229,9 +265,11 @@ class RequestPump:
         try:
             return await client._deliver(self._http, queued.request, queued.described, queued.cap)
         except _RetryableStatus as e:
-            # Heeded here, before this slot's next request starts; the source's client
-            # heeds it again when it decides whether to retry.
-            if (wait := _retry_after(e.response)) is not None:
+            # Heeded here, before the source's other slots start their next requests; its
+            # client heeds it again when it decides whether to retry. A wait longer than
+            # paperfuse waits is not retried: the source is paused instead (halted).
+            wait = _retry_after(e.response)
+            if wait is not None and wait <= MAX_RETRY_AFTER:
                 client.pacer.defer(wait)
             raise
 
@@ -240,11 +278,14 @@ class RequestPump:
         with self._lock:
             self._closed = True
             loop, thread = self._loop, self._thread
-        if loop is None or thread is None:
-            return
+            self._loop = self._thread = None
+        if loop is None or thread is None or self._pid != os.getpid():
+            return  # never started, or started by the process this one was forked from
         done = asyncio.run_coroutine_threadsafe(self._shutdown(), loop)
         try:
             await asyncio.wait_for(asyncio.wrap_future(done), _CLOSE_WAIT)
+        except asyncio.TimeoutError:
+            log.warning("the request pump did not close within %g s", _CLOSE_WAIT)
         finally:
             loop.call_soon_threadsafe(loop.stop)
             thread.join(_CLOSE_WAIT)  # the loop stops at its next turn
@@ -254,7 +295,7 @@ class RequestPump:
     async def _shutdown(self) -> None:
         for name, queue in self._queues.items():
             while queue:
-                _settle(queue.popleft().answer, None, _closed(name))
+                _settle(queue.popleft().answer, None, _Dropped(_closed(name)))
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
@@ -269,22 +310,25 @@ def _settle(
 ) -> None:
     if answer.done():
         return
-    if error is not None:
-        answer.set_exception(error)
-    else:
-        answer.set_result(response)  # type: ignore[arg-type]
+    with contextlib.suppress(InvalidStateError):  # its caller gave up on it meanwhile
+        if error is not None:
+            answer.set_exception(error)
+        else:
+            answer.set_result(response)  # type: ignore[arg-type]
 
 
 def _closed(source: str) -> SourceUnavailable:
     return SourceUnavailable("not sent: the resolver closed", source=source)
 
 
-def _tell(loop: asyncio.AbstractEventLoop, heard: asyncio.Future[None]) -> None:
-    """From the resolver's loop: an answer was read (nothing to tell a closed pump)."""
+def _tell(loop: asyncio.AbstractEventLoop, queued: _Queued) -> None:
+    """From the resolver's loop: an answer was read, or given up on (nothing to tell a
+    closed pump)."""
     with contextlib.suppress(RuntimeError):
-        loop.call_soon_threadsafe(_set_heard, heard)
+        loop.call_soon_threadsafe(_mark_read, queued)
 
 
-def _set_heard(heard: asyncio.Future[None]) -> None:
-    if not heard.done():
-        heard.set_result(None)
+def _mark_read(queued: _Queued) -> None:
+    queued.read = True
+    if queued.heard is not None and not queued.heard.done():
+        queued.heard.set_result(None)

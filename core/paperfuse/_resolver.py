@@ -193,15 +193,17 @@ class Resolver:
             for runtime in self._runtimes.values():
                 await runtime.aclose()
             self._runtimes = None
-        if self._pump is not None:
-            pump, self._pump = self._pump, None
-            await pump.aclose()
-        if self._http is not None:
-            await self._http.aclose()
-            self._http = None
-        unfilter_http_logs(self._log_filter)
-        self._log_filter = None
-        self.store.close()
+        try:
+            if self._pump is not None:
+                pump, self._pump = self._pump, None
+                await pump.aclose()
+        finally:
+            if self._http is not None:
+                await self._http.aclose()
+                self._http = None
+            unfilter_http_logs(self._log_filter)
+            self._log_filter = None
+            self.store.close()
 
     def close(self) -> None:
         """Synchronous :meth:`aclose`; also closes the resolver's own event loop."""
