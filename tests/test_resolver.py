@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pytest
 
@@ -23,7 +23,7 @@ from paperfuse import (
     SourceUnavailable,
     Work,
 )
-from paperfuse.testing import fake_source
+from paperfuse.testing import FakeSource, fake_source
 
 # -- 1. API ----------------------------------------------------------------------------
 
@@ -679,8 +679,9 @@ def test_one_resolver_one_event_loop() -> None:
     resolver.close()
 
 
-def test_costly_source_lingers_for_ids_other_sources_reveal() -> None:
-    revealer = fake_source(
+def _arxiv_revealer() -> type[FakeSource]:
+    """A source answering each DOI 10.5555/N with the arXiv id 2101.0000N, two at a time."""
+    return fake_source(
         "revealer",
         ["doi"],
         batch_size=1,
@@ -690,13 +691,26 @@ def test_costly_source_lingers_for_ids_other_sources_reveal() -> None:
             i: Work(ids=Ids(arxiv=f"2101.{int(i.value[8:]):05d}")) for i in batch
         },
     )
-    costly = fake_source(
+
+
+def _costly(
+    max_linger: float,
+    answer: Callable[[Sequence[Identifier]], dict[Identifier, Work]] = lambda batch: {
+        i: Work(title=i.value) for i in batch
+    },
+) -> type[FakeSource]:
+    """An arXiv-like source: batches of 100, one call every 0.2 s, lingering for ids."""
+    return fake_source(
         "costly",
         ["arxiv"],
         batch_size=100,
-        politeness=Politeness(min_interval=0.2, max_concurrency=1, max_linger=5.0),
-        answer=lambda batch: {i: Work(title=i.value) for i in batch},
+        politeness=Politeness(min_interval=0.2, max_concurrency=1, max_linger=max_linger),
+        answer=answer,
     )
+
+
+def test_costly_source_lingers_for_ids_other_sources_reveal() -> None:
+    revealer, costly = _arxiv_revealer(), _costly(max_linger=5.0)
     with make_resolver(revealer, costly) as resolver:
         works = list(resolver.resolve_many([f"10.5555/{n}" for n in range(1, 21)]))
     assert [w.title for w in works] == [f"2101.{n:05d}" for n in range(1, 21)]
@@ -705,16 +719,7 @@ def test_costly_source_lingers_for_ids_other_sources_reveal() -> None:
 
 
 def test_a_lingering_batch_waits_for_the_sources_that_reveal_its_ids_not_for_others() -> None:
-    revealer = fake_source(
-        "revealer",
-        ["doi"],
-        batch_size=1,
-        delay=0.02,
-        politeness=Politeness(max_concurrency=2),
-        answer=lambda batch: {
-            i: Work(ids=Ids(arxiv=f"2101.{int(i.value[8:]):05d}")) for i in batch
-        },
-    )
+    revealer = _arxiv_revealer()
     # Busy for ~2 s after the revealer is done, and reveals no arXiv id.
     slow = fake_source(
         "slow",
@@ -730,13 +735,7 @@ def test_a_lingering_batch_waits_for_the_sources_that_reveal_its_ids_not_for_oth
         slow_busy_when_asked.append(len(slow.calls) < 20)
         return {i: Work(title=i.value) for i in batch}
 
-    costly = fake_source(
-        "costly",
-        ["arxiv"],
-        batch_size=100,
-        politeness=Politeness(min_interval=0.2, max_concurrency=1, max_linger=10.0),
-        answer=answer,
-    )
+    costly = _costly(max_linger=10.0, answer=answer)
     with make_resolver(revealer, slow, costly) as resolver:
         works = list(resolver.resolve_many([f"10.5555/{n}" for n in range(1, 21)]))
     assert len(costly.calls) == 1  # every id the revealer revealed, in one batch
