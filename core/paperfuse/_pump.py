@@ -118,15 +118,19 @@ class RequestPump:
         self._limits = limits
         self._bulk_after = bulk_after
         self._contexts = {} if contexts is None else contexts
-        self._pid = os.getpid()
         self._lock = threading.Lock()
+        self._closed = False
+        self._unstarted()
+
+    def _unstarted(self) -> None:
+        """The state of a pump whose thread has not started (in this process)."""
+        self._pid = os.getpid()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._http: httpx.AsyncClient | None = None
         self._queues: dict[str, deque[_Queued]] = {}
         self._workers: dict[str, int] = {}
         self._tasks: set[asyncio.Task[None]] = set()
-        self._closed = False
 
     @property
     def started(self) -> bool:
@@ -138,10 +142,7 @@ class RequestPump:
             if self._closed:
                 raise RuntimeError("the request pump is closed")
             if self._loop is not None and self._pid != os.getpid():
-                # A forked process has the loop but not the thread: a pump of its own.
-                self._loop = self._thread = self._http = None
-                self._queues, self._workers, self._tasks = {}, {}, set()
-                self._pid = os.getpid()
+                self._unstarted()  # a forked process has the loop but not the thread
             if self._loop is None:
                 loop = asyncio.new_event_loop()
                 ready = threading.Event()

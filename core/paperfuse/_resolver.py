@@ -281,6 +281,12 @@ class Resolver:
             )
         return self._http
 
+    def _request_pump(self) -> Any:
+        """The resolver's request pump, made with its HTTP client; None when the resolver
+        was given a transport."""
+        self._http_client()
+        return self._pump
+
     def _registration_agencies(self) -> Any:
         """The resolver's registry of DOI registration agencies, made on first use."""
         if self._agencies is None:
@@ -322,7 +328,7 @@ class Resolver:
                 http_client=self._http_client,
                 others_busy=self._busy_besides,
                 agencies=self._registration_agencies,
-                pump=lambda: self._pump,
+                pump=self._request_pump,
             )
             self._runtimes = {
                 name: SourceRuntime(context, cls) for name, cls in sorted(self.host.sources.items())

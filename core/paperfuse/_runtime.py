@@ -119,7 +119,6 @@ class SourceRuntime:
         #: Schemes of the identifiers this source's answers have revealed in this run: a
         #: lingering batch of a source accepting one of them waits for this one.
         self.revealed: set[str] = set()
-        http = context.http_client()
         # A source paced by concurrency alone has its requests sent by the pump; when they
         # all go through its client, calls prepare theirs ahead of the free request slots.
         pump = context.pump() if politeness.min_interval == 0 else None
@@ -130,7 +129,7 @@ class SourceRuntime:
         budget = politeness.daily_budget
         self.client = SourceClient(
             name=cls.name,
-            http=http,
+            http=context.http_client(),
             pacer=self.pacer,
             secrets=config.secrets,
             timeout=settings.timeout or config.timeout,
