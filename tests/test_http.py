@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import collections
+import gc
 import itertools
 import time
 from collections.abc import Callable
@@ -187,3 +189,42 @@ def test_a_request_that_leaves_late_holds_back_the_next_by_an_interval(
     gaps = [b - a for a, b in itertools.pairwise(arrivals)]
     assert len(arrivals) == 3
     assert min(gaps) >= 0.19, gaps
+
+
+def _cyclic_garbage(work: Callable[[], Any]) -> collections.Counter[str]:
+    """The types (of HTTP, retry and paperfuse modules) of the objects that ``work`` left in
+    reference cycles, for the garbage collector to find."""
+    gc.collect()
+    gc.disable()
+    try:
+        work()
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        gc.collect()
+        found = collections.Counter(
+            f"{type(o).__module__}.{type(o).__qualname__}"
+            for o in gc.garbage
+            if type(o).__module__.split(".")[0]
+            in ("aiohttp", "httpcore", "httpx", "paperfuse", "stamina", "tenacity")
+        )
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    return found
+
+
+def test_answered_requests_leave_no_reference_cycles(httpserver: HTTPServer) -> None:
+    # A batch sends thousands of requests: each left ~90 objects in cycles (a retry
+    # context made for a request that needed none; httpx's response bound to its stream),
+    # and collecting them held the event loop 20-100 ms at a time.
+    httpserver.expect_request("/ok").respond_with_data("ok")
+
+    async def work(http: httpx.AsyncClient, count: int) -> None:
+        client = _client(http)
+        for _ in range(count):
+            assert (await client.get(httpserver.url_for("/ok"))).text == "ok"
+
+    _run(lambda http: work(http, 3))  # what is made once (imports) is made now
+    # What a client and its connections leave once, and nothing more a request.
+    once = _cyclic_garbage(lambda: _run(lambda http: work(http, 1)))
+    assert _cyclic_garbage(lambda: _run(lambda http: work(http, 31))) == once
