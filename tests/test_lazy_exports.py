@@ -116,3 +116,43 @@ def test_starting_a_resolver_imports_no_plugin_s_heavy_modules(tmp_path: Path) -
     found = json.loads(done.stdout.strip().splitlines()[-1])
     assert found["plugins"] >= 10
     assert found["heavy"] == []
+
+
+def test_the_retry_library_is_imported_when_a_request_first_fails() -> None:
+    """A request answered at once needs no retry machinery, so a look-up whose answers all
+    come at once never imports stamina (nor tenacity, nor what tenacity looks for); the
+    first failure that may be retried imports it, and the retry happens."""
+    script = textwrap.dedent(
+        """
+        import asyncio, json, sys
+        import httpx
+        from paperfuse._http import Pacer, SourceClient
+
+        statuses = iter([200, 503, 200])
+
+        def answer(request):
+            status = next(statuses)
+            body = httpx.ByteStream(str(status).encode())  # a body still to be read
+            return httpx.Response(status, stream=body, headers={"Retry-After": "0"})
+
+        def retry_modules():
+            return [m for m in ("stamina", "tenacity") if m in sys.modules]
+
+        async def main():
+            async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as http:
+                client = SourceClient(name="test", http=http, pacer=Pacer(0.0, 1))
+                first = (await client.get("http://service.invalid/a")).text
+                after_first = retry_modules()
+                second = (await client.get("http://service.invalid/b")).text
+                return [first, after_first, second, retry_modules(), client.requests]
+
+        print(json.dumps(asyncio.run(main())))
+        """
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PAPERFUSE_")}
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    )
+    first, after_first, second, after_retry, requests = json.loads(done.stdout)
+    assert (first, after_first) == ("200", [])
+    assert (second, after_retry, requests) == ("200", ["stamina", "tenacity"], 3)
