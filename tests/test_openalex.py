@@ -395,18 +395,29 @@ def test_dois_within_the_allowance_are_asked_in_lists_of_a_hundred(
     assert "daily allowance" not in caplog.text
 
 
-def test_a_list_of_a_hundred_works_is_mapped_in_turns(
+def test_a_list_of_a_hundred_works_is_decoded_and_mapped_in_turns(
     paperfuse_upstream: FakeUpstream,
     paperfuse_resolver: ResolverFactory,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Eight works at a time, the event loop running other tasks in between: mapped in one
-    step, a list held every other source's answers and requests for ~25 ms."""
+    step, a list held every other source's answers and requests for ~25 ms. Each work is
+    decoded in the turn that maps it: decoded whole, a page of 100 real works (~2 MB)
+    holds the interpreter for 15-80 ms, and with it the thread that sends requests. The
+    body as a whole is read only into its undecoded members."""
     import paperfuse_openalex._source as source
 
     costing = CostingUpstream(paperfuse_upstream)
     counter = TurnCounter()
     monkeypatch.setattr(source, "to_work", counter.wrap(source.to_work))
+    decoded: list[tuple[int, Any, int]] = []  # (bytes, type, turn) of each JSON decode
+    real_decode = msgspec.json.decode
+
+    def decode(data: Any, *, type: Any = Any, **options: Any) -> Any:
+        decoded.append((len(data), type, counter.turns))
+        return real_decode(data, type=type, **options)
+
+    monkeypatch.setattr(msgspec.json, "decode", decode)
     with resolver_for(paperfuse_resolver, paperfuse_upstream) as resolver:
         works = list(resolver.resolve_many(_dois(100)))
     counter.running = False
@@ -414,6 +425,38 @@ def test_a_list_of_a_hundred_works_is_mapped_in_turns(
     assert (costing.lists, costing.singles) == (1, 0)
     assert len(counter.seen_at) == 100
     assert counter.distinct == 13  # twelve turns of eight, then four
+    one_work = len(msgspec.json.encode(synthetic_work("10.5555/batch.99")))
+    into_values = [(size, turn) for size, kind, turn in decoded if kind is Any]
+    assert len(into_values) == 101  # the page's meta, then each work
+    assert max(size for size, _ in into_values) <= 2 * one_work  # served with spaces
+    assert [turn for _, turn in into_values[1:]] == counter.seen_at
+    whole = [kind for size, kind, _ in decoded if size > 100 * one_work]
+    assert whole == [dict[str, msgspec.Raw], list[msgspec.Raw] | None]  # page, its works
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        (b"[1, 2]", "JSON of another shape (Expected `object`, got `array`)"),
+        (b'{"meta": {}, "results": 5}', "not an OpenAlex list of works"),
+        (b'{"meta": {}}', "not an OpenAlex list of works"),
+        (b'{"meta": {}, "results": [{"id": 1e999}]}', "malformed JSON"),
+        (b'{"meta": {"cost_usd": 1e999}, "results": []}', "malformed JSON"),
+        (b'{"meta": {}, "results": ["\xff"]}', "malformed JSON"),
+        (b'{"meta": {}, "results": [' + b"[" * 100_000 + b"]}", "JSON nested too deep"),
+    ],
+)
+def test_a_list_answer_of_another_shape_is_an_error_for_its_dois(
+    paperfuse_upstream: FakeUpstream, paperfuse_resolver: ResolverFactory, body: bytes, error: str
+) -> None:
+    """Bodies built here: what a broken proxy or service might send for a list."""
+    paperfuse_upstream.answer(
+        "/works", body, content_type="application/json", params={"filter": re.compile("^doi:")}
+    )
+    with resolver_for(paperfuse_resolver, paperfuse_upstream) as r:
+        works = list(r.resolve_many(_dois(2, "10.5555/shape")))
+    assert [report(w, "openalex").status for w in works] == ["error", "error"]
+    assert error in (report(works[0], "openalex").error or "")
 
 
 def test_ten_thousand_dois_past_the_allowance_go_on_one_by_one_for_free(

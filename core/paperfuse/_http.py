@@ -606,11 +606,21 @@ class SourceClient:
             f"{redact(what, self.secrets)}: {excerpt!r}", source=self.name, request=request
         )
 
-    def decode_json(self, response: httpx.Response) -> Any:
-        """The JSON body of ``response``; :class:`BadResponse` when it is not JSON or is
-        nested too deep to read."""
+    def decode_json(self, response: httpx.Response, type: Any = Any) -> Any:
+        """The JSON body of ``response``, as the msgspec type ``type`` (any JSON by
+        default); :class:`BadResponse` when it is not JSON, is nested too deep to read or
+        is not of ``type``.
+
+        ``dict[str, msgspec.Raw]`` leaves each member of an object undecoded: a source
+        with a large answer decodes it in parts (with ``msgspec.json.decode``), giving
+        the event loop a turn between them, rather than holding the interpreter while
+        the whole of it is decoded.
+        """
         try:
-            return msgspec.json.decode(response.content)
+            return msgspec.json.decode(response.content, type=type)
+        except msgspec.ValidationError as e:  # for any JSON: a number out of range
+            what = "malformed JSON" if type is Any else f"JSON of another shape ({e})"
+            raise self.bad_response(response, what) from None
         except msgspec.DecodeError:
             raise self.bad_response(response, "malformed JSON") from None
         except RecursionError:
