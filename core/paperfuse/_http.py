@@ -606,20 +606,31 @@ class SourceClient:
             f"{redact(what, self.secrets)}: {excerpt!r}", source=self.name, request=request
         )
 
-    def decode_json(self, response: httpx.Response, type: Any = Any) -> Any:
+    def decode_json(
+        self,
+        response: httpx.Response,
+        type: Any = Any,
+        *,
+        part: bytes | msgspec.Raw | None = None,
+        expected: str | None = None,
+    ) -> Any:
         """The JSON body of ``response``, as the msgspec type ``type`` (any JSON by
         default); :class:`BadResponse` when it is not JSON, is nested too deep to read or
-        is not of ``type``.
+        is not of ``type`` (``"not <expected>"`` when ``expected`` names what it should
+        have been, else what msgspec found).
 
         ``dict[str, msgspec.Raw]`` leaves each member of an object undecoded: a source
-        with a large answer decodes it in parts (with ``msgspec.json.decode``), giving
-        the event loop a turn between them, rather than holding the interpreter while
-        the whole of it is decoded.
+        with a large answer decodes it in parts, each given as ``part`` (with the same
+        errors, naming ``response``), and gives the event loop a turn between them,
+        rather than holding the interpreter while the whole of it is decoded.
         """
         try:
-            return msgspec.json.decode(response.content, type=type)
+            return msgspec.json.decode(response.content if part is None else part, type=type)
         except msgspec.ValidationError as e:  # for any JSON: a number out of range
-            what = "malformed JSON" if type is Any else f"JSON of another shape ({e})"
+            if type is Any:
+                what = "malformed JSON"
+            else:
+                what = f"not {expected}" if expected else f"JSON of another shape ({e})"
             raise self.bad_response(response, what) from None
         except msgspec.DecodeError:
             raise self.bad_response(response, "malformed JSON") from None

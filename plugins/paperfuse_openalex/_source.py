@@ -204,7 +204,7 @@ class OpenAlexSource(Source):
             return None
         found: dict[str, Work] = {}
         async for item in in_turns(results, every=8):  # a list of 100 is ~25 ms of mapping
-            work = to_work(self._part(response, item), self.name)
+            work = to_work(self.context.client.decode_json(response, part=item), self.name)
             if work is None:
                 continue
             key = {"doi": work.ids.doi, "pmid": work.ids.pmid, "pmcid": work.ids.pmcid}[scheme]
@@ -250,7 +250,8 @@ class OpenAlexSource(Source):
         results = self._priced_page(response, SEARCH_PRICE)
         if results is None:
             raise self.context.client.bad_response(response, "HTTP 400")
-        works = (to_work(self._part(response, item), self.name) for item in results)
+        decode = self.context.client.decode_json
+        works = (to_work(decode(response, part=item), self.name) for item in results)
         return [work for work in works if work is not None]
 
     # -- answers -----------------------------------------------------------------------------
@@ -266,32 +267,21 @@ class OpenAlexSource(Source):
             if response.status_code == 400:
                 return None
             raise self.context.client.bad_response(response, f"HTTP {response.status_code}")
+        decode = self.context.client.decode_json
         try:
-            page = self.context.client.decode_json(response, type=_PAGE)
-            meta = self._part(response, page["meta"]) if "meta" in page else None
+            page = decode(response, _PAGE)
+            meta = decode(response, part=page["meta"]) if "meta" in page else None
         except SourceError:
             self.ledger.settle(price, answer_cost(None, headers, price), headers)
             raise
         self.ledger.settle(price, answer_cost({"meta": meta}, headers, price), headers)
-        results: list[msgspec.Raw] | None = self._part(
-            response, page.get("results", b"null"), _WORKS | None
+        works = "an OpenAlex list of works"
+        results: list[msgspec.Raw] | None = decode(
+            response, _WORKS | None, part=page.get("results", b"null"), expected=works
         )
         if results is None:
-            raise self.context.client.bad_response(response, "not an OpenAlex list of works")
+            raise self.context.client.bad_response(response, f"not {works}")
         return results
-
-    def _part(self, response: Any, raw: msgspec.Raw | bytes, type: Any = Any) -> Any:
-        """A part of ``response``'s JSON body left undecoded (:data:`_PAGE`), decoded as
-        ``type``; the errors of :meth:`~paperfuse.SourceClient.decode_json`."""
-        try:
-            return msgspec.json.decode(raw, type=type)
-        except msgspec.ValidationError:  # for any JSON: a number out of range
-            what = "malformed JSON" if type is Any else "not an OpenAlex list of works"
-            raise self.context.client.bad_response(response, what) from None
-        except msgspec.DecodeError:
-            raise self.context.client.bad_response(response, "malformed JSON") from None
-        except RecursionError:
-            raise self.context.client.bad_response(response, "JSON nested too deep") from None
 
     def _json(self, response: Any) -> Any:
         """The JSON body of a 200 answer; an attributed error for anything else."""
