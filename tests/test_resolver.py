@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import Callable, Sequence
+from typing import ClassVar
 
 import pytest
 
@@ -744,25 +745,103 @@ def test_a_lingering_batch_waits_for_the_sources_that_reveal_its_ids_not_for_oth
     assert all(w.status == "resolved" for w in works)
 
 
-def test_lingering_is_bounded_when_another_source_hangs() -> None:
-    hanging = fake_source("hanging", ["doi"], delay=5.0)
-    costly = fake_source(
-        "costly",
-        ["doi"],
-        politeness=Politeness(min_interval=0.2, max_concurrency=1, max_linger=0.3),
-        answer=lambda batch: {i: Work(title="costly") for i in batch},
+def test_a_batch_of_inputs_own_ids_leaves_once_every_input_is_read() -> None:
+    revealer, costly = _arxiv_revealer(), _costly(max_linger=5.0)
+    given = [f"2201.{n:05d}" for n in range(1, 6)]
+    with make_resolver(revealer, costly) as resolver:
+        works = list(resolver.resolve_many([*given, *(f"10.5555/{n}" for n in range(1, 21))]))
+    assert all(w.status == "resolved" for w in works)
+    first, revealed = sorted(costly.calls)  # by start
+    # The inputs' own ids did not wait for the revealed ones: their answers (an
+    # arXiv record's DOI) are what the other sources ask next.
+    assert sorted(first[2]) == [f"arxiv:{i}" for i in given]
+    assert first[0] < max(end for _, end, _ in revealer.calls)
+    assert len(revealed[2]) == 20  # then every revealed id, in one batch
+
+
+def test_a_lingering_batch_leaves_while_the_revealer_asks_for_works_that_have_its_ids() -> None:
+    # PMIDs converted to DOIs at once; the DOIs 10.5555/10000N reveal arXiv ids.
+    converter = fake_source(
+        "converter",
+        ["pmid"],
+        batch_size=1,
+        delay=0.01,
+        politeness=Politeness(max_concurrency=8),
+        answer=lambda batch: {i: Work(ids=Ids(doi=f"10.5555/{i.value}")) for i in batch},
     )
-    config = Config(sources={"hanging": SourceSettings(call_timeout=2.0)})
+    revealer = fake_source(
+        "revealer",
+        ["doi"],
+        batch_size=1,
+        delay=0.1,
+        politeness=Politeness(max_concurrency=1),
+        answer=lambda batch: {
+            i: Work(ids=Ids(arxiv=f"2101.{int(i.value[8:]) % 1000:05d}"))
+            if i.value.startswith("10.5555/1000")
+            else Work(title="published")
+            for i in batch
+        },
+    )
+
+    def answer(batch: Sequence[Identifier]) -> dict[Identifier, Work]:
+        # The inputs' arXiv ids give DOIs of works that have an arXiv id already.
+        return {
+            i: Work(title=i.value, ids=Ids(doi=f"10.5555/given.{i.value[-1]}"))
+            if i.value.startswith("2201.")
+            else Work(title=i.value)
+            for i in batch
+        }
+
+    costly = _costly(max_linger=5.0, answer=answer)
+    inputs = [f"2201.0000{n}" for n in range(1, 4)] + [f"PMID: 10000{n}" for n in range(1, 7)]
+    with make_resolver(converter, revealer, costly) as resolver:
+        works = list(resolver.resolve_many(inputs))
+    assert all(w.status == "resolved" for w in works)
+    asked = [call[2][0] for call in sorted(revealer.calls)]
+    # Asked first: the DOIs whose answers may reveal an arXiv id, though they were
+    # known after those of works that have one (the first of which was asked already).
+    assert asked == [
+        "doi:10.5555/given.1",
+        *(f"doi:10.5555/10000{n}" for n in range(1, 7)),
+        "doi:10.5555/given.2",
+        "doi:10.5555/given.3",
+    ]
+    first, revealed = sorted(costly.calls)
+    assert len(first[2]) == 3
+    assert sorted(revealed[2]) == [f"arxiv:2101.{n:05d}" for n in range(1, 7)]
+    # The revealed ids left once no answer could reveal another, while the revealer
+    # still asked for the works that have an arXiv id.
+    assert revealed[0] < max(end for _, end, _ in revealer.calls)
+
+
+def test_lingering_is_bounded_when_a_revealing_source_hangs() -> None:
+    class Revealer(fake_source("revealer", ["doi"], batch_size=1)):  # type: ignore[misc]
+        hanging: ClassVar[int] = 0
+
+        async def lookup(self, identifiers: Sequence[Identifier]) -> dict[Identifier, Work]:
+            if identifiers[0].value == "10.5555/hangs":
+                type(self).hanging += 1
+                await asyncio.sleep(5.0)
+            return {i: Work(ids=Ids(arxiv="2101.00001")) for i in identifiers}
+
+    costly = _costly(max_linger=0.3)
+    config = Config(sources={"revealer": SourceSettings(call_timeout=2.0)})
     answered_while_hanging: list[bool] = []
 
-    async def run() -> Work:
-        async with make_resolver(hanging, costly, config=config) as resolver:
-            task = asyncio.create_task(resolver.aresolve("10.5555/x"))
+    async def run() -> list[Work]:
+        async with make_resolver(Revealer, costly, config=config) as resolver:
+            tasks = [
+                asyncio.create_task(resolver.aresolve(text))
+                for text in ("10.5555/reveals", "10.5555/hangs")
+            ]
             while not costly.calls:
                 await asyncio.sleep(0.01)
-            answered_while_hanging.append(hanging.in_flight == 1)
-            return await task
+            answered_while_hanging.append(Revealer.hanging == 1)
+            return list(await asyncio.gather(*tasks))
 
-    work = asyncio.run(run())
-    assert answered_while_hanging == [True]  # the costly source did not wait for it
-    assert work.title == "costly"
+    revealed, hung = asyncio.run(run())
+    # The revealed id's batch waited for the hanging lookup (its work has no arXiv
+    # id yet), but no longer than max_linger.
+    assert answered_while_hanging == [True]
+    assert revealed.title == "2101.00001"
+    assert hung.status == "error"

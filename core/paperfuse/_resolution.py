@@ -97,6 +97,13 @@ class Resolution:
         self.merge_policy = merge_policy
         self.oa_ranking = _HookRanking(host, oa_ranking)
         self.sources = sources
+        # The schemes of each lingering source: a lookup of a work with none of a lingering
+        # source's schemes says so (it may reveal that source a new identifier to ask).
+        self._lingering = [
+            frozenset(runtime.cls.schemes)
+            for runtime in sources.values()
+            if runtime.max_linger and runtime.skip_reason is None
+        ]
         # A skipped source's report is the same for every input (its reason is made
         # with its runtime): made once, not once per input.
         self._skipped = {
@@ -214,14 +221,21 @@ class Resolution:
                 outcome = outcome._replace(payload=None)
             item.outcomes.setdefault(name, []).append(outcome)
 
+        def lookup(runtime: SourceRuntime, identifier: Identifier, depth: int) -> Any:
+            lacking: frozenset[str] = frozenset()
+            if self._lingering:
+                have = {i.scheme for i, _ in item.known.values()}
+                lacking = lacking.union(*(s for s in self._lingering if s.isdisjoint(have)))
+            return runtime.lookup(identifier, given=depth == 0, lacking=lacking)
+
         asks = dispatch()
         while asks or tasks:
             if len(asks) == 1 and not tasks:
                 name, runtime, identifier, depth = asks[0]
-                receive(name, depth, await runtime.lookup(identifier))
+                receive(name, depth, await lookup(runtime, identifier, depth))
             else:
                 for name, runtime, identifier, depth in asks:
-                    tasks[asyncio.create_task(runtime.lookup(identifier))] = (name, depth)
+                    tasks[asyncio.create_task(lookup(runtime, identifier, depth))] = (name, depth)
                 done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
                 for task in done:
                     name, depth = tasks.pop(task)

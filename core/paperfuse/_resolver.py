@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
+import weakref
 from collections import deque
 from collections.abc import (
     AsyncIterable,
@@ -98,6 +99,8 @@ class Resolver:
         self._log_filter: RedactingFilter | None = None
         self._runtimes: dict[str, SourceRuntime] | None = None
         self._agencies: Any = None
+        # The batches whose inputs are being read (see _Pipeline).
+        self._pipelines: weakref.WeakSet[_Pipeline] = weakref.WeakSet()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._own_loop: asyncio.AbstractEventLoop | None = None
 
@@ -138,7 +141,7 @@ class Resolver:
         ready when its slot comes; memory does not grow with the batch, and the
         identifiers of all inputs in flight are batched together per source.
         """
-        pipeline = _Pipeline(self._resolution(), inputs, self.config.window)
+        pipeline = self._pipeline(inputs)
         try:
             while True:
                 try:
@@ -166,7 +169,7 @@ class Resolver:
         async def ready() -> list[Work]:
             nonlocal pipeline
             if pipeline is None:
-                pipeline = _Pipeline(self._resolution(), inputs, self.config.window)
+                pipeline = self._pipeline(inputs)
             works = [await pipeline.next()]
             while len(works) < self.config.window and pipeline.head_done():
                 works.append(await pipeline.next())
@@ -249,14 +252,23 @@ class Resolver:
             self._own_loop = asyncio.new_event_loop()
         return run_in(self._own_loop, coro)
 
+    def _pipeline(self, inputs: Iterable[str] | AsyncIterable[str]) -> _Pipeline:
+        pipeline = _Pipeline(self._resolution(), inputs, self.config.window)
+        self._pipelines.add(pipeline)
+        return pipeline
+
+    def _inputs_coming(self) -> bool:
+        """Whether a batch of this resolver is reading inputs (has more, and room for them)."""
+        return any(pipeline.reading for pipeline in self._pipelines)
+
     def _busy_besides(self, runtime: SourceRuntime) -> bool:
-        """Whether a source that may reveal identifiers for ``runtime`` is still working:
-        those that have revealed one of the schemes it accepts in this run, or, until one
-        has, every other source."""
+        """Whether a source that may reveal identifiers for ``runtime`` is still working on
+        works that have none of the schemes it accepts: those sources that have revealed
+        one of its schemes in this run, or, until one has, every other source."""
         others = [r for r in (self._runtimes or {}).values() if r is not runtime]
         schemes = runtime.cls.schemes
         revealing = [r for r in others if not r.revealed.isdisjoint(schemes)]
-        return any(r.busy for r in revealing or others)
+        return any(r.may_reveal(schemes) for r in revealing or others)
 
     def _http_client(self) -> Any:
         if self._http is None:
@@ -327,6 +339,7 @@ class Resolver:
                 cache=self.cache,
                 http_client=self._http_client,
                 others_busy=self._busy_besides,
+                inputs_coming=self._inputs_coming,
                 agencies=self._registration_agencies,
                 pump=self._request_pump,
             )
@@ -408,6 +421,12 @@ class _Pipeline:
         self.queue: deque[asyncio.Task[Work]] = deque()
         self.exhausted = False
 
+    @property
+    def reading(self) -> bool:
+        """Whether more inputs are read as soon as the loop turns: some are left, and the
+        inputs in flight leave room for them."""
+        return not self.exhausted and len(self.queue) < self.window + self.ahead
+
     def head_done(self) -> bool:
         """Whether the next work is ready (:meth:`next` would not wait)."""
         return bool(self.queue) and self.queue[0].done()
@@ -441,7 +460,8 @@ class _Pipeline:
                 await asyncio.sleep(0)
 
     def cancel(self) -> None:
-        """Cancel the inputs still in flight (the consumer stopped early)."""
+        """Cancel the inputs still in flight (the consumer stopped early); read no more."""
+        self.exhausted = True
         for task in self.queue:
             task.cancel()
         self.queue.clear()

@@ -20,7 +20,7 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
@@ -30,6 +30,7 @@ from ._records import Budget, Identifier, Query, SourceStats, Work
 from ._redact import redact
 from ._source import Politeness, Source, SourceContext
 from ._store import SourceStore
+from ._waiting import Lookups
 
 if TYPE_CHECKING:
     from ._agency import RegistrationAgencies
@@ -79,7 +80,8 @@ class RuntimeContext:
     The HTTP client and the registry of DOI registration agencies are made on
     first use and shared by every source of the resolver. ``others_busy`` says
     whether a source other than the one asking is still working, so that a
-    lingering batch knows when waiting can bring no more identifiers.
+    lingering batch knows when waiting can bring no more identifiers;
+    ``inputs_coming`` whether a batch of the resolver has inputs still to read.
     """
 
     config: Config
@@ -87,6 +89,7 @@ class RuntimeContext:
     cache: AnswerCache
     http_client: Callable[[], Any]  # the shared httpx.AsyncClient
     others_busy: Callable[[SourceRuntime], bool]
+    inputs_coming: Callable[[], bool]
     agencies: Callable[[], RegistrationAgencies]
     handovers: HandOvers = field(default_factory=HandOvers)
     #: The resolver's request pump (see :mod:`paperfuse._pump`), None when its requests
@@ -113,6 +116,7 @@ class SourceRuntime:
         )
         self.max_linger = politeness.max_linger
         self._others_busy = context.others_busy
+        self._inputs_coming = context.inputs_coming
         self._handovers = context.handovers
         self._lingering = False
         self._searching = 0
@@ -154,9 +158,7 @@ class SourceRuntime:
         self._paused_until: float | None = None  # wall-clock time; None: for the run
         self._failures = 0  # calls failed in a row
         self.instance: Source | None = None
-        self._pending: OrderedDict[tuple[Any, ...], tuple[Identifier, asyncio.Future[Outcome]]]
-        self._pending = OrderedDict()
-        self._inflight: dict[tuple[Any, ...], asyncio.Future[Outcome]] = {}
+        self._lookups = Lookups()
         self._memo: OrderedDict[tuple[Any, ...], Outcome] = OrderedDict()
         self._worker: asyncio.Task[None] | None = None
         self._calls: set[asyncio.Task[None]] = set()
@@ -210,8 +212,19 @@ class SourceRuntime:
             return Outcome("error", self.paused, 0)
         return None
 
-    async def lookup(self, identifier: Identifier) -> Outcome:
-        """The source's answer for one identifier, batched with everyone else's."""
+    async def lookup(
+        self,
+        identifier: Identifier,
+        *,
+        given: bool = False,
+        lacking: frozenset[str] = frozenset(),
+    ) -> Outcome:
+        """The source's answer for one identifier, batched with everyone else's.
+
+        ``given``: the identifier is an input's own; ``lacking``: the schemes of
+        lingering sources that its work has no identifier of yet (see
+        :mod:`paperfuse._waiting`).
+        """
         stopped = self._stopped()
         if stopped is not None:
             return stopped
@@ -225,12 +238,12 @@ class SourceRuntime:
             outcome = Outcome(cached[0], cached[1], 0, cached=True)  # type: ignore[arg-type]
             self._remember(key, outcome)
             return outcome
-        future = self._inflight.get(key)
-        if future is None and key in self._pending:
-            future = self._pending[key][1]
-        if future is None:
+        future = self._lookups.future(key)
+        if future is not None:
+            self._lookups.join(key, given=given, lacking=lacking)
+        else:
             future = asyncio.get_running_loop().create_future()
-            self._pending[key] = (identifier, future)
+            self._lookups.add(identifier, future, given=given, lacking=lacking)
             if self._worker is None or self._worker.done():
                 self._worker = asyncio.create_task(self._work())
         return await asyncio.shield(future)
@@ -239,31 +252,42 @@ class SourceRuntime:
         """Let every runnable task add its identifiers before a batch is cut."""
         stable = 0
         while stable < 2:
-            size = len(self._pending)
+            size = len(self._lookups)
             await asyncio.sleep(0)
             handing = self._handovers.count > 0
-            stable = stable + 1 if len(self._pending) == size and not handing else 0
+            stable = stable + 1 if len(self._lookups) == size and not handing else 0
 
-    @property
-    def busy(self) -> bool:
-        """Whether this source is working, or has identifiers waiting that it will ask."""
-        return bool(self._inflight or self._searching or (self._pending and not self._lingering))
+    def may_reveal(self, schemes: Collection[str]) -> bool:
+        """Whether this source may yet reveal an identifier of ``schemes``: it searches, or
+        asks for works that have none (or will, unless its own batch lingers)."""
+        return bool(self._searching) or self._lookups.lacking(schemes, waiting=not self._lingering)
 
     async def _linger(self) -> None:
-        """Wait, up to ``max_linger``, for a fuller batch while other sources may reveal ids."""
+        """Wait, up to ``max_linger``, for a fuller batch while inputs are still being read
+        or, for identifiers other sources revealed, while those sources may reveal more.
+
+        Once no more inputs come, a batch holding an input's own identifier leaves:
+        what its answers reveal (an arXiv record's DOI) is what the other sources
+        ask next, and identifiers revealed meanwhile go in a later batch.
+        """
         deadline = time.monotonic() + self.max_linger
         self._lingering = True
         try:
-            while len(self._pending) < self.cls.batch_size and time.monotonic() < deadline:
+            while len(self._lookups) < self.cls.batch_size and time.monotonic() < deadline:
+                if self._inputs_coming():
+                    await asyncio.sleep(_LINGER_STEP)
+                    continue
+                if self._lookups.holds_given:
+                    break
                 if not self._others_busy(self):
                     # Answers the others just delivered may still be on their way
                     # here: look once more, some turns and a moment later, before
                     # giving up.
-                    waiting = len(self._pending)
+                    waiting = len(self._lookups)
                     for _ in range(_REVEAL_TURNS):
                         await asyncio.sleep(0)
                     await asyncio.sleep(_LINGER_STEP)
-                    if not self._others_busy(self) and len(self._pending) == waiting:
+                    if not self._others_busy(self) and len(self._lookups) == waiting:
                         break
                 await asyncio.sleep(_LINGER_STEP)
         finally:
@@ -271,7 +295,7 @@ class SourceRuntime:
 
     async def _work(self) -> None:
         """Cut batches while identifiers wait, as fast as politeness allows."""
-        while self._pending:
+        while self._lookups:
             if self.cls.batch_size > 1:
                 await self._settle()
             if (stopped := self._stopped()) is not None:
@@ -284,23 +308,18 @@ class SourceRuntime:
             if self.max_linger:
                 await self._linger()
             # Gone or paused while these waited: answer them without asking.
-            if (stopped := self._stopped()) is not None or not self._pending:
+            if (stopped := self._stopped()) is not None or not self._lookups:
                 self.pacer.release(call)
                 if stopped is not None:
                     self._answer_pending(stopped)
                 continue
-            batch: list[Identifier] = []
-            while self._pending and len(batch) < self.cls.batch_size:
-                key, (identifier, future) = self._pending.popitem(last=False)
-                self._inflight[key] = future
-                batch.append(identifier)
+            batch = self._lookups.take(self.cls.batch_size)
             task = asyncio.create_task(self._call(call, batch))
             self._calls.add(task)
             task.add_done_callback(self._calls.discard)
 
     def _answer_pending(self, outcome: Outcome) -> None:
-        while self._pending:
-            _, (_, future) = self._pending.popitem(last=False)
+        for future in self._lookups.drain():
             if not future.done():
                 future.set_result(outcome)
 
@@ -332,7 +351,7 @@ class SourceRuntime:
             cancelled = Outcome("error", "lookup was cancelled", 0)
             answers: list[tuple[asyncio.Future[Outcome], Outcome]] = []
             for identifier in batch:
-                future = self._inflight.pop(identifier.key, None)
+                future = self._lookups.answered(identifier.key)
                 outcome = outcomes.get(identifier.key, cancelled)
                 self._remember(identifier.key, outcome)
                 if future is not None:

@@ -57,9 +57,11 @@ class Politeness(msgspec.Struct, frozen=True, kw_only=True):
     requests; ``max_concurrency`` the number of requests in flight at once;
     ``daily_budget`` the calls allowed per day (``None``: no limit).
     ``max_linger`` is how long, at most, a batch that is not full waits for
-    more identifiers while other sources are still working (and may reveal
-    some): worth it for a source whose every request costs seconds of its
-    rate limit, so that a batch import makes the fewest requests.
+    more identifiers while inputs are still being read or other sources are
+    still working (and may reveal some): worth it for a source whose every
+    request costs seconds of its rate limit, so that a batch import makes
+    the fewest requests. Look-ups of works that have none of a lingering
+    source's schemes are asked first by every other source.
     """
 
     min_interval: float = 0.0
