@@ -14,7 +14,8 @@ import copy
 import json
 import logging
 import re
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -511,17 +512,37 @@ def arxiv_answer() -> bytes:
     return json.dumps(answer).encode()
 
 
+@pytest.fixture
+def threaded_server() -> Iterator[HTTPServer]:
+    """A local server answering requests at once, each in a thread of its own."""
+    server = HTTPServer(threaded=True)
+    server.start()
+    yield server
+    server.clear()
+    server.stop()
+
+
 def test_an_arxiv_doi_resolves_through_datacite_and_arxiv_together(
-    httpserver: HTTPServer, tmp_path: Path
+    threaded_server: HTTPServer, tmp_path: Path
 ) -> None:
+    httpserver = threaded_server
     feed = (FIXTURES / "arxiv" / "pubs_id_1710.08557.xml").read_bytes()
-    httpserver.expect_request("/api/query").respond_with_data(
-        feed, content_type="application/atom+xml"
-    )
-    # The published version (a BMC journal) is Crossref's: built doi.org answer, see above.
-    httpserver.expect_request("/ra/10.1186").respond_with_data(
-        agency_answer("10.1186", "Crossref"), content_type="application/json"
-    )
+    agency_asked = threading.Event()
+
+    def arxiv_feed(request: Request) -> Response:
+        # arXiv (asked at once, for the id the input's DOI names) answers after DataCite's
+        # record has been read, as its slower API does: its record's DOI (the journal's)
+        # is then already known as another version's, asked of DataCite, not the work's.
+        agency_asked.wait(5.0)
+        return Response(feed, content_type="application/atom+xml")
+
+    def journal_agency(request: Request) -> Response:
+        agency_asked.set()
+        # The published version (a BMC journal) is Crossref's: built doi.org answer, see above.
+        return Response(agency_answer("10.1186", "Crossref"), content_type="application/json")
+
+    httpserver.expect_request("/api/query").respond_with_handler(arxiv_feed)
+    httpserver.expect_request("/ra/10.1186").respond_with_handler(journal_agency)
     serve_datacite(httpserver, {ARXIV_DOI: arxiv_answer()})
     with resolver(config(httpserver, tmp_path, EMAIL, "arxiv"), also=("arxiv",)) as r:
         work = r.resolve("10.48550/arXiv.1710.08557")

@@ -4,15 +4,17 @@ Beside each lookup's future two things are kept, for the sources that linger
 (a batching source such as arXiv's, whose partial batch waits for the
 identifiers other sources are still revealing, see ``Politeness.max_linger``):
 
-- whether it is for an input's own identifier. Such an identifier is known
-  from the start, so a batch holding one leaves without lingering: its
-  answers (the DOI an arXiv record gives, say) are what the other sources
-  need next, and the identifiers revealed meanwhile go in a later batch;
-- which of the schemes the lingering sources accept its work still lacks.
-  A lingering batch waits for the lookups that may still reveal one of its
-  schemes, not for those of works that have one already; and lookups that
-  may reveal one are asked first, so that a lingering batch leaves while
-  the revealing source still has other work, rather than once it has none.
+- whether it is for an input's own identifier. Once every input has been
+  read, no more such identifiers come, so a batch holding one leaves
+  without lingering: its answers (the DOI an arXiv record gives, say) are
+  what the other sources need next, and the identifiers revealed meanwhile
+  go in a later batch;
+- the schemes of each lingering source its work has none of (a work with
+  an arXiv id lacks nothing arXiv's batch waits for). A lingering batch
+  waits for the lookups that may still reveal one of its identifiers, not
+  for those of works that have one already; and lookups that may reveal
+  one are asked first, so that a lingering batch leaves while the revealing
+  source still has other work, rather than once it has none.
 """
 
 from __future__ import annotations
