@@ -407,8 +407,7 @@ class _Pipeline:
     ) -> None:
         self.resolution = resolution
         self.inputs = _aiter(inputs)
-        self.window = window
-        self.ahead = max(
+        ahead = max(
             (
                 runtime.cls.batch_size
                 for runtime in resolution.sources.values()
@@ -418,6 +417,7 @@ class _Pipeline:
             ),
             default=0,
         )
+        self.limit = window + ahead  # inputs in flight at most
         self.queue: deque[asyncio.Task[Work]] = deque()
         self.exhausted = False
 
@@ -425,7 +425,7 @@ class _Pipeline:
     def reading(self) -> bool:
         """Whether more inputs are read as soon as the loop turns: some are left, and the
         inputs in flight leave room for them."""
-        return not self.exhausted and len(self.queue) < self.window + self.ahead
+        return not self.exhausted and len(self.queue) < self.limit
 
     def head_done(self) -> bool:
         """Whether the next work is ready (:meth:`next` would not wait)."""
@@ -442,7 +442,7 @@ class _Pipeline:
         identifiers to stop growing).
         """
         queue = self.queue
-        limit = self.window + self.ahead
+        limit = self.limit
         read = 0
         while True:
             if queue and (queue[0].done() or len(queue) >= limit or self.exhausted):
