@@ -1,5 +1,5 @@
 """``python -m paperfuse``: the same as the ``paperfuse`` command."""
 
-from .cli import main
+from .cli import run
 
-main(prog_name="paperfuse")
+run()

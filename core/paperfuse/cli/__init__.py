@@ -6,12 +6,14 @@ so ``paperfuse --help`` stays fast.
 
 from __future__ import annotations
 
+import atexit
+import gc
 import importlib
 from typing import Any
 
 import click
 
-__all__ = ["main"]
+__all__ = ["main", "run"]
 
 #: command name -> (module, function, one-line help shown by ``--help``)
 _COMMANDS = {
@@ -66,3 +68,20 @@ def main(**_: Any) -> None:
 
     Thank you to arXiv for use of its open access interoperability.
     """
+
+
+def run() -> None:
+    """The ``paperfuse`` command (and ``python -m paperfuse``): :func:`main`, its exit quicker.
+
+    As the interpreter exits, once every thread has ended and every ``atexit``
+    handler has run, it tears its modules down, collecting garbage over every
+    object there is several times on the way: 0.1 s after 2,000 records, more
+    as the run grows. Frozen at exit (``gc.freeze``), objects are freed as
+    their modules go, and those collections skip them. Outputs are closed and
+    committed by each command, as before; only objects caught in a reference
+    cycle at exit are left for the operating system to reclaim. :func:`main`
+    itself (which tests and embedding programs call) changes nothing.
+    """
+    # Registered first, so run last: after the handlers the run registered.
+    atexit.register(gc.freeze)
+    main(prog_name="paperfuse")

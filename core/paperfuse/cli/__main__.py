@@ -1,5 +1,5 @@
 """``python -m paperfuse.cli``: the same as the ``paperfuse`` command."""
 
-from . import main
+from . import run
 
-main(prog_name="paperfuse")
+run()
