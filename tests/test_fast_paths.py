@@ -1,8 +1,10 @@
 """Fast paths give exactly what the general paths give.
 
 A record one source answered skips the ranking of merge and OA ranking
-(``_merge_one``, the one-location ranking, pooling one location); a plain
-identifier skips the general reading of ``identify``. Each is compared with
+(``_merge_one``, the one-location ranking, pooling one location); a field of
+a record several sources answered that one source gave (or none) skips its
+ranking (``_merge_ranked``); a plain identifier skips the general reading
+of ``identify``. Each is compared with
 its general path over every record of the recorded responses in
 tests/fixtures (and variations of them), never by timing.
 """
@@ -41,8 +43,21 @@ from paperfuse._identifiers.base import (
     FinderScheme,
     strip_unbalanced_end,
 )
-from paperfuse._merge import _fill, _merge_ranked
+from paperfuse._merge import (
+    _ANY_TRUE_FIELDS,
+    _ID_UNION_FIELDS,
+    _MAPPING_FIELDS,
+    _RESOLVER_FIELDS,
+    UNION_FIELDS,
+    _choose,
+    _combine,
+    _fill,
+    _merge_ranked,
+    _union,
+)
+from paperfuse._names import split_names
 from paperfuse._oa import pool_locations
+from paperfuse._records import FieldProvenance, Ids
 
 
 def _partials() -> list[tuple[str, Work]]:
@@ -90,6 +105,84 @@ def test_merging_one_source_gives_what_the_ranked_merge_gives(policy: MergePolic
             assert fast == general
             compared += 1
     assert compared == 3 * len(PARTIALS)
+
+
+def _rank_every_field(by_source: dict[str, Work], policy: MergePolicy) -> Work:
+    """The merge of one work per source with every field ranked across the sources,
+    as paperfuse merged before a field one source gave took that source's value at once."""
+    provenance: dict[str, FieldProvenance] = {}
+    fields: dict[str, object] = {}
+    for field in Work.__struct_fields__:
+        if field in _RESOLVER_FIELDS:
+            continue
+        values = {s: getattr(w, field) for s, w in by_source.items()}
+        if field in _MAPPING_FIELDS:
+            fields[field] = _combine(field, values, policy)
+            continue
+        if field in _ANY_TRUE_FIELDS and any(v is True for v in values.values()):
+            raised = [s for s in policy.order(field, list(values)) if values[s] is True]
+            fields[field] = True
+            provenance[field] = FieldProvenance(source=raised[0])
+            continue
+        if field in UNION_FIELDS:
+            combined = _union(field, values, policy)
+            if combined:
+                fields[field] = combined
+                contributors = [s for s in policy.order(field, list(values)) if values[s]]
+                provenance[field] = FieldProvenance(source=",".join(contributors))
+            continue
+        chosen = _choose(field, values, policy)
+        if chosen is not None:
+            fields[field], provenance[field] = chosen
+    ids: dict[str, object] = {}
+    for field in Ids.__struct_fields__:
+        key = f"ids.{field}"
+        values = {s: getattr(w.ids, field) for s, w in by_source.items()}
+        if field in _ID_UNION_FIELDS:
+            ids[field] = _union(key, values, policy)
+        elif field == "other":
+            ids[field] = _combine(key, values, policy)
+        else:
+            chosen = _choose(key, values, policy)
+            if chosen is not None:
+                ids[field], provenance[key] = chosen
+    for field in ("authors", "editors"):
+        if field in fields:
+            fields[field] = split_names(fields[field])  # type: ignore[arg-type]
+    if "ids.arxiv" in provenance and "ids.arxiv_version" in provenance:
+        ids["arxiv_version"] = by_source[provenance["ids.arxiv"].source].ids.arxiv_version
+    return Work(ids=Ids(**ids), provenance=provenance, **fields)  # type: ignore[arg-type]
+
+
+def _several_sources() -> Iterator[dict[str, Work]]:
+    """Records of two and three sources: each recorded partial beside the next ones of
+    other sources, in their variants (a field given by one, by several, by none)."""
+    by_source: dict[str, list[Work]] = {}
+    for source, work in PARTIALS:
+        by_source.setdefault(source, []).append(work)
+    names = sorted(by_source)
+    for n, (source, work) in enumerate(PARTIALS):
+        others = [s for s in names if s != source]
+        first, second = others[n % len(others)], others[(n + 1) % len(others)]
+        a = by_source[first][n % len(by_source[first])]
+        b = by_source[second][(n * 7) % len(by_source[second])]
+        variants = _variants(work)
+        yield {source: variants[n % 3], first: a}
+        yield {source: variants[(n + 1) % 3], first: _variants(a)[n % 3], second: b}
+
+
+@pytest.mark.parametrize(
+    "policy", [MergePolicy(), MergePolicy({"default": ["zzz"], "title": ["arxiv", "crossref"]})]
+)
+def test_merging_several_sources_gives_what_ranking_every_field_gives(policy: MergePolicy) -> None:
+    kinds: Counter[int] = Counter()
+    for by_source in _several_sources():
+        fast = _merge_ranked(by_source, policy)
+        general = _rank_every_field(by_source, policy)
+        assert msgspec.json.encode(fast) == msgspec.json.encode(general), sorted(by_source)
+        assert fast == general
+        kinds[len(by_source)] += 1
+    assert kinds[2] == kinds[3] == len(PARTIALS)
 
 
 def test_one_source_answering_twice_is_merged_as_the_ranked_merge_does() -> None:

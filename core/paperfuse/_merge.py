@@ -187,6 +187,13 @@ def _choose(
     given = {s: v for s, v in values.items() if not _is_empty(v)}
     if not given:
         return None
+    return _ranked(field, given, policy)
+
+
+def _ranked(
+    field: str, given: Mapping[str, Any], policy: MergePolicy
+) -> tuple[Any, FieldProvenance]:
+    """:func:`_choose` among values none of which is empty (at least one)."""
     order = policy.order(field, list(given))
     winner = order[0]
     value = given[winner]
@@ -237,45 +244,55 @@ def merge(partials: Sequence[tuple[str, Work]], policy: MergePolicy | None = Non
 
 
 def _merge_ranked(by_source: Mapping[str, Work], policy: MergePolicy) -> Work:
-    """:func:`merge` of one work per source: each field ranked across the sources."""
+    """:func:`merge` of one work per source: each field ranked across the sources.
+
+    Most fields of a record several sources answered are given by one of them
+    or by none: such a field is that source's, with no ranking to look up
+    (tests/test_fast_paths.py shows it gives exactly what ranking every
+    field gives, over every recorded record).
+    """
     provenance: dict[str, FieldProvenance] = {}
     fields: dict[str, Any] = {}
-
-    for field in Work.__struct_fields__:
-        if field in _RESOLVER_FIELDS:
+    rows = [(s, msgspec.structs.astuple(w)) for s, w in by_source.items()]
+    for position, field, kind in _RANKED_PLAN:
+        if kind == _PLAIN:
+            given = {s: row[position] for s, row in rows if not _is_empty(row[position])}
+            if len(given) == 1:
+                ((source, fields[field]),) = given.items()
+                provenance[field] = _won(source)
+            elif given:
+                fields[field], provenance[field] = _ranked(field, given, policy)
             continue
-        values = {s: getattr(w, field) for s, w in by_source.items()}
-        if field in _MAPPING_FIELDS:
+        values = {s: row[position] for s, row in rows}
+        if kind == _MAPPING:
             fields[field] = _combine(field, values, policy)
-            continue
-        if field in _ANY_TRUE_FIELDS and any(v is True for v in values.values()):
+        elif kind == _UNION:
+            union = _union_of(field, values, policy)
+            if union is not None:
+                fields[field], provenance[field] = union
+        elif any(v is True for v in values.values()):  # a flag any source raises
             raised = [s for s in policy.order(field, list(values)) if values[s] is True]
             fields[field] = True
             provenance[field] = FieldProvenance(source=raised[0])
-            continue
-        if field in UNION_FIELDS:
-            combined = _union(field, values, policy)
-            if combined:
-                fields[field] = combined
-                contributors = [s for s in policy.order(field, list(values)) if values[s]]
-                provenance[field] = FieldProvenance(source=",".join(contributors))
-            continue
-        chosen = _choose(field, values, policy)
-        if chosen is not None:
-            fields[field], provenance[field] = chosen
+        else:
+            chosen = _choose(field, values, policy)
+            if chosen is not None:
+                fields[field], provenance[field] = chosen
 
     ids: dict[str, Any] = {}
-    for field in Ids.__struct_fields__:
-        key = f"ids.{field}"
-        values = {s: getattr(w.ids, field) for s, w in by_source.items()}
-        if field in _ID_UNION_FIELDS:
-            ids[field] = _union(key, values, policy)
-        elif field == "other":
-            ids[field] = _combine(key, values, policy)
-        else:
-            chosen = _choose(key, values, policy)
-            if chosen is not None:
-                ids[field], provenance[key] = chosen
+    id_rows = [(s, msgspec.structs.astuple(w.ids)) for s, w in by_source.items()]
+    for position, (field, key) in enumerate(_ID_KEYS):
+        if field in _ID_UNION_FIELDS or field == "other":
+            values = {s: row[position] for s, row in id_rows}
+            union = field in _ID_UNION_FIELDS
+            ids[field] = (_union if union else _combine)(key, values, policy)
+            continue
+        given = {s: row[position] for s, row in id_rows if not _is_empty(row[position])}
+        if len(given) == 1:
+            ((source, ids[field]),) = given.items()
+            provenance[key] = _won(source)
+        elif given:
+            ids[field], provenance[key] = _ranked(key, given, policy)
     for field in ("authors", "editors"):
         if field in fields:
             fields[field] = split_names(fields[field])
@@ -285,6 +302,58 @@ def _merge_ranked(by_source: Mapping[str, Work], policy: MergePolicy) -> Work:
         ids["arxiv_version"] = by_source[arxiv_source].ids.arxiv_version
 
     return Work(ids=Ids(**ids), provenance=provenance, **fields)
+
+
+def _union_of(
+    field: str, values: Mapping[str, Any], policy: MergePolicy
+) -> tuple[tuple[Any, ...], FieldProvenance] | None:
+    """A union field's items over the sources and its provenance (the sources that gave
+    any, best-ranked first); None when none did."""
+    givers = [s for s, v in values.items() if v]
+    if not givers:
+        return None
+    if len(givers) == 1:
+        return _unique(values[givers[0]]), _won(givers[0])
+    contributors = policy.order(field, givers)
+    return _union(field, values, policy), FieldProvenance(source=",".join(contributors))
+
+
+@functools.lru_cache(maxsize=256)
+def _won(source: str) -> FieldProvenance:
+    """The provenance of a value only ``source`` gave: one frozen record shared by every
+    field and record it is said of."""
+    return FieldProvenance(source=source)
+
+
+#: How a field is merged: its value chosen, the sources' items united, their mappings
+#: combined key by key, or a flag raised by any source (ranked like a chosen value for
+#: one source: :func:`_merge_one`).
+_PLAIN, _UNION, _MAPPING, _ANY_TRUE = 0, 1, 2, 3
+
+
+def _plan(flags: bool) -> tuple[tuple[int, str, int], ...]:
+    """Each field the merge decides: its position in :class:`Work`, name and kind."""
+    return tuple(
+        (
+            position,
+            field,
+            _MAPPING
+            if field in _MAPPING_FIELDS
+            else _UNION
+            if field in UNION_FIELDS
+            else _ANY_TRUE
+            if flags and field in _ANY_TRUE_FIELDS
+            else _PLAIN,
+        )
+        for position, field in enumerate(Work.__struct_fields__)
+        if field not in _RESOLVER_FIELDS
+    )
+
+
+#: What :func:`_merge_ranked` does with each field it decides.
+_RANKED_PLAN = _plan(flags=True)
+#: Each identifier field and its ranking key, in the order of :class:`Ids`.
+_ID_KEYS = tuple((field, f"ids.{field}") for field in Ids.__struct_fields__)
 
 
 def _merge_one(source: str, work: Work) -> Work:
@@ -299,7 +368,7 @@ def _merge_one(source: str, work: Work) -> Work:
     """
     provenance: dict[str, FieldProvenance] = {}
     fields: dict[str, Any] = {}
-    won = FieldProvenance(source=source)
+    won = _won(source)
     values = msgspec.structs.astuple(work)
     for position, field, kind in _ONE_SOURCE_PLAN:
         value = values[position]
@@ -329,17 +398,9 @@ def _merge_one(source: str, work: Work) -> Work:
     return Work(ids=Ids(**ids), provenance=provenance, **fields)
 
 
-_PLAIN, _UNION, _MAPPING = 0, 1, 2
-#: What :func:`_merge_one` does with each field it decides: its position, name and kind.
-_ONE_SOURCE_PLAN = tuple(
-    (
-        position,
-        field,
-        _MAPPING if field in _MAPPING_FIELDS else _UNION if field in UNION_FIELDS else _PLAIN,
-    )
-    for position, field in enumerate(Work.__struct_fields__)
-    if field not in _RESOLVER_FIELDS
-)
+#: What :func:`_merge_one` does with each field it decides (a flag one source raised is
+#: its value like any other).
+_ONE_SOURCE_PLAN = _plan(flags=False)
 
 
 def _unique(items: Sequence[Any]) -> tuple[Any, ...]:
