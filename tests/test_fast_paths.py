@@ -12,8 +12,10 @@ tests/fixtures (and variations of them), never by timing.
 from __future__ import annotations
 
 import itertools
+import json
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import msgspec
 import pytest
@@ -475,6 +477,80 @@ def test_unpaywall_reads_revealing_urls_as_every_scheme_would(urls: list[tuple[s
         for url, kind in urls
     ]
     assert _revealed(tuple(locations)) == _revealed_by_every_scheme(locations)
+
+
+_REVEALING_HOSTS = ("arxiv.org", "ncbi.nlm.nih.gov", "europepmc.org")
+
+
+def _openalex_revealed_by_every_scheme(data: dict[str, Any]) -> dict[str, str]:
+    """OpenAlex's reading of its locations' identifiers as it was written first (a
+    verbatim copy of its texts): every built-in scheme asked about every text."""
+    texts: set[str] = set()
+    for location in data.get("locations") or ():
+        for key in ("landing_page_url", "pdf_url"):
+            url = location.get(key)
+            if url and any(
+                host in url.lower() for host in ("arxiv.org", "ncbi.nlm.nih.gov", "europepmc.org")
+            ):
+                texts.add(url)
+        kind = location.get("id") or ""
+        if kind.lower().startswith("pmh:oai:arxiv.org:"):
+            texts.add("arXiv:" + kind[len("pmh:oai:arxiv.org:") :])
+        elif kind.lower().startswith("pmh:oai:pubmedcentral.nih.gov:"):
+            number = kind[len("pmh:oai:pubmedcentral.nih.gov:") :]
+            if number.isascii() and number.isdigit() and len(number) <= 12:
+                texts.add(f"PMC{number}")
+    found: dict[str, str] = {}
+    for text in sorted(texts):
+        for identifier in identify(text).identifiers:
+            if identifier.scheme in ("arxiv", "pmcid", "pmid"):
+                found.setdefault(identifier.scheme, identifier.value)
+    return found
+
+
+def _openalex_works() -> list[dict[str, Any]]:
+    """Every recorded OpenAlex work: the single works and each of a list's results."""
+    works = []
+    for path in sorted((FIXTURES / "openalex").glob("*.json")):
+        data = json.loads(path.read_text())
+        works.extend(data.get("results", [data]))
+    return works
+
+
+def test_openalex_reads_recorded_locations_as_every_scheme_would() -> None:
+    from paperfuse_openalex._mapping import _revealed
+
+    works = _openalex_works()
+    assert sum(1 for w in works if _openalex_revealed_by_every_scheme(w)) >= 2
+    for work in works:
+        assert _revealed(work)[0] == _openalex_revealed_by_every_scheme(work)
+
+
+@settings(max_examples=500)
+@given(
+    st.lists(
+        st.one_of(
+            st.tuples(st.sampled_from(["landing_page_url", "pdf_url"]), _revealing_urls),
+            st.tuples(
+                st.just("id"),
+                st.one_of(
+                    st.from_regex(r"\Apmh:oai:(arXiv|arxiv)\.org:[0-9]{4}\.[0-9]{4,5}(v[0-9])?\Z"),
+                    st.from_regex(r"\Apmh:oai:pubmedcentral\.nih\.gov:[0-9]{1,9}\Z"),
+                ),
+            ),
+        ),
+        max_size=4,
+    ),
+    st.booleans(),
+)
+def test_openalex_reads_revealing_locations_as_every_scheme_would(
+    fields: list[tuple[str, str]], shout: bool
+) -> None:
+    from paperfuse_openalex._mapping import _revealed
+
+    locations = [{key: value.upper() if shout and key != "id" else value} for key, value in fields]
+    data = {"locations": locations}
+    assert _revealed(data)[0] == _openalex_revealed_by_every_scheme(data)
 
 
 _NAMES = st.sampled_from(["arxiv", "crossref", "unpaywall", "openalex", "pubmed", "zzz"])

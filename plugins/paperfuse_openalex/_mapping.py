@@ -23,6 +23,7 @@ from paperfuse import (
     OALocation,
     Relation,
     Work,
+    builtin_schemes,
     identify,
     plausible_year,
     storable,
@@ -97,6 +98,11 @@ _TYPES = {
 _DIGITS = re.compile(r"[0-9]{1,12}")
 #: Hosts whose URLs name an arXiv id, a PMCID or a PMID; others are not read.
 _REVEALING_HOSTS = ("arxiv.org", "ncbi.nlm.nih.gov", "europepmc.org")
+#: The kinds of identifiers the locations reveal, and the built-in schemes that read
+#: them: of these kinds they find what every built-in scheme together finds (the DOI
+#: and URL schemes would only parse each text again).
+_REVEALED = ("arxiv", "pmcid", "pmid")
+_REVEALING_SCHEMES = [s for s in builtin_schemes() if s.name in _REVEALED]
 #: OAI-PMH id prefixes that name an arXiv id or a PMC number.
 _PMH_ARXIV = "oai:arxiv.org:"
 _PMH_PMC = "oai:pubmedcentral.nih.gov:"
@@ -341,8 +347,8 @@ def _revealed(data: dict[str, Any]) -> tuple[dict[str, str], tuple[Relation, ...
                 dois.setdefault(other)
     found: dict[str, str] = {}
     for text in sorted(texts):
-        for identifier in identify(text).identifiers:
-            if identifier.scheme in ("arxiv", "pmcid", "pmid"):
+        for identifier in identify(text, _REVEALING_SCHEMES).identifiers:
+            if identifier.scheme in _REVEALED:
                 found.setdefault(identifier.scheme, identifier.value)
     relations = tuple(Relation(type="has-version", scheme="doi", value=d) for d in dois)
     return found, relations
