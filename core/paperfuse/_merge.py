@@ -257,11 +257,8 @@ def _merge_ranked(by_source: Mapping[str, Work], policy: MergePolicy) -> Work:
     for position, field, kind in _RANKED_PLAN:
         if kind == _PLAIN:
             given = {s: row[position] for s, row in rows if not _is_empty(row[position])}
-            if len(given) == 1:
-                ((source, fields[field]),) = given.items()
-                provenance[field] = _won(source)
-            elif given:
-                fields[field], provenance[field] = _ranked(field, given, policy)
+            if given:
+                fields[field], provenance[field] = _winner(field, given, policy)
             continue
         values = {s: row[position] for s, row in rows}
         if kind == _MAPPING:
@@ -288,11 +285,8 @@ def _merge_ranked(by_source: Mapping[str, Work], policy: MergePolicy) -> Work:
             ids[field] = (_union if union else _combine)(key, values, policy)
             continue
         given = {s: row[position] for s, row in id_rows if not _is_empty(row[position])}
-        if len(given) == 1:
-            ((source, ids[field]),) = given.items()
-            provenance[key] = _won(source)
-        elif given:
-            ids[field], provenance[key] = _ranked(key, given, policy)
+        if given:
+            ids[field], provenance[key] = _winner(key, given, policy)
     for field in ("authors", "editors"):
         if field in fields:
             fields[field] = split_names(fields[field])
@@ -302,6 +296,16 @@ def _merge_ranked(by_source: Mapping[str, Work], policy: MergePolicy) -> Work:
         ids["arxiv_version"] = by_source[arxiv_source].ids.arxiv_version
 
     return Work(ids=Ids(**ids), provenance=provenance, **fields)
+
+
+def _winner(
+    field: str, given: Mapping[str, Any], policy: MergePolicy
+) -> tuple[Any, FieldProvenance]:
+    """:func:`_ranked`, with no ranking looked up when one source gave a value."""
+    if len(given) == 1:
+        ((source, value),) = given.items()
+        return value, _won(source)
+    return _ranked(field, given, policy)
 
 
 def _union_of(
