@@ -60,12 +60,9 @@ results = list(client.results(arxiv.Search(id_list=ids, max_results=None)))
 assert len(results) == len(ids), len(results)
 """
 
-HTTPX_SCRIPT = """
-import sys
-import httpx
-import msgspec
-from lxml import etree
-
+#: What both bare msgspec clients do with the feed (``body``): each entry parsed into a
+#: msgspec struct, written to ``out`` as JSON Lines.
+_PARSE_AND_WRITE = """
 A = "{http://www.w3.org/2005/Atom}"
 
 class Entry(msgspec.Struct):
@@ -76,11 +73,6 @@ class Entry(msgspec.Struct):
     authors: list[str]
     pdf: str | None
 
-url, ids_path, out = sys.argv[1], sys.argv[2], sys.argv[3]
-ids = open(ids_path).read().split()
-data = {"id_list": ",".join(ids), "start": "0", "max_results": str(len(ids))}
-with httpx.Client() as client:
-    body = client.post(url + "/api/query", data=data).content
 root = etree.fromstring(body)
 encode = msgspec.json.Encoder().encode
 with open(out, "wb") as f:
@@ -99,23 +91,30 @@ with open(out, "wb") as f:
         )) + b"\\n")
 """
 
-STACK_SCRIPT = """
+HTTPX_SCRIPT = (
+    """
+import sys
+import httpx
+import msgspec
+from lxml import etree
+
+url, ids_path, out = sys.argv[1], sys.argv[2], sys.argv[3]
+ids = open(ids_path).read().split()
+data = {"id_list": ",".join(ids), "start": "0", "max_results": str(len(ids))}
+with httpx.Client() as client:
+    body = client.post(url + "/api/query", data=data).content
+"""
+    + _PARSE_AND_WRITE
+)
+
+STACK_SCRIPT = (
+    """
 import asyncio
 import sys
 import httpx
 import msgspec
 import pluggy  # noqa: F401  (imported by every paperfuse run: its plugins)
 from lxml import etree
-
-A = "{http://www.w3.org/2005/Atom}"
-
-class Entry(msgspec.Struct):
-    id: str
-    title: str
-    summary: str
-    published: str
-    authors: list[str]
-    pdf: str | None
 
 async def fetch(url, data):
     async with httpx.AsyncClient() as client:
@@ -124,23 +123,10 @@ async def fetch(url, data):
 url, ids_path, out = sys.argv[1], sys.argv[2], sys.argv[3]
 ids = open(ids_path).read().split()
 data = {"id_list": ",".join(ids), "start": "0", "max_results": str(len(ids))}
-root = etree.fromstring(asyncio.run(fetch(url, data)))
-encode = msgspec.json.Encoder().encode
-with open(out, "wb") as f:
-    for e in root.iterchildren(A + "entry"):
-        pdf = None
-        for link in e.iterchildren(A + "link"):
-            if link.get("title") == "pdf":
-                pdf = link.get("href")
-        f.write(encode(Entry(
-            id=e.findtext(A + "id"),
-            title=" ".join(e.findtext(A + "title").split()),
-            summary=" ".join(e.findtext(A + "summary").split()),
-            published=e.findtext(A + "published"),
-            authors=[a.findtext(A + "name") for a in e.iterchildren(A + "author")],
-            pdf=pdf,
-        )) + b"\\n")
+body = asyncio.run(fetch(url, data))
 """
+    + _PARSE_AND_WRITE
+)
 
 HTTP_CLIENT_SCRIPT = """
 import http.client
