@@ -21,6 +21,21 @@ def test_the_collector_is_as_it_was_after_a_batch(paperfuse_cli: CLI) -> None:
     assert (gc.get_threshold(), gc.get_freeze_count()) == (threshold, frozen)
 
 
+def _python(paperfuse_cli: CLI, *args: str) -> subprocess.CompletedProcess[str]:
+    """Python run with ``args`` in a process of its own, in the CLI's test environment;
+    it must exit with 0."""
+    done = subprocess.run(
+        [sys.executable, *args],
+        capture_output=True,
+        text=True,
+        env=paperfuse_cli.process_environment(),
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done
+
+
 def test_the_command_freezes_its_objects_at_exit_after_every_handler_of_the_run(
     paperfuse_cli: CLI, tmp_path: Path
 ) -> None:
@@ -40,15 +55,7 @@ def test_the_command_freezes_its_objects_at_exit_after_every_handler_of_the_run(
         "sys.argv = ['paperfuse', 'identify', '10.1038/nature12373']\n"
         "run()\n"
     )
-    done = subprocess.run(
-        [sys.executable, str(script)],
-        capture_output=True,
-        text=True,
-        env=paperfuse_cli.process_environment(),
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
+    done = _python(paperfuse_cli, str(script))
     lines = done.stdout.splitlines()
     assert "10.1038/nature12373" in done.stdout  # the command's own output, whole
     assert lines[-2:] == ["frozen during: False", "frozen after: True"]
@@ -62,15 +69,7 @@ def test_python_m_exits_as_quickly(paperfuse_cli: CLI, module: str) -> None:
         "sys.argv = ['paperfuse', 'identify', '10.1038/nature12373']\n"
         f"runpy.run_module({module!r}, run_name='__main__')\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", probe],
-        capture_output=True,
-        text=True,
-        env=paperfuse_cli.process_environment(),
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
+    done = _python(paperfuse_cli, "-c", probe)
     assert done.stdout.splitlines()[-1] == "frozen after: True"
 
 
